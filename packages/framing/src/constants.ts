@@ -1,0 +1,15 @@
+/** Size of the iproto header: `msg`, `len`, `sync`, each an unsigned 32-bit little-endian integer. */
+export const HEADER_SIZE = 12;
+
+/**
+ * Default largest body (in bytes, header not counted) a decoder accepts: 16 MiB. A header announcing
+ * more is rejected before anything is allocated, so a corrupt or hostile peer cannot make us reserve
+ * up to 4 GiB.
+ */
+export const DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
+
+/**
+ * Bodies of at least this many bytes (64 KiB) are not copied into a `FrameWriter`'s buffer but handed
+ * out as their own chunk: copying them would cost more than one more `write` entry.
+ */
+export const DEFAULT_LARGE_BODY_THRESHOLD = 64 * 1024;

@@ -1,0 +1,52 @@
+import type { Frame } from './frame.js';
+
+/** Stable codes of {@link FrameError}. */
+export type FrameErrorCode = 'ERR_FRAME_TOO_LARGE' | 'ERR_FRAME_TRUNCATED';
+
+export interface FrameErrorOptions {
+  cause?: unknown;
+  /** Message code of the offending header, when it was read. */
+  msg?: number;
+  /** Sync of the offending header, when it was read. */
+  sync?: number;
+  /** Body length announced by the offending header. */
+  len?: number;
+  /** The limit that was exceeded (`ERR_FRAME_TOO_LARGE`). */
+  maxFrameSize?: number;
+  /** Byte offset of the offending frame in the stream or capture, when known. */
+  offset?: number;
+}
+
+const BRAND = Symbol.for('iproto.error');
+
+/**
+ * The one error class of `@iproto/framing`: `ERR_FRAME_TOO_LARGE` (a header announces a body larger
+ * than `maxFrameSize`) or `ERR_FRAME_TRUNCATED` (a stream or capture ends in the middle of a frame).
+ */
+export class FrameError extends Error {
+  override readonly name = 'FrameError' as const;
+  readonly code: FrameErrorCode;
+  readonly msg?: number;
+  readonly sync?: number;
+  readonly len?: number;
+  readonly maxFrameSize?: number;
+  readonly offset?: number;
+  /**
+   * Frames completed by the same `FrameDecoder.push` call before the error was found, in order. The
+   * decoder throws rather than returns, so these would otherwise be lost; a connection can still
+   * settle the requests they answer.
+   */
+  frames: Frame[] = [];
+
+  constructor(code: FrameErrorCode, message: string, options: FrameErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    if (options.msg !== undefined) this.msg = options.msg;
+    if (options.sync !== undefined) this.sync = options.sync;
+    if (options.len !== undefined) this.len = options.len;
+    if (options.maxFrameSize !== undefined) this.maxFrameSize = options.maxFrameSize;
+    if (options.offset !== undefined) this.offset = options.offset;
+  }
+}
+
+Object.defineProperty(FrameError.prototype, BRAND, { value: true });

@@ -1,0 +1,119 @@
+import { DEFAULT_LARGE_BODY_THRESHOLD, HEADER_SIZE } from './constants.js';
+import { checkUint32, writeHeader } from './frame.js';
+
+export interface FrameWriterOptions {
+  /** Size of the first buffer, in bytes. Default 16 KiB; later buffers grow geometrically. */
+  initialSize?: number;
+  /**
+   * Bodies of at least this many bytes are not copied but handed out by `take()` as their own chunk.
+   * Default {@link DEFAULT_LARGE_BODY_THRESHOLD} (64 KiB). `Infinity` copies every body.
+   */
+  largeBodyThreshold?: number;
+}
+
+const DEFAULT_INITIAL_SIZE = 16 * 1024;
+/** Doubling stops here (1 MiB); a frame larger than that still gets a buffer of its own size. */
+const MAX_GROWN_SIZE = 1024 * 1024;
+
+/**
+ * Gathers many frames into as few chunks as possible, so that a connection calls `add` for every
+ * request of a tick and writes the result of one `take()` (e.g. `socket.write` of each chunk inside
+ * `cork`/`uncork`, or a single `write` when there is one chunk).
+ *
+ * Small frames are copied back to back into one buffer that is reused across `take()` calls: each
+ * `take()` hands out the filled part and later frames go after it, so bytes already handed to a
+ * socket are never overwritten. When the rest of the buffer is too small a new one is allocated: twice
+ * the previous size when one batch outgrew it (up to 1 MiB), else the same size, and always large
+ * enough for the frame. A body of `largeBodyThreshold` bytes or more is not copied: its header ends the
+ * current chunk and the body itself is the next chunk, so do not modify such a body until it has
+ * been written.
+ */
+export class FrameWriter {
+  readonly largeBodyThreshold: number;
+  #buffer: Buffer;
+  /** Start of the bytes not yet handed out by `take()`. */
+  #start = 0;
+  /** End of the bytes written. */
+  #pos = 0;
+  #chunks: Buffer[] = [];
+  #chunkBytes = 0;
+
+  constructor(options: FrameWriterOptions = {}) {
+    const size = options.initialSize ?? DEFAULT_INITIAL_SIZE;
+    if (!(Number.isInteger(size) && size >= HEADER_SIZE)) {
+      throw new RangeError(`FrameWriter: initialSize must be an integer >= ${HEADER_SIZE}, got ${size}`);
+    }
+    const threshold = options.largeBodyThreshold ?? DEFAULT_LARGE_BODY_THRESHOLD;
+    if (!(threshold >= 0)) {
+      throw new RangeError(`FrameWriter: largeBodyThreshold must be a non-negative number, got ${threshold}`);
+    }
+    this.largeBodyThreshold = threshold;
+    this.#buffer = Buffer.allocUnsafe(size);
+  }
+
+  /** Bytes gathered since the last `take()`. */
+  get pendingBytes(): number {
+    return this.#chunkBytes + this.#pos - this.#start;
+  }
+
+  /**
+   * Appends one frame. `msg` and `sync` must be integers from 0 to 2^32-1 (else `RangeError`); no
+   * body, or an empty one, makes a header-only frame.
+   */
+  add(msg: number, sync: number, body?: Uint8Array): void {
+    checkUint32(msg, 'msg');
+    checkUint32(sync, 'sync');
+    const len = body === undefined ? 0 : body.length;
+    if (len >= this.largeBodyThreshold && len > 0) {
+      this.#reserve(HEADER_SIZE);
+      writeHeader(this.#buffer, this.#pos, msg, len, sync);
+      this.#pos += HEADER_SIZE;
+      this.#cut();
+      const chunk = Buffer.isBuffer(body) ? body : Buffer.from(body!.buffer, body!.byteOffset, len);
+      this.#chunks.push(chunk);
+      this.#chunkBytes += len;
+      return;
+    }
+    this.#reserve(HEADER_SIZE + len);
+    const buffer = this.#buffer;
+    const pos = this.#pos;
+    writeHeader(buffer, pos, msg, len, sync);
+    if (len !== 0) buffer.set(body!, pos + HEADER_SIZE);
+    this.#pos = pos + HEADER_SIZE + len;
+  }
+
+  /**
+   * Returns the gathered chunks, in order, and starts over. Empty when nothing was added. The chunks
+   * are views that this writer never writes to again.
+   */
+  take(): Buffer[] {
+    this.#cut();
+    const chunks = this.#chunks;
+    if (chunks.length === 0) return chunks;
+    this.#chunks = [];
+    this.#chunkBytes = 0;
+    return chunks;
+  }
+
+  /** Moves the bytes written since the last cut into the chunk list. */
+  #cut(): void {
+    if (this.#pos === this.#start) return;
+    this.#chunks.push(this.#buffer.subarray(this.#start, this.#pos));
+    this.#chunkBytes += this.#pos - this.#start;
+    this.#start = this.#pos;
+  }
+
+  /** Makes room for `bytes` more bytes after `#pos`, in a new buffer when this one is too full. */
+  #reserve(bytes: number): void {
+    const buffer = this.#buffer;
+    if (buffer.length - this.#pos >= bytes) return;
+    // Grow only when one batch outgrows the buffer; a buffer merely used up by earlier batches is
+    // replaced by one of the same size, so steady traffic does not inflate it.
+    let size = buffer.length;
+    if (this.#pos - this.#start + bytes > size) size = Math.max(size, Math.min(size * 2, MAX_GROWN_SIZE));
+    this.#cut();
+    this.#buffer = Buffer.allocUnsafe(Math.max(size, bytes));
+    this.#start = 0;
+    this.#pos = 0;
+  }
+}

@@ -1,0 +1,91 @@
+import { HEADER_SIZE } from './constants.js';
+
+/** One iproto packet: the header's message code and sync, and the body (possibly empty). */
+export interface Frame {
+  msg: number;
+  sync: number;
+  body: Uint8Array;
+}
+
+/** A decoded header. `len` is the body length in bytes, header not counted. */
+export interface Header {
+  msg: number;
+  len: number;
+  sync: number;
+}
+
+/** Throws unless `value` is an integer in 0..2^32-1 (what a 32-bit unsigned header field can hold). */
+export function checkUint32(value: number, field: string): void {
+  if (value >>> 0 !== value) {
+    throw new RangeError(`iproto header: ${field} must be an integer from 0 to 4294967295, got ${value}`);
+  }
+}
+
+/** Writes the three header words at `offset`; the values must already be checked. */
+export function writeHeader(
+  target: Uint8Array,
+  offset: number,
+  msg: number,
+  len: number,
+  sync: number,
+): void {
+  target[offset] = msg;
+  target[offset + 1] = msg >>> 8;
+  target[offset + 2] = msg >>> 16;
+  target[offset + 3] = msg >>> 24;
+  target[offset + 4] = len;
+  target[offset + 5] = len >>> 8;
+  target[offset + 6] = len >>> 16;
+  target[offset + 7] = len >>> 24;
+  target[offset + 8] = sync;
+  target[offset + 9] = sync >>> 8;
+  target[offset + 10] = sync >>> 16;
+  target[offset + 11] = sync >>> 24;
+}
+
+/** Reads an unsigned 32-bit little-endian integer; works on any `Uint8Array`, not only `Buffer`. */
+export function readUint32(bytes: Uint8Array, offset: number): number {
+  return (
+    (bytes[offset] | (bytes[offset + 1] << 8) | (bytes[offset + 2] << 16) | (bytes[offset + 3] << 24)) >>> 0
+  );
+}
+
+/**
+ * Builds the 12-byte header `pack('L3', msg, len, sync)` (little-endian, as iproto servers expect).
+ * Each value must be an integer from 0 to 2^32-1, else a `RangeError` is thrown.
+ */
+export function encodeHeader(msg: number, len: number, sync: number): Buffer {
+  checkUint32(msg, 'msg');
+  checkUint32(len, 'len');
+  checkUint32(sync, 'sync');
+  const header = Buffer.allocUnsafe(HEADER_SIZE);
+  writeHeader(header, 0, msg, len, sync);
+  return header;
+}
+
+/**
+ * Reads the header at `offset` (default 0). Throws a `RangeError` when fewer than 12 bytes are there.
+ */
+export function decodeHeader(bytes: Uint8Array, offset = 0): Header {
+  if (!(offset >= 0 && offset + HEADER_SIZE <= bytes.length)) {
+    throw new RangeError(
+      `iproto header: need ${HEADER_SIZE} bytes at offset ${offset}, have ${Math.max(0, bytes.length - offset)}`,
+    );
+  }
+  return {
+    msg: readUint32(bytes, offset),
+    len: readUint32(bytes, offset + 4),
+    sync: readUint32(bytes, offset + 8),
+  };
+}
+
+/** Builds one whole frame, header and body, in a single new Buffer. Without a body: the header only. */
+export function encodeFrame(msg: number, sync: number, body?: Uint8Array): Buffer {
+  const len = body === undefined ? 0 : body.length;
+  checkUint32(msg, 'msg');
+  checkUint32(sync, 'sync');
+  const frame = Buffer.allocUnsafe(HEADER_SIZE + len);
+  writeHeader(frame, 0, msg, len, sync);
+  if (len > 0) frame.set(body!, HEADER_SIZE);
+  return frame;
+}
