@@ -1,1 +1,24 @@
-export {};
+export { CliError, ExitCode } from './cli-error.js';
+export {
+  type BenchOptions,
+  type BenchProgress,
+  type BenchResult,
+  formatBenchTable,
+  runBench,
+} from './commands/bench.js';
+export { type DecodedFrame, type DecodeOptions, decodeCapture } from './commands/decode.js';
+export { PING_MSG, type PingOptions, type PingResult, pingServer } from './commands/ping.js';
+export { createServer, type ServeOptions } from './commands/serve.js';
+export { COMMAND_HELP, type CommandName, GENERAL_HELP } from './help.js';
+export { Histogram } from './histogram.js';
+export type { CliIO } from './io.js';
+export { handleKvRequest, KvMsg, KvStatus, KvTemplates } from './kv-box.js';
+export { main } from './main.js';
+export {
+  type Address,
+  formatValue,
+  parseAddress,
+  parseAddressList,
+  parseValue,
+  toJsonValue,
+} from './values.js';

@@ -1,0 +1,134 @@
+import { Connection } from '@iproto/connection';
+import { dumpPacket, encodeFrame } from '@iproto/framing';
+import { pack, unpack } from '@iproto/pack';
+import { CliError, ExitCode } from '../cli-error.js';
+import type { CliIO } from '../io.js';
+import { parseOptions, stringOption } from '../parse-options.js';
+import {
+  describeError,
+  formatAddress,
+  formatValue,
+  parseAddress,
+  parseHex,
+  parseInteger,
+  parseValue,
+  toJsonValue,
+} from '../values.js';
+
+export async function sendCommand(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseOptions('send', argv, {
+    msg: { type: 'string' },
+    pack: { type: 'string' },
+    'payload-hex': { type: 'string' },
+    unpack: { type: 'string' },
+    'no-reply': { type: 'boolean' },
+    'no-ints': { type: 'boolean' },
+    timeout: { type: 'string' },
+  });
+  const [target, ...words] = positionals;
+  if (target === undefined)
+    throw new CliError('iproto send: no server given (usage: iproto send host:port --msg N)');
+  const address = parseAddress(target);
+  const msgText = stringOption(values, 'msg');
+  if (msgText === undefined) throw new CliError('iproto send: --msg is required');
+  const msg = parseInteger('--msg', msgText);
+  const timeout = parseInteger('--timeout', stringOption(values, 'timeout') ?? '2000', 1, 3_600_000);
+  const template = stringOption(values, 'pack');
+  const payloadHex = stringOption(values, 'payload-hex');
+  const unpackTemplate = stringOption(values, 'unpack');
+  const noReply = values['no-reply'] === true;
+  const ints = values['no-ints'] !== true;
+
+  if (template !== undefined && payloadHex !== undefined) {
+    throw new CliError('iproto send: use either --pack or --payload-hex, not both');
+  }
+  if (template === undefined && words.length > 0) {
+    throw new CliError(`iproto send: values given without --pack: ${words.join(' ')}`);
+  }
+  let body: Uint8Array;
+  try {
+    body =
+      payloadHex !== undefined
+        ? parseHex('--payload-hex', payloadHex)
+        : template !== undefined
+          ? pack(template, ...words.map(parseValue))
+          : new Uint8Array(0);
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(`iproto send: cannot pack the body: ${describeError(error)}`);
+  }
+
+  const name = formatAddress(address);
+  const connection = new Connection({
+    host: address.host,
+    port: address.port,
+    connectTimeout: timeout,
+    timeout,
+  });
+  try {
+    const started = process.hrtime.bigint();
+    let reply: { msg: number; sync: number; body: Uint8Array };
+    try {
+      reply = await connection.send(msg, body, { noReply, timeout });
+    } catch (error) {
+      throw new CliError(`iproto send: ${name}: ${describeError(error)}`, ExitCode.FAILURE, { cause: error });
+    }
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    if (noReply) {
+      if (values.json)
+        io.stdout.write(`${JSON.stringify({ sent: true, msg, len: body.length, time: ms })}\n`);
+      else io.stdout.write(`sent msg=${msg} len=${body.length} to ${name} (no reply expected)\n`);
+      return ExitCode.OK;
+    }
+    return printReply(io, reply, { requestMsg: msg, ms, unpackTemplate, ints, json: values.json === true });
+  } finally {
+    await connection.close().catch(() => {});
+  }
+}
+
+function printReply(
+  io: CliIO,
+  reply: { msg: number; sync: number; body: Uint8Array },
+  options: { requestMsg: number; ms: number; unpackTemplate?: string; ints: boolean; json: boolean },
+): number {
+  let decoded: unknown[] | undefined;
+  let decodeError: string | undefined;
+  if (options.unpackTemplate !== undefined) {
+    try {
+      decoded = unpack(options.unpackTemplate, reply.body);
+    } catch (error) {
+      decodeError = `cannot unpack the reply with "${options.unpackTemplate}": ${describeError(error)}`;
+    }
+  }
+  const mismatch =
+    reply.msg === options.requestMsg
+      ? undefined
+      : `reply message code ${reply.msg} differs from the request's ${options.requestMsg}`;
+  const dump = dumpPacket(encodeFrame(reply.msg, reply.sync, reply.body), { ints: options.ints });
+
+  if (options.json) {
+    io.stdout.write(
+      `${JSON.stringify({
+        msg: reply.msg,
+        sync: reply.sync,
+        len: reply.body.length,
+        time: options.ms,
+        body: Buffer.from(reply.body).toString('hex'),
+        ...(decoded ? { values: toJsonValue(decoded) } : {}),
+        ...(decodeError || mismatch ? { error: decodeError ?? mismatch } : {}),
+      })}\n`,
+    );
+  } else {
+    io.stdout.write(
+      `reply msg=${reply.msg} sync=${reply.sync} len=${reply.body.length} time=${options.ms.toFixed(3)} ms\n`,
+    );
+    if (decoded) io.stdout.write(`${decoded.map(formatValue).join(' ')}\n`);
+    else io.stdout.write(`${dump}\n`);
+  }
+  const failure = decodeError ?? mismatch;
+  if (failure !== undefined) {
+    io.stderr.write(`iproto send: ${failure}\n`);
+    return ExitCode.FAILURE;
+  }
+  return ExitCode.OK;
+}

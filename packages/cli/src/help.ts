@@ -1,0 +1,112 @@
+/** The help text of each command, printed by `iproto help <command>` and `iproto <command> --help`. */
+export const COMMAND_HELP = {
+  ping: `Usage: iproto ping host:port[,host:port...] [options]
+
+Pings each server and prints its round-trip time. Exits with 1 when any server is down.
+
+Options:
+  --msg N          message code of the ping (default 0xff00, the Tarantool 1.5 / Octopus ping)
+  --count N        pings per server, one after another (default 1)
+  --timeout MS     connect and reply timeout in milliseconds (default 2000)
+  --json           print one JSON object instead of a table
+  -h, --help       show this help
+
+Example:
+  iproto ping 127.0.0.1:33013,127.0.0.1:33014 --count 3`,
+
+  send: `Usage: iproto send host:port --msg N [--pack TEMPLATE] [values...] [options]
+
+Sends one message and prints the reply, decoded with --unpack or as a packet dump.
+
+Options:
+  --msg N              message code (decimal or 0x hex; required)
+  --pack TEMPLATE      Perl pack template for the body; the values follow the address
+  --payload-hex HEX    the body as hex bytes instead (mutually exclusive with --pack)
+  --unpack TEMPLATE    Perl unpack template for the reply body
+  --no-reply           the message has no reply: done once written
+  --no-ints            leave the integers out of the packet dump (MR::IProto's dump_no_ints)
+  --timeout MS         connect and reply timeout in milliseconds (default 2000)
+  --json               print one JSON object
+  -h, --help           show this help
+
+Values: integers become numbers (bigints beyond 2^53 or with an "n" suffix), decimals numbers,
+"hex:0a0b" bytes, "str:..." always a string, anything else a string. Put "--" before values that
+begin with "-".
+
+Example (the key-value box of "iproto serve"):
+  iproto send 127.0.0.1:33013 --msg 1 --pack 'w/a* w/a*' greeting hello --unpack L
+  iproto send 127.0.0.1:33013 --msg 2 --pack 'w/a*' greeting --unpack 'L w/a*'`,
+
+  decode: `Usage: iproto decode [file|-] [options]
+
+Lists the iproto frames of a captured byte stream (one direction of a TCP conversation) with the
+MR::IProto packet dump of each, offline. Reads stdin when the file is "-" or missing.
+
+Options:
+  --unpack TEMPLATE    also decode each body with this Perl unpack template
+  --msg N              only frames with this message code
+  --no-ints            leave the integers out of the packet dump (MR::IProto's dump_no_ints)
+  --json               print one JSON object
+  -h, --help           show this help
+
+Example:
+  iproto decode capture.bin --unpack 'L w/a*'`,
+
+  bench: `Usage: iproto bench host:port [options]
+
+A load generator: keeps --depth requests in flight on each of --connections connections until
+--requests have completed, then prints throughput and latency percentiles (p50 p90 p99 p99.9 max).
+A live progress line is shown when stdout is a terminal.
+
+Options:
+  --requests N       requests in total (default 100000)
+  --depth N          requests in flight per connection (default 64)
+  --connections N    connections (default 1)
+  --body BYTES       body size of each request in bytes (default 0)
+  --msg N            message code (default 0xff00, the ping: any iproto server answers it)
+  --timeout MS       per-request timeout in milliseconds (default 2000)
+  --json             print one JSON object instead of the table
+  -h, --help         show this help
+
+Example:
+  iproto bench 127.0.0.1:33013 --depth 256 --requests 1000000 --connections 4`,
+
+  serve: `Usage: iproto serve [--port N] [--host HOST] [--echo] [options]
+
+Runs an iproto server until interrupted (Ctrl-C): a tiny in-memory key-value box, or with --echo
+a server that answers every message with its own body.
+
+Key-value box messages (every reply starts with an L status: 0 ok, 1 not found, 2 bad request):
+  1      SET     body w/a* w/a* (key, value)   reply L
+  2      GET     body w/a* (key)               reply L w/a* (status, value)
+  3      DELETE  body w/a* (key)               reply L
+  4      COUNT   empty body                    reply L L (status, number of keys)
+  0xff00 PING    empty body                    empty reply
+
+Options:
+  --port N       port to listen on (default 0: a free port, printed at start)
+  --host HOST    address to listen on (default 127.0.0.1)
+  --echo         answer every message with its body instead of running the key-value box
+  --json         print the listening address as one JSON object
+  -h, --help     show this help
+
+Example:
+  iproto serve --port 33013`,
+} as const;
+
+export type CommandName = keyof typeof COMMAND_HELP;
+
+export const GENERAL_HELP = `Usage: iproto <command> [options]
+
+The iproto (Mail.Ru / Tarantool 1.5 / Octopus) protocol from the command line.
+
+Commands:
+  ping     ping servers and print round-trip times
+  send     send one message and print the reply
+  decode   list the frames of a captured byte stream, offline
+  bench    a load generator: throughput and latency percentiles
+  serve    run an echo or key-value iproto server
+  help     show help for a command: iproto help <command>
+
+Every command takes --help. Errors are printed as one line; the exit code is 0 on success,
+1 when the command failed (a server down, a request rejected) and 2 for a bad command line.`;

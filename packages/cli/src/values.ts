@@ -1,0 +1,159 @@
+import { CliError } from './cli-error.js';
+
+/** An address the command talks to. */
+export interface Address {
+  host: string;
+  port: number;
+}
+
+/**
+ * Parses `host:port`, `[v6]:port`, `:port` or a bare `port` (both meaning 127.0.0.1). A third
+ * `:weight` field, as in Perl's `servers` strings, is accepted and ignored here.
+ */
+export function parseAddress(text: string): Address {
+  const trimmed = text.trim();
+  let host: string;
+  let rest: string;
+  if (trimmed.startsWith('[')) {
+    const end = trimmed.indexOf(']');
+    if (end < 0) throw new CliError(`bad address "${text}": missing "]"`);
+    host = trimmed.slice(1, end);
+    rest = trimmed.slice(end + 1);
+    if (rest !== '' && !rest.startsWith(':')) throw new CliError(`bad address "${text}"`);
+    rest = rest.slice(1);
+  } else if (/^\d+$/.test(trimmed)) {
+    host = '127.0.0.1';
+    rest = trimmed;
+  } else {
+    const parts = trimmed.split(':');
+    if (parts.length < 2 || parts.length > 3) throw new CliError(`bad address "${text}": expected host:port`);
+    host = parts[0] === '' ? '127.0.0.1' : parts[0];
+    rest = parts.slice(1).join(':');
+  }
+  const [portText] = rest.split(':');
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText ?? '') || port < 1 || port > 65535) {
+    throw new CliError(`bad address "${text}": port must be 1..65535`);
+  }
+  return { host, port };
+}
+
+/** Parses a comma-separated list of addresses. */
+export function parseAddressList(text: string): Address[] {
+  const list = text
+    .split(',')
+    .filter((s) => s.trim() !== '')
+    .map(parseAddress);
+  if (list.length === 0) throw new CliError('no address given');
+  return list;
+}
+
+export function formatAddress(address: Address): string {
+  return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+}
+
+/** Parses an integer option: decimal or `0x` hex, within [min, max]. */
+export function parseInteger(option: string, text: string, min = 0, max = 0xffffffff): number {
+  const t = text.trim();
+  const value = /^0x[0-9a-f]+$/i.test(t)
+    ? Number.parseInt(t.slice(2), 16)
+    : /^-?\d+$/.test(t)
+      ? Number(t)
+      : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new CliError(`bad value for ${option}: "${text}" (expected an integer in ${min}..${max})`);
+  }
+  return value;
+}
+
+/** Parses a hex string (spaces allowed) into bytes. */
+export function parseHex(option: string, text: string): Buffer {
+  const clean = text.replace(/\s+/g, '');
+  if (clean.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(clean)) {
+    throw new CliError(`bad value for ${option}: expected an even number of hex digits`);
+  }
+  return Buffer.from(clean, 'hex');
+}
+
+export type PackValue = number | bigint | string | Uint8Array;
+
+/**
+ * Turns one command-line word into a value for `pack`: integers become numbers (bigints beyond
+ * 2^53, or with an `n` suffix), decimals become numbers, `hex:0a0b` becomes bytes, `str:...` is
+ * always a string, and anything else is a string.
+ */
+export function parseValue(word: string): PackValue {
+  if (word.startsWith('str:')) return word.slice(4);
+  if (word.startsWith('hex:')) return parseHex('value', word.slice(4));
+  if (/^[+-]?\d+n$/.test(word)) return BigInt(word.slice(0, -1));
+  if (/^[+-]?\d+$/.test(word)) {
+    const n = Number(word);
+    return Number.isSafeInteger(n) ? n : BigInt(word);
+  }
+  if (/^[+-]?0x[0-9a-f]+$/i.test(word)) {
+    const negative = word.startsWith('-');
+    const big = BigInt(word.replace(/^[+-]/, ''));
+    const signed = negative ? -big : big;
+    return signed >= BigInt(Number.MIN_SAFE_INTEGER) && signed <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(signed)
+      : signed;
+  }
+  if (/^[+-]?(\d+\.\d*|\.\d+|\d+)(e[+-]?\d+)?$/i.test(word)) return Number(word);
+  return word;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Bytes as text when they are printable UTF-8, else `hex:...` (the form `parseValue` reads back). */
+export function bytesToText(bytes: Uint8Array): { text: string; printable: boolean } {
+  try {
+    const text = decoder.decode(bytes);
+    if (!/[\u0000-\u0008\u000b-\u001f\u007f]/.test(text)) return { text, printable: true };
+  } catch {
+    // not UTF-8: fall through to hex
+  }
+  return {
+    text: `hex:${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`,
+    printable: false,
+  };
+}
+
+/** A value from `unpack` as plain JSON: bigints as decimal strings, bytes as text or `hex:...`. */
+export function toJsonValue(value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Uint8Array) return bytesToText(value).text;
+  if (Array.isArray(value)) return value.map(toJsonValue);
+  return value;
+}
+
+/** A value from `unpack` for people: numbers bare, text quoted, other bytes as `hex:...`. */
+export function formatValue(value: unknown): string {
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value instanceof Uint8Array) {
+    const { text, printable } = bytesToText(value);
+    return printable ? JSON.stringify(text) : text;
+  }
+  if (Array.isArray(value)) return `[${value.map(formatValue).join(', ')}]`;
+  return String(value);
+}
+
+/** Milliseconds from nanoseconds, with three decimals. */
+export function formatMs(nanoseconds: number): string {
+  return (nanoseconds / 1e6).toFixed(3);
+}
+
+/** Groups thousands for tables: 1234567 -> "1,234,567". */
+export function formatCount(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** A one-line message for any error, with its code when it has one. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    const message = error.message.split('\n')[0];
+    return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
+  }
+  return String(error);
+}
