@@ -1,0 +1,275 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type Frame, FrameDecoder, FrameError, HEADER_SIZE } from './index.js';
+import { hex, prng } from './test-support.js';
+
+/** Hand-built streams (header words written out in little-endian hex) and the frames they hold. */
+const FIXTURES: { name: string; bytes: Buffer; frames: [number, number, string][] }[] = [
+  {
+    name: 'one frame with a body',
+    bytes: hex('11000000 03000000 2a000000 616263'),
+    frames: [[17, 42, '616263']],
+  },
+  {
+    name: 'one header-only frame',
+    bytes: hex('00ff0000 00000000 ffffffff'),
+    frames: [[0xff00, 0xffffffff, '']],
+  },
+  {
+    name: 'header-only frames around bodies',
+    bytes: hex(
+      '01000000 00000000 01000000' +
+        '0d000000 05000000 02000000 0102030405' +
+        '0d000000 00000000 03000000' +
+        'ffffffff 0d000000 04000000 000102030405060708090a0b0c' +
+        '00000000 01000000 00000000 ff',
+    ),
+    frames: [
+      [1, 1, ''],
+      [13, 2, '0102030405'],
+      [13, 3, ''],
+      [0xffffffff, 4, '000102030405060708090a0b0c'],
+      [0, 0, 'ff'],
+    ],
+  },
+];
+
+function plain(frames: Frame[]): [number, number, string][] {
+  return frames.map((f) => [
+    f.msg,
+    f.sync,
+    Buffer.from(f.body.buffer, f.body.byteOffset, f.body.length).toString('hex'),
+  ]);
+}
+
+function decodeChunks(chunks: Uint8Array[], decoder = new FrameDecoder()): Frame[] {
+  const frames: Frame[] = [];
+  for (const chunk of chunks) for (const frame of decoder.push(chunk)) frames.push(frame);
+  expect(decoder.bufferedBytes).toBe(0);
+  return frames;
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('FrameDecoder: chunk boundaries', () => {
+  for (const fixture of FIXTURES) {
+    it(`${fixture.name}: whole, at every single split offset, every pair of splits, and byte by byte`, () => {
+      const { bytes, frames } = fixture;
+      expect(plain(decodeChunks([bytes]))).toEqual(frames);
+      for (let i = 0; i <= bytes.length; i++) {
+        expect(plain(decodeChunks([bytes.subarray(0, i), bytes.subarray(i)]))).toEqual(frames);
+        for (let j = i; j <= bytes.length; j++) {
+          const chunks = [bytes.subarray(0, i), bytes.subarray(i, j), bytes.subarray(j)];
+          expect(plain(decodeChunks(chunks))).toEqual(frames);
+        }
+      }
+      const single = Array.from(bytes, (b) => Uint8Array.of(b));
+      expect(plain(decodeChunks(single))).toEqual(frames);
+    });
+  }
+
+  it('reports the bytes it holds while a frame is incomplete', () => {
+    const decoder = new FrameDecoder();
+    const bytes = FIXTURES[0].bytes;
+    for (let i = 0; i < bytes.length - 1; i++) {
+      expect(decoder.push(bytes.subarray(i, i + 1))).toEqual([]);
+      expect(decoder.bufferedBytes).toBe(i + 1);
+    }
+    expect(plain(decoder.push(bytes.subarray(bytes.length - 1)))).toEqual([[17, 42, '616263']]);
+    expect(decoder.bufferedBytes).toBe(0);
+  });
+
+  it('decodes long random streams identically under random chunkings (seeded)', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const rand = prng(seed);
+      const expected: [number, number, string][] = [];
+      const parts: Buffer[] = [];
+      for (let n = 0; n < 400; n++) {
+        const msg = Math.floor(rand() * 2 ** 32);
+        const sync = Math.floor(rand() * 2 ** 32);
+        const r = rand();
+        const len = r < 0.2 ? 0 : r < 0.9 ? Math.floor(rand() * 40) : Math.floor(rand() * 5000);
+        const body = Buffer.alloc(len);
+        for (let k = 0; k < len; k++) body[k] = Math.floor(rand() * 256);
+        // The header is built with writeUInt32LE, independently of the code under test.
+        const header = Buffer.alloc(HEADER_SIZE);
+        header.writeUInt32LE(msg, 0);
+        header.writeUInt32LE(len, 4);
+        header.writeUInt32LE(sync, 8);
+        parts.push(header, body);
+        expected.push([msg, sync, body.toString('hex')]);
+      }
+      const stream = Buffer.concat(parts);
+      for (let round = 0; round < 10; round++) {
+        const maxChunk = [1, 7, 13, 100, 4096, 70000][round % 6];
+        const chunks: Uint8Array[] = [];
+        for (let pos = 0; pos < stream.length; ) {
+          const size = Math.min(stream.length - pos, 1 + Math.floor(rand() * maxChunk));
+          // Copy each chunk, as a socket would hand over fresh memory.
+          chunks.push(Uint8Array.from(stream.subarray(pos, pos + size)));
+          pos += size;
+        }
+        expect(plain(decodeChunks(chunks)), `seed ${seed} round ${round}`).toEqual(expected);
+      }
+    }
+  });
+
+  it('accepts empty chunks anywhere', () => {
+    const bytes = FIXTURES[2].bytes;
+    const empty = new Uint8Array(0);
+    const chunks = [
+      empty,
+      bytes.subarray(0, 5),
+      empty,
+      bytes.subarray(5, 30),
+      empty,
+      bytes.subarray(30),
+      empty,
+    ];
+    expect(plain(decodeChunks(chunks))).toEqual(FIXTURES[2].frames);
+  });
+});
+
+describe('FrameDecoder: views and copies', () => {
+  it('returns bodies as views of the chunk when a frame lies within it', () => {
+    const chunk = hex('01000000 03000000 07000000 616263 02000000 02000000 08000000 6465');
+    const [a, b] = new FrameDecoder().push(chunk);
+    expect(a.body.buffer).toBe(chunk.buffer);
+    expect(a.body.byteOffset).toBe(chunk.byteOffset + 12);
+    expect(b.body.byteOffset).toBe(chunk.byteOffset + 27);
+    chunk[12] = 0x7a;
+    expect(Buffer.from(a.body).toString()).toBe('zbc');
+  });
+
+  it('views the body in the later chunk when only the header was split', () => {
+    const bytes = hex('01000000 03000000 07000000 616263');
+    const decoder = new FrameDecoder();
+    expect(decoder.push(bytes.subarray(0, 5))).toEqual([]);
+    const rest = Buffer.from(bytes.subarray(5));
+    const [frame] = decoder.push(rest);
+    expect(frame.body.buffer).toBe(rest.buffer);
+    expect(frame.body.byteOffset).toBe(rest.byteOffset + 7);
+  });
+
+  it('copies a frame whose body straddles chunks, exactly once, into a buffer of its size', () => {
+    const bytes = hex('01000000 06000000 07000000 616263646566');
+    const first = Buffer.from(bytes.subarray(0, 14));
+    const second = Buffer.from(bytes.subarray(14));
+    const decoder = new FrameDecoder();
+    expect(decoder.push(first)).toEqual([]);
+    first.fill(0); // the decoder must have copied what it kept
+    const [frame] = decoder.push(second);
+    expect(Buffer.from(frame.body).toString()).toBe('abcdef');
+    expect(frame.body.length).toBe(6);
+    second.fill(0);
+    expect(Buffer.from(frame.body).toString()).toBe('abcdef');
+  });
+
+  it('accepts plain Uint8Array chunks', () => {
+    const chunk = new Uint8Array(hex('05000000 01000000 06000000 ff'));
+    expect(plain(new FrameDecoder().push(chunk))).toEqual([[5, 6, 'ff']]);
+  });
+});
+
+describe('FrameDecoder: maxFrameSize', () => {
+  it('throws ERR_FRAME_TOO_LARGE before allocating, with the header fields and the earlier frames', () => {
+    const good = hex('01000000 01000000 09000000 aa');
+    const huge = hex('02000000 ffffffff 0a000000');
+    const chunk = Buffer.concat([good, huge]);
+    const decoder = new FrameDecoder();
+    const alloc = vi.spyOn(Buffer, 'allocUnsafe');
+    const allocSlow = vi.spyOn(Buffer, 'allocUnsafeSlow');
+    let error: unknown;
+    try {
+      decoder.push(chunk);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(FrameError);
+    const fe = error as FrameError;
+    expect(fe.code).toBe('ERR_FRAME_TOO_LARGE');
+    expect(fe.name).toBe('FrameError');
+    expect(fe.msg).toBe(2);
+    expect(fe.sync).toBe(10);
+    expect(fe.len).toBe(0xffffffff);
+    expect(fe.maxFrameSize).toBe(16 * 1024 * 1024);
+    expect(fe.offset).toBe(13);
+    expect(fe.message).toMatch(
+      /offset 13.*msg 2 sync 10 announces 4294967295 body bytes, maxFrameSize is 16777216/,
+    );
+    expect(plain(fe.frames)).toEqual([[1, 9, 'aa']]);
+    expect(alloc).not.toHaveBeenCalled();
+    expect(allocSlow).not.toHaveBeenCalled();
+    expect((fe as unknown as Record<symbol, unknown>)[Symbol.for('iproto.error')]).toBe(true);
+  });
+
+  it('checks a header split across chunks before allocating its body', () => {
+    const alloc = vi.spyOn(Buffer, 'allocUnsafe');
+    const decoder = new FrameDecoder({ maxFrameSize: 100 });
+    const header = hex('03000000 65000000 04000000');
+    for (let i = 0; i < 11; i++) expect(decoder.push(header.subarray(i, i + 1))).toEqual([]);
+    expect(() => decoder.push(header.subarray(11))).toThrow(
+      expect.objectContaining({ code: 'ERR_FRAME_TOO_LARGE', len: 101, maxFrameSize: 100, offset: 0 }),
+    );
+    expect(alloc).not.toHaveBeenCalled();
+  });
+
+  it('accepts a body of exactly maxFrameSize, also when it straddles chunks', () => {
+    const bytes = hex('03000000 04000000 04000000 01020304');
+    expect(plain(decodeChunks([bytes], new FrameDecoder({ maxFrameSize: 4 })))).toEqual([[3, 4, '01020304']]);
+    const split = [bytes.subarray(0, 13), bytes.subarray(13)];
+    expect(plain(decodeChunks(split, new FrameDecoder({ maxFrameSize: 4 })))).toEqual([[3, 4, '01020304']]);
+    expect(() => new FrameDecoder({ maxFrameSize: 3 }).push(bytes)).toThrow(FrameError);
+    expect(() => new FrameDecoder({ maxFrameSize: 3 }).push(bytes.subarray(0, 12))).toThrow(FrameError);
+  });
+
+  it('stays failed after an error', () => {
+    const decoder = new FrameDecoder({ maxFrameSize: 0 });
+    let first: unknown;
+    try {
+      decoder.push(hex('01000000 01000000 01000000 00'));
+    } catch (e) {
+      first = e;
+    }
+    expect(decoder.error).toBe(first);
+    expect(() => decoder.push(hex('01000000 00000000 01000000'))).toThrow(first as Error);
+    expect(() => decoder.end()).toThrow(first as Error);
+  });
+
+  it('validates the option', () => {
+    expect(() => new FrameDecoder({ maxFrameSize: -1 })).toThrow(RangeError);
+    expect(() => new FrameDecoder({ maxFrameSize: 1.5 })).toThrow(RangeError);
+    expect(new FrameDecoder({ maxFrameSize: Number.POSITIVE_INFINITY }).maxFrameSize).toBe(
+      Number.POSITIVE_INFINITY,
+    );
+    expect(new FrameDecoder().maxFrameSize).toBe(16 * 1024 * 1024);
+  });
+});
+
+describe('FrameDecoder: end()', () => {
+  it('does nothing on a frame boundary', () => {
+    const decoder = new FrameDecoder();
+    decoder.push(FIXTURES[0].bytes);
+    expect(() => decoder.end()).not.toThrow();
+  });
+
+  it('throws ERR_FRAME_TRUNCATED inside a header or a body, with the frame offset', () => {
+    const bytes = Buffer.concat([FIXTURES[0].bytes, hex('02000000 05000000 03000000 6162')]);
+    const inBody = new FrameDecoder();
+    inBody.push(bytes);
+    expect(inBody.bufferedBytes).toBe(14);
+    expect(() => inBody.end()).toThrow(
+      expect.objectContaining({ code: 'ERR_FRAME_TRUNCATED', msg: 2, sync: 3, len: 5, offset: 15 }),
+    );
+    const inHeader = new FrameDecoder();
+    inHeader.push(bytes.subarray(0, 20));
+    expect(() => inHeader.end()).toThrow(
+      expect.objectContaining({
+        code: 'ERR_FRAME_TRUNCATED',
+        offset: 15,
+        message: expect.stringMatching(/5 of 12/),
+      }),
+    );
+  });
+});
