@@ -1,0 +1,214 @@
+import { compile } from '@iproto/pack';
+import { NoResponse } from './no-response.js';
+import { Request } from './request.js';
+import { Response, type ResponseClass } from './response.js';
+import type { MessageKey } from './types.js';
+
+/** An object with one `unknown` property per field name. */
+export type FieldValues<F extends readonly string[]> = { -readonly [K in F[number]]: unknown };
+
+/** The request half of a `defineMessage` spec. */
+export interface RequestSpec<F extends readonly string[]> {
+  /** The pack template of the body; fields are packed in `fields` order. */
+  template: string;
+  fields: F;
+  /** The field that is the balancing key, or a function computing the key. */
+  key?: F[number] | ((request: FieldValues<F>) => MessageKey | undefined);
+  /** May the request be retried after a communication error (MR::IProto::Request::retry)? */
+  retry?: boolean | ((request: FieldValues<F>) => boolean);
+  /** The last field is a list whose items are packed one by one (for a template ending in `*`). */
+  rest?: boolean;
+}
+
+/** The response half of a `defineMessage` spec. */
+export interface ResponseSpec<F extends readonly string[]> {
+  /** The pack template of the body; unpacked values become fields in `fields` order. */
+  template: string;
+  fields: F;
+  /** Does the server ask for a retry with this reply (MR::IProto::Response::retry)? */
+  retry?: (response: FieldValues<F>) => boolean;
+  /** The last field collects every remaining unpacked value as a list. */
+  rest?: boolean;
+}
+
+export interface DefineMessageSpec<Q extends readonly string[], S extends readonly string[]> {
+  /** The message code. */
+  msg: number;
+  /** Names the generated classes (`<name>Request`, `<name>Response`); defaults to `Msg<code>`. */
+  name?: string;
+  request: RequestSpec<Q>;
+  response: ResponseSpec<S> | { noReply: true };
+}
+
+/** The response a defined message resolves to: a `Response` with the named fields. */
+export type DefinedResponse<Q, S> = Response<Request<any> & Q> & S;
+/** A request of a defined message: a `Request` with the named fields. */
+export type DefinedRequest<Q, S> = Request<DefinedResponse<Q, S>> & Q;
+
+export interface MessagePair<Q, S, Res = DefinedResponse<Q, S>> {
+  readonly msg: number;
+  readonly Request: {
+    new (fields: Q): Request<Res & Response> & Q;
+    readonly msg: number;
+    readonly Response: ResponseClass<Res & Response>;
+  };
+  readonly Response: ResponseClass<Res & Response> & { readonly msg: number };
+}
+
+const REQUEST_RESERVED = new Set(['msg', 'data', 'key', 'retry', 'encode']);
+const RESPONSE_RESERVED = new Set([
+  'msg',
+  'data',
+  'request',
+  'retry',
+  'isError',
+  'unparsed',
+  'rest',
+  'unpack',
+  'consume',
+]);
+
+function checkFields(fields: readonly string[], reserved: Set<string>, where: string): void {
+  if (!Array.isArray(fields)) throw new TypeError(`defineMessage: ${where}.fields must be an array of names`);
+  const seen = new Set<string>();
+  for (const name of fields) {
+    if (typeof name !== 'string' || name === '') {
+      throw new TypeError(`defineMessage: ${where}.fields must hold non-empty strings`);
+    }
+    if (reserved.has(name)) {
+      throw new TypeError(`defineMessage: ${where} field "${name}" would hide the ${where} member of that name`);
+    }
+    if (seen.has(name)) throw new TypeError(`defineMessage: ${where} field "${name}" is listed twice`);
+    seen.add(name);
+  }
+}
+
+/**
+ * Own data properties, so names such as `__proto__` or `constructor` are ordinary fields and never
+ * reach a prototype.
+ */
+function setField(target: object, name: string, value: unknown): void {
+  Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function readField(source: object, name: string): unknown {
+  return Object.hasOwn(source, name) ? (source as Record<string, unknown>)[name] : undefined;
+}
+
+function nameClass(cls: Function, name: string): void {
+  Object.defineProperty(cls, 'name', { value: name });
+}
+
+/**
+ * Defines a request/response class pair from pack templates with named fields, registered under
+ * `msg`. Put the pair (or its `Response`) in the client's `messages`, or just send its requests:
+ * a request made by `defineMessage` knows its response class.
+ *
+ * ```ts
+ * const Get = defineMessage({
+ *   msg: 17,
+ *   request: { template: 'L', fields: ['id'] as const, key: 'id' },
+ *   response: { template: 'L w/a*', fields: ['id', 'name'] as const },
+ * });
+ * const reply = await client.send(new Get.Request({ id: 1 })); // reply.name
+ * ```
+ */
+export function defineMessage<const Q extends readonly string[], const S extends readonly string[]>(
+  spec: DefineMessageSpec<Q, S> & { response: ResponseSpec<S> },
+): MessagePair<FieldValues<Q>, FieldValues<S>>;
+export function defineMessage<const Q extends readonly string[]>(
+  spec: DefineMessageSpec<Q, readonly string[]> & { response: { noReply: true } },
+): MessagePair<FieldValues<Q>, object, NoResponse<Request<any> & FieldValues<Q>>>;
+export function defineMessage(spec: DefineMessageSpec<readonly string[], readonly string[]>): MessagePair<any, any> {
+  const { msg } = spec;
+  if (!Number.isInteger(msg) || msg < 0 || msg > 0xffffffff) {
+    throw new TypeError(`defineMessage: msg must be an unsigned 32-bit integer, got ${String(msg)}`);
+  }
+  const label = spec.name ?? `Msg${msg}`;
+  const requestSpec = spec.request;
+  checkFields(requestSpec.fields, REQUEST_RESERVED, 'request');
+  const requestFields = [...requestSpec.fields];
+  const requestCodec = compile(requestSpec.template);
+  const { key: keySpec, retry: retrySpec, rest: requestRest } = requestSpec;
+  if (typeof keySpec === 'string' && !requestFields.includes(keySpec)) {
+    throw new TypeError(`defineMessage: request key "${keySpec}" is not one of the request fields`);
+  }
+
+  let ResponseCls: ResponseClass;
+  const responseSpec = spec.response;
+  if ('noReply' in responseSpec && responseSpec.noReply) {
+    class DefinedNoResponse extends NoResponse {
+      static override readonly msg: number = msg;
+    }
+    nameClass(DefinedNoResponse, `${label}Response`);
+    ResponseCls = DefinedNoResponse;
+  } else {
+    const { template, fields, retry, rest } = responseSpec as ResponseSpec<readonly string[]>;
+    checkFields(fields, RESPONSE_RESERVED, 'response');
+    const names = [...fields];
+    // `a*` at the end returns what the template left unread, for the "Not all data was parsed" check.
+    const codec = compile(`${template} a*`);
+    class DefinedResponse extends Response {
+      static override readonly msg: number = msg;
+
+      constructor(data: Buffer | undefined, request: Request<any>) {
+        super(data, request);
+        if (data === undefined) return;
+        const values = codec.unpack(data);
+        const tail = values.pop() as Uint8Array;
+        this.consume(data.length - tail.length);
+        const last = names.length - 1;
+        for (let i = 0; i < names.length; i++) {
+          setField(this, names[i], rest && i === last ? values.slice(i) : values[i]);
+        }
+      }
+
+      override retry(): boolean {
+        return retry ? retry(this as unknown as FieldValues<readonly string[]>) : false;
+      }
+    }
+    nameClass(DefinedResponse, `${label}Response`);
+    ResponseCls = DefinedResponse;
+  }
+
+  class DefinedRequest extends Request {
+    static override readonly msg: number = msg;
+    static readonly Response: ResponseClass = ResponseCls;
+
+    constructor(values: Record<string, unknown>) {
+      super();
+      if (values === null || typeof values !== 'object') {
+        throw new TypeError(`${label}Request: expected an object with fields ${requestFields.join(', ')}`);
+      }
+      for (const name of requestFields) setField(this, name, readField(values, name));
+    }
+
+    override key(): MessageKey | undefined {
+      if (keySpec === undefined) return undefined;
+      if (typeof keySpec === 'function') return keySpec(this as unknown as FieldValues<readonly string[]>);
+      return readField(this, keySpec) as MessageKey | undefined;
+    }
+
+    override retry(): boolean {
+      if (typeof retrySpec === 'function') return retrySpec(this as unknown as FieldValues<readonly string[]>);
+      return retrySpec ?? false;
+    }
+
+    protected override encode(): Uint8Array {
+      const values = requestFields.map((name) => readField(this, name));
+      if (requestRest && values.length > 0) {
+        const last = values.pop();
+        if (!Array.isArray(last)) {
+          throw new TypeError(
+            `${label}Request: field "${requestFields[requestFields.length - 1]}" must be an array (rest: true)`,
+          );
+        }
+        values.push(...last);
+      }
+      return requestCodec.pack(...values);
+    }
+  }
+  nameClass(DefinedRequest, `${label}Request`);
+
+  return Object.freeze({ msg, Request: DefinedRequest, Response: ResponseCls }) as unknown as MessagePair<any, any>;
+}

@@ -1,0 +1,655 @@
+import { EventEmitter } from 'node:events';
+import { Cluster } from '@iproto/cluster';
+import { Connection } from '@iproto/connection';
+import { channels } from './diagnostics.js';
+import { ErrorReply } from './error-reply.js';
+import { clientError } from './errors.js';
+import { MessageRegistry, type MessagesOption } from './message-registry.js';
+import { type PlainMessage, type PlainResult, plainBody, plainDecoder } from './plain-message.js';
+import { Request, type RequestClass } from './request.js';
+import { Response, type ResponseClass } from './response.js';
+import type { ClusterLike, MessageKey, ReplyFrame, ServerLike } from './types.js';
+
+/** What to do with reply bytes a response class left unparsed. */
+export type TrailingDataMode = 'warn' | 'error' | 'ignore';
+
+/** The options `servers` builds a cluster with (MR::IProto::BUILDARGS hands them down). */
+export interface ClusterBuildOptions {
+  servers: string | readonly object[];
+  balance?: string;
+  timeout?: number;
+  connectTimeout?: number;
+  tcpNoDelay?: boolean;
+  tcpKeepAlive?: boolean;
+  dumpNoInts?: boolean;
+  debug?: number;
+  debugCb?: (line: string) => void;
+  [option: string]: unknown;
+}
+
+export interface IProtoOptions {
+  /** A ready cluster (full control); the client does not close a cluster it was given. */
+  cluster?: ClusterLike;
+  /** `'host:port[:weight],...'` or server option objects: the client builds (and owns) a cluster. */
+  servers?: string | readonly object[];
+  /** Balancing of the built cluster: `'round-robin'` (default), `'hash-crc32'` or `'ketama'`. */
+  balance?: string;
+  /** Read/write timeout of the built cluster's servers, ms (Perl's 2 s by default). */
+  timeout?: number;
+  connectTimeout?: number;
+  tcpNoDelay?: boolean;
+  tcpKeepAlive?: boolean;
+  dumpNoInts?: boolean;
+  /** Debug level (MR::IProto::Role::Debuggable): 2 logs every try; the servers get it too. */
+  debug?: number;
+  debugCb?: (line: string) => void;
+  /** Further options handed to the built cluster as they are. */
+  clusterOptions?: Record<string, unknown>;
+  /** Builds the cluster from `servers` (tests hand in a fake); `new Cluster(options)` by default. */
+  factory?: (options: ClusterBuildOptions) => ClusterLike;
+  /** Response classes (a list or a module namespace): how replies to object requests are decoded. */
+  messages?: MessagesOption;
+  /** Requests in progress on the whole client, beyond which they queue (default 1000). */
+  maxParallel?: number;
+  /** Tries per request, the first one included (default 2). */
+  maxRequestRetries?: number;
+  /** Delay between tries, ms (default 0). */
+  retryDelay?: number;
+  /** Reply bytes left unparsed by a response class: `'warn'` (Perl's default), `'error'` or `'ignore'`. */
+  trailingData?: TrailingDataMode;
+}
+
+/** Options of one `send`. */
+export interface SendOptions {
+  /** Per-try timeout, ms (the server's timeout by default). */
+  timeout?: number;
+  /** Aborts the request, wherever it is: queued, in flight, or waiting for a retry. */
+  signal?: AbortSignal;
+}
+
+/** What a client sends: a request object or a plain message. */
+export type Message = Request<any> | PlainMessage<any>;
+
+/** What a message resolves to. */
+export type ReplyOf<M> = M extends Request<infer Res>
+  ? Res
+  : M extends PlainMessage<infer T>
+    ? T
+    : unknown;
+
+/** One `sendBulk` result: a response or an error object for a request object, `{ data, error }` for a plain one. */
+export type BulkResult<M> = M extends Request<infer Res>
+  ? Res | ErrorReply<M>
+  : M extends PlainMessage<infer T>
+    ? PlainResult<T>
+    : unknown;
+
+export type SendCallback<R> = (reply: R | undefined, error: Error | undefined) => void;
+
+type Settle = (reply: unknown, error: Error | undefined) => void;
+
+interface Task {
+  readonly message: Message;
+  readonly request: Request<any> | undefined;
+  readonly msg: number;
+  readonly key: MessageKey | undefined;
+  readonly body: Uint8Array;
+  readonly noReply: boolean;
+  readonly responseClass: ResponseClass | undefined;
+  readonly decode: ((body: Buffer) => unknown[]) | undefined;
+  readonly maxTries: number;
+  readonly timeout: number | undefined;
+  readonly signal: AbortSignal | undefined;
+  readonly settle: Settle;
+  tries: number;
+  tried: ServerLike[];
+  state: 'queued' | 'running' | 'done';
+  timer: NodeJS.Timeout | undefined;
+  onAbort: (() => void) | undefined;
+  next: Task | undefined;
+}
+
+const DEFAULT_MAX_PARALLEL = 1000;
+const DEFAULT_MAX_REQUEST_RETRIES = 2;
+
+function isRequestObject(message: unknown): message is Request<any> {
+  return message instanceof Request;
+}
+
+function defaultDebug(line: string): void {
+  process.stderr.write(`IProto: ${line}\n`);
+}
+
+function positiveInteger(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) throw new TypeError(`${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+/**
+ * The iproto client (MR::IProto): sends messages to a balanced cluster of servers, with retries,
+ * a client-wide limit on requests in progress, and message objects or plain messages.
+ */
+export class IProto extends EventEmitter {
+  /** Drops every iproto connection in the process (MR::IProto::disconnect_all), e.g. after fork. */
+  static disconnectAll(): void {
+    Connection.disconnectAll();
+  }
+
+  readonly cluster: ClusterLike;
+  readonly maxParallel: number;
+  readonly maxRequestRetries: number;
+  readonly retryDelay: number;
+  readonly trailingData: TrailingDataMode;
+  readonly messages: MessageRegistry;
+  debug: number;
+  debugCb: (line: string) => void;
+
+  readonly #ownsCluster: boolean;
+  readonly #roundRobin: boolean;
+  #inProgress = 0;
+  #queueHead: Task | undefined;
+  #queueTail: Task | undefined;
+  #queued = 0;
+  readonly #delayed = new Set<Task>();
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  readonly #forward: Array<[string, (...args: unknown[]) => void]> = [];
+
+  constructor(options: IProtoOptions) {
+    super();
+    if (options === null || typeof options !== 'object') throw new TypeError('IProto: options are required');
+    this.maxParallel = positiveInteger(options.maxParallel, DEFAULT_MAX_PARALLEL, 'maxParallel');
+    this.maxRequestRetries = positiveInteger(
+      options.maxRequestRetries,
+      DEFAULT_MAX_REQUEST_RETRIES,
+      'maxRequestRetries',
+    );
+    const retryDelay = options.retryDelay ?? 0;
+    if (!(retryDelay >= 0)) throw new TypeError(`retryDelay must be a number of ms >= 0, got ${retryDelay}`);
+    this.retryDelay = retryDelay;
+    const trailing = options.trailingData ?? 'warn';
+    if (trailing !== 'warn' && trailing !== 'error' && trailing !== 'ignore') {
+      throw new TypeError(`trailingData must be 'warn', 'error' or 'ignore', got ${String(trailing)}`);
+    }
+    this.trailingData = trailing;
+    this.messages = new MessageRegistry(options.messages);
+    this.debug = options.debug ?? 0;
+    this.debugCb = options.debugCb ?? defaultDebug;
+
+    // MR::IProto::BUILDARGS: `servers` builds the cluster and takes the server and cluster options
+    // with it; without it, `cluster` is the cluster.
+    if (options.servers !== undefined && options.servers !== '') {
+      const build: ClusterBuildOptions = { ...options.clusterOptions, servers: options.servers };
+      for (const name of [
+        'balance',
+        'timeout',
+        'connectTimeout',
+        'tcpNoDelay',
+        'tcpKeepAlive',
+        'dumpNoInts',
+        'debug',
+        'debugCb',
+      ] as const) {
+        if (options[name] !== undefined) build[name] = options[name];
+      }
+      this.cluster = options.factory
+        ? options.factory(build)
+        : (new Cluster(build as ConstructorParameters<typeof Cluster>[0]) as unknown as ClusterLike);
+      this.#ownsCluster = true;
+    } else if (options.cluster) {
+      this.cluster = options.cluster;
+      this.#ownsCluster = false;
+    } else {
+      throw new TypeError('IProto: either `servers` or `cluster` is required');
+    }
+    const balance = String(this.cluster.balance ?? 'round-robin');
+    this.#roundRobin = balance === 'round-robin' || balance === 'rr' || balance === '1';
+
+    for (const event of ['server down', 'server up']) {
+      const listener = (...args: unknown[]) => this.emit(event, ...args);
+      this.cluster.on(event, listener);
+      this.#forward.push([event, listener]);
+    }
+  }
+
+  /** The cluster's timeout (ms): get it (undefined when servers differ) or set it on every server. */
+  get timeout(): number | undefined {
+    return this.cluster.timeout;
+  }
+
+  set timeout(value: number | undefined) {
+    this.cluster.timeout = value;
+  }
+
+  /** Requests in progress (sent, or waiting for a retry). */
+  get inProgress(): number {
+    return this.#inProgress;
+  }
+
+  /** Requests waiting behind `maxParallel`. */
+  get queued(): number {
+    return this.#queued;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Sends a message and resolves to its reply: a response object for a request object, the
+   * unpacked array for a plain message. The rejection is the error, with its `errno` (the seed's `$!`).
+   */
+  send<M extends Message>(message: M, options?: SendOptions): Promise<ReplyOf<M>>;
+  /**
+   * Sends a message and calls `callback(reply, error)` once. Communication errors never throw: they
+   * reach the callback, with an `ErrorReply` as `reply` for a request object.
+   */
+  send<M extends Message>(
+    message: M,
+    callback: SendCallback<ReplyOf<M> | ErrorReply>,
+    options?: SendOptions,
+  ): void;
+  send(
+    message: Message,
+    callbackOrOptions?: SendCallback<unknown> | SendOptions,
+    options?: SendOptions,
+  ): Promise<unknown> | undefined {
+    if (typeof callbackOrOptions === 'function') {
+      const callback = callbackOrOptions;
+      this.#submit(message, options, (reply, error) => {
+        try {
+          callback(error && isRequestObject(message) ? new ErrorReply(message, error) : reply, error);
+        } catch (thrown) {
+          // The caller's exception must not vanish into a promise chain nor fail another request.
+          process.nextTick(() => {
+            throw thrown;
+          });
+        }
+      });
+      return undefined;
+    }
+    return new Promise((resolve, reject) => {
+      this.#submit(message, callbackOrOptions, (reply, error) => (error ? reject(error) : resolve(reply)));
+    });
+  }
+
+  /**
+   * Sends every message and resolves to all results in request order: a response or an `ErrorReply`
+   * for a request object, `{ data, error }` for a plain message. Never rejects for a failed message.
+   */
+  sendBulk<const M extends readonly Message[]>(
+    messages: M,
+    options?: SendOptions,
+  ): Promise<{ -readonly [K in keyof M]: BulkResult<M[K]> }>;
+  sendBulk<const M extends readonly Message[]>(
+    messages: M,
+    callback: (results: { -readonly [K in keyof M]: BulkResult<M[K]> }) => void,
+    options?: SendOptions,
+  ): void;
+  sendBulk(
+    messages: readonly Message[],
+    callbackOrOptions?: ((results: unknown[]) => void) | SendOptions,
+    options?: SendOptions,
+  ): Promise<unknown[]> | undefined {
+    if (!Array.isArray(messages)) throw new TypeError('sendBulk: messages must be an array');
+    const run = (done: (results: unknown[]) => void, sendOptions: SendOptions | undefined) => {
+      const results = new Array<unknown>(messages.length);
+      let remaining = messages.length;
+      if (remaining === 0) {
+        queueMicrotask(() => done(results));
+        return;
+      }
+      messages.forEach((message, index) => {
+        this.#submit(message, sendOptions, (reply, error) => {
+          results[index] = isRequestObject(message)
+            ? error
+              ? new ErrorReply(message, error)
+              : reply
+            : { data: error ? undefined : reply, error };
+          if (--remaining === 0) done(results);
+        });
+      });
+    };
+    if (typeof callbackOrOptions === 'function') {
+      const callback = callbackOrOptions;
+      run((results) => {
+        try {
+          callback(results);
+        } catch (thrown) {
+          process.nextTick(() => {
+            throw thrown;
+          });
+        }
+      }, options);
+      return undefined;
+    }
+    return new Promise((resolve) => run(resolve, callbackOrOptions));
+  }
+
+  /**
+   * Stops the client: queued requests and requests waiting for a retry fail with
+   * `ERR_CLIENT_CLOSED`, and a cluster the client built is closed (failing what is in flight on it).
+   */
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    this.#closed = true;
+    const closedError = () => clientError('ERR_CLIENT_CLOSED', 'IProto client is closed');
+    let task = this.#queueHead;
+    this.#queueHead = this.#queueTail = undefined;
+    this.#queued = 0;
+    while (task) {
+      const next: Task | undefined = task.next;
+      task.next = undefined;
+      this.#finish(task, undefined, closedError());
+      task = next;
+    }
+    for (const task of [...this.#delayed]) this.#finish(task, undefined, closedError());
+    for (const [event, listener] of this.#forward) this.cluster.off(event, listener);
+    this.#closing = this.#ownsCluster ? this.cluster.close() : Promise.resolve();
+    return this.#closing;
+  }
+
+  #submit(message: Message, options: SendOptions | undefined, settle: Settle): void {
+    let task: Task;
+    try {
+      if (this.#closed) throw clientError('ERR_CLIENT_CLOSED', 'IProto client is closed');
+      task = this.#prepare(message, options, settle);
+    } catch (error) {
+      // MR::IProto::_send reports a message it cannot prepare through the callback, as any error.
+      const failure = error instanceof Error ? error : new Error(String(error));
+      queueMicrotask(() => settle(undefined, failure));
+      return;
+    }
+    const { signal } = task;
+    if (signal) {
+      if (signal.aborted) {
+        this.#finish(task, undefined, this.#abortError(task));
+        return;
+      }
+      task.onAbort = () => this.#finish(task, undefined, this.#abortError(task));
+      signal.addEventListener('abort', task.onAbort, { once: true });
+    }
+    if (this.#inProgress < this.maxParallel) {
+      this.#inProgress++;
+      task.state = 'running';
+      this.#try(task);
+    } else {
+      if (this.#queueTail) this.#queueTail.next = task;
+      else this.#queueHead = task;
+      this.#queueTail = task;
+      this.#queued++;
+      if (channels.queue.hasSubscribers) channels.queue.publish({ client: this, message, queued: this.#queued });
+    }
+  }
+
+  /** MR::IProto::_send_now: what to send, and how to read the reply. */
+  #prepare(message: Message, options: SendOptions | undefined, settle: Settle): Task {
+    if (message === null || typeof message !== 'object') {
+      throw clientError('ERR_BAD_MESSAGE', 'message must be a Request object or a plain message object');
+    }
+    let request: Request<any> | undefined;
+    let responseClass: ResponseClass | undefined;
+    let decode: ((body: Buffer) => unknown[]) | undefined;
+    let msg: number;
+    let key: MessageKey | undefined;
+    let body: Uint8Array;
+    let noReply: boolean;
+    let maxTries = this.maxRequestRetries;
+    let timeout = options?.timeout;
+    let signal = options?.signal;
+    if (isRequestObject(message)) {
+      request = message;
+      msg = message.msg;
+      if (!Number.isInteger(msg)) {
+        throw clientError(
+          'ERR_BAD_MESSAGE',
+          `${Object.getPrototypeOf(message).constructor.name}: request class has no numeric static msg`,
+        );
+      }
+      responseClass = this.messages.get(msg) ?? this.#pairedResponse(message);
+      if (!responseClass) {
+        throw clientError('ERR_UNKNOWN_RESPONSE', `Cannot find response class for message code ${msg}`, { msg });
+      }
+      key = message.key();
+      body = message.data;
+      noReply = responseClass.noReply === true;
+    } else {
+      const plain = message as PlainMessage<any>;
+      msg = plain.msg;
+      if (!Number.isInteger(msg) || msg < 0 || msg > 0xffffffff) {
+        throw clientError('ERR_BAD_MESSAGE', `message code must be an unsigned 32-bit integer, got ${String(msg)}`);
+      }
+      noReply = plain.noReply === true;
+      // MR::IProto::_send_now dies "unpack or no_reply must be specified".
+      if (!plain.unpack && !noReply) {
+        throw clientError('ERR_BAD_MESSAGE', `message ${msg}: unpack or noReply must be specified`, { msg });
+      }
+      if (!noReply) decode = plainDecoder(plain);
+      key = plain.key;
+      body = plainBody(plain);
+      if (plain.maxRequestRetries !== undefined) {
+        maxTries = positiveInteger(plain.maxRequestRetries, maxTries, 'maxRequestRetries');
+      }
+      timeout ??= plain.timeout;
+      signal ??= plain.signal;
+    }
+    return {
+      message,
+      request,
+      msg,
+      key,
+      body,
+      noReply,
+      responseClass,
+      decode,
+      maxTries,
+      timeout,
+      signal,
+      settle,
+      tries: 1,
+      tried: [],
+      state: 'queued',
+      timer: undefined,
+      onAbort: undefined,
+      next: undefined,
+    };
+  }
+
+  #pairedResponse(request: Request<any>): ResponseClass | undefined {
+    const paired = (Object.getPrototypeOf(request).constructor as RequestClass).Response;
+    return typeof paired === 'function' && paired.prototype instanceof Response
+      ? (paired as ResponseClass)
+      : undefined;
+  }
+
+  /** MR::IProto::_send_try: balance afresh, send once. */
+  #try(task: Task): void {
+    if (task.state !== 'running') return;
+    let server: ServerLike;
+    try {
+      server = this.#pickServer(task);
+    } catch (error) {
+      this.#finish(task, undefined, error as Error);
+      return;
+    }
+    task.tried.push(server);
+    if (this.debug >= 2) this.debugCb(`send msg=${task.msg} try ${task.tries} of ${task.maxTries} total`);
+    if (channels.send.hasSubscribers) {
+      channels.send.publish({ client: this, message: task.message, msg: task.msg, try: task.tries, server });
+    }
+    const tries = task.tries;
+    server.send(task.msg, task.body, { noReply: task.noReply, timeout: task.timeout, signal: task.signal }).then(
+      (frame) => this.#onReply(task, tries, frame),
+      (error) => this.#onError(task, tries, error),
+    );
+  }
+
+  /**
+   * Each try is balanced afresh. Round-robin leaves out the servers this request already tried, so
+   * a retry goes to another server where one is available (MR::IProto::Cluster's pick without
+   * replacement aims at the same); hash and ketama pick exactly as MR::IProto::Cluster::server does,
+   * so a retry lands where a Perl client's retry would.
+   */
+  #pickServer(task: Task): ServerLike {
+    if (this.#roundRobin && task.tried.length > 0 && task.tried.length < this.cluster.servers.length) {
+      try {
+        return this.cluster.server(task.key, { exclude: task.tried });
+      } catch {
+        // Every other server is excluded or out: fall back to the plain pick below.
+      }
+    }
+    return this.cluster.server(task.key);
+  }
+
+  /** MR::IProto::_server_callback, error branch. */
+  #onError(task: Task, tries: number, error: unknown): void {
+    if (task.state !== 'running' || task.tries !== tries) return;
+    const failure = error instanceof Error ? error : new Error(String(error));
+    if (task.signal?.aborted || this.#closed) {
+      this.#finish(task, undefined, task.signal?.aborted ? this.#abortError(task) : failure);
+      return;
+    }
+    let retry: boolean;
+    try {
+      retry = this.#retryAllowed(task);
+    } catch (thrown) {
+      this.#finish(task, undefined, thrown as Error);
+      return;
+    }
+    if (this.debug >= 2) this.debugCb(`send: failed[${retry ? 1 : 0} ${task.tries + 1} ${task.maxTries}]`);
+    if (retry && task.tries < task.maxTries) this.#retry(task, failure, undefined);
+    else this.#finish(task, undefined, failure);
+  }
+
+  #retryAllowed(task: Task): boolean {
+    if (task.request) return task.request.retry() === true;
+    const { retry } = task.message as PlainMessage<any>;
+    return typeof retry === 'function' ? Boolean(retry()) : Boolean(retry);
+  }
+
+  /** MR::IProto::_server_callback, reply branch. */
+  #onReply(task: Task, tries: number, frame: ReplyFrame): void {
+    if (task.state !== 'running' || task.tries !== tries) return;
+    let reply: unknown;
+    let again: boolean;
+    try {
+      if (!task.noReply && frame.msg !== task.msg) {
+        throw clientError(
+          'ERR_MSG_MISMATCH',
+          `Request and reply message code is different: ${frame.msg} != ${task.msg}`,
+          { msg: frame.msg, sync: frame.sync },
+        );
+      }
+      if (task.request) {
+        const body = task.noReply ? undefined : asBuffer(frame.body);
+        const response = new task.responseClass!(body, task.request);
+        this.#checkParsed(task, response);
+        reply = response;
+        again = response.retry() === true;
+      } else {
+        reply = task.noReply ? [0] : task.decode!(asBuffer(frame.body));
+        const { isRetry } = task.message as PlainMessage<any>;
+        again = typeof isRetry === 'function' && Boolean(isRetry(reply as unknown[]));
+      }
+    } catch (error) {
+      this.#finish(task, undefined, error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    if (again && task.tries < task.maxTries && !this.#closed) this.#retry(task, undefined, reply);
+    else this.#finish(task, reply, undefined);
+  }
+
+  /** MR::IProto::Response::BUILDARGS warns "Not all data was parsed"; `trailingData` picks warn, fail or ignore. */
+  #checkParsed(task: Task, response: Response<any>): void {
+    const left = response.unparsed;
+    if (left === 0 || this.trailingData === 'ignore') return;
+    const error = clientError(
+      'ERR_TRAILING_DATA',
+      `Not all data was parsed: ${left} of ${response.data?.length ?? 0} bytes left by ${
+        Object.getPrototypeOf(response).constructor.name
+      } (msg ${task.msg})`,
+      { msg: task.msg },
+    );
+    if (this.trailingData === 'error') throw error;
+    if (this.listenerCount('warning') > 0) this.emit('warning', error);
+    else process.emitWarning(error.message, { code: 'ERR_TRAILING_DATA' });
+  }
+
+  /** MR::IProto::_send_retry: the next try after `retryDelay`. */
+  #retry(task: Task, error: Error | undefined, reply: unknown): void {
+    task.tries++;
+    if (channels.retry.hasSubscribers) {
+      channels.retry.publish({ client: this, message: task.message, try: task.tries, error, reply });
+    }
+    if (this.listenerCount('retry') > 0) this.emit('retry', { message: task.message, try: task.tries, error, reply });
+    if (this.retryDelay > 0) {
+      this.#delayed.add(task);
+      task.timer = setTimeout(() => {
+        task.timer = undefined;
+        this.#delayed.delete(task);
+        this.#try(task);
+      }, this.retryDelay);
+    } else {
+      this.#try(task);
+    }
+  }
+
+  #abortError(task: Task): Error {
+    const reason = task.signal?.reason;
+    return clientError('ABORT_ERR', `message ${task.msg}: request aborted`, { msg: task.msg, cause: reason });
+  }
+
+  /** Settles a request once, frees its slot, and starts the next queued one (MR::IProto::_finish_and_start). */
+  #finish(task: Task, reply: unknown, error: Error | undefined): void {
+    if (task.state === 'done') return;
+    const wasRunning = task.state === 'running';
+    task.state = 'done';
+    if (task.timer) {
+      clearTimeout(task.timer);
+      task.timer = undefined;
+      this.#delayed.delete(task);
+    }
+    if (task.onAbort) task.signal?.removeEventListener('abort', task.onAbort);
+    if (wasRunning) this.#startNext();
+    else if (this.#queued > 0) this.#unqueue(task);
+    if (error) {
+      if (channels.error.hasSubscribers) channels.error.publish({ client: this, message: task.message, error });
+    } else if (channels.reply.hasSubscribers) {
+      channels.reply.publish({ client: this, message: task.message, reply });
+    }
+    task.settle(reply, error);
+  }
+
+  #startNext(): void {
+    const next = this.#queueHead;
+    if (next) {
+      this.#queueHead = next.next;
+      if (!this.#queueHead) this.#queueTail = undefined;
+      next.next = undefined;
+      this.#queued--;
+      next.state = 'running';
+      this.#try(next);
+    } else {
+      this.#inProgress--;
+    }
+  }
+
+  /** Takes an aborted request out of the queue (rare: a linear walk is fine here). */
+  #unqueue(task: Task): void {
+    let previous: Task | undefined;
+    for (let current = this.#queueHead; current; previous = current, current = current.next) {
+      if (current !== task) continue;
+      if (previous) previous.next = current.next;
+      else this.#queueHead = current.next;
+      if (this.#queueTail === current) this.#queueTail = previous;
+      current.next = undefined;
+      this.#queued--;
+      return;
+    }
+  }
+}
+
+function asBuffer(body: Uint8Array): Buffer {
+  return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+}

@@ -1,0 +1,73 @@
+import { compile } from '@iproto/pack';
+import type { MessageKey } from './types.js';
+
+/**
+ * A message without classes (MR::IProto::_send's `\%args`): `data` is an array packed with `pack`
+ * (default `L*`) or bytes already packed, `payload` bytes win over `data`, and the reply is the
+ * array `unpack` returns.
+ */
+export interface PlainMessage<T extends unknown[] = unknown[]> {
+  /** The message code. */
+  msg: number;
+  /** The balancing key. */
+  key?: MessageKey;
+  /** Values packed with `pack`, or a body already packed (a string is sent as UTF-8). */
+  data?: readonly unknown[] | Uint8Array | string;
+  /** The pack template for an array `data`; `L*` by default. */
+  pack?: string;
+  /** Decodes the reply body: a pack template, or a function returning the reply array. */
+  unpack?: string | ((body: Buffer) => T | unknown);
+  /** The body, already packed; takes precedence over `data`. */
+  payload?: Uint8Array | string;
+  /** The message gets no reply: it is complete once written, and its reply is `[0]`. */
+  noReply?: boolean;
+  /** May the request be retried after a communication error? */
+  retry?: boolean | (() => boolean);
+  /** Given the unpacked reply, does the server ask for a retry? */
+  isRetry?: (data: T) => boolean;
+  /** Tries for this message (MR::IProto::_send_try's per-message `max_request_retries`). */
+  maxRequestRetries?: number;
+  /** Per-try timeout in ms for this message. */
+  timeout?: number;
+  /** Aborts the message. */
+  signal?: AbortSignal;
+}
+
+/** One `sendBulk` result for a plain message: `data` on success, `error` on failure. */
+export interface PlainResult<T extends unknown[] = unknown[]> {
+  data: T | undefined;
+  error: Error | undefined;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Strings go out as their UTF-8 bytes, as the pack layer encodes strings. */
+export function toBytes(value: Uint8Array | string): Uint8Array {
+  return typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+}
+
+/** The body of a plain message, as MR::IProto::_send_now builds `$args->{body}`. */
+export function plainBody(message: PlainMessage<any>): Uint8Array {
+  if (message.payload !== undefined) return toBytes(message.payload);
+  const { data } = message;
+  if (data === undefined || data === null) return EMPTY;
+  if (Array.isArray(data)) return compile(message.pack || 'L*').pack(...data);
+  if (typeof data === 'string' || data instanceof Uint8Array) return toBytes(data);
+  throw new TypeError(`message ${message.msg}: data must be an array, a Uint8Array or a string`);
+}
+
+/** The reply decoder of a plain message: `[ unpack->(data) ]` or `[ unpack TEMPLATE, data ]`. */
+export function plainDecoder(message: PlainMessage<any>): (body: Buffer) => unknown[] {
+  const { unpack } = message;
+  if (typeof unpack === 'function') {
+    return (body) => {
+      const value = unpack(body);
+      return Array.isArray(value) ? value : [value];
+    };
+  }
+  if (typeof unpack === 'string') {
+    const codec = compile(unpack);
+    return (body) => codec.unpack(body);
+  }
+  throw new TypeError(`message ${message.msg}: unpack must be a pack template or a function`);
+}

@@ -1,0 +1,36 @@
+import type { EventEmitter } from 'node:events';
+
+/** What balancing hashes: a string, a number (its Perl decimal form), a bigint or raw bytes. */
+export type MessageKey = string | number | bigint | Uint8Array;
+
+/** One reply frame as the connection layer hands it over. */
+export interface ReplyFrame {
+  msg: number;
+  sync: number;
+  body: Uint8Array;
+}
+
+/** Per-try options handed to `server.send`. */
+export interface ServerSendOptions {
+  noReply?: boolean;
+  timeout?: number;
+  signal?: AbortSignal;
+}
+
+/** The part of `@iproto/cluster`'s `Server` the client uses. */
+export interface ServerLike {
+  readonly host: string;
+  readonly port: number;
+  readonly address: string;
+  readonly active: boolean;
+  send(msg: number, body: Uint8Array, options?: ServerSendOptions): Promise<ReplyFrame>;
+}
+
+/** The part of `@iproto/cluster`'s `Cluster` the client uses (what a `factory` must return). */
+export interface ClusterLike extends Pick<EventEmitter, 'on' | 'off'> {
+  readonly servers: readonly ServerLike[];
+  readonly balance?: string;
+  timeout: number | undefined;
+  server(key?: MessageKey, options?: { exclude?: Iterable<ServerLike> }): ServerLike;
+  close(): Promise<void>;
+}
