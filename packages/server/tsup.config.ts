@@ -7,5 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
-  splitting: false,
+  // One shared chunk, so `@iproto/server` and `@iproto/server/testing` share one IProtoServer class.
+  splitting: true,
 });

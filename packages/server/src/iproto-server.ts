@@ -1,0 +1,277 @@
+import { EventEmitter } from 'node:events';
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import type { Frame, FrameError } from '@iproto/framing';
+import { ServerConnection } from './server-connection.js';
+import { ServerError } from './server-error.js';
+
+/** A reply body. A string is sent as its UTF-8 bytes. */
+export type Body = Uint8Array | string;
+
+/** `undefined` answers nothing (for messages the client sends without waiting for a reply). */
+// biome-ignore lint/suspicious/noConfusingVoidType: lets a handler with no return statement type-check
+export type HandlerResult = Body | undefined | void;
+
+/**
+ * Answers one request. The returned body (or the value of the returned promise) is sent back with the
+ * request's msg and sync. `request.body` is a view of the received bytes, which are never reused, so a
+ * handler may keep it (or return it, to echo) without copying.
+ */
+export type Handler = (
+  request: Frame,
+  connection: ServerConnection,
+) => HandlerResult | PromiseLike<HandlerResult>;
+
+export interface IProtoServerOptions {
+  /** The default handler: requests whose msg code has no route (`server.on(msg, handler)`). */
+  handler?: Handler;
+  /** Largest request body accepted, in bytes; a client announcing more is disconnected. Default: framing's `DEFAULT_MAX_FRAME_SIZE` (16 MiB). */
+  maxFrameSize?: number;
+  /**
+   * Bytes a connection's write buffer may hold before the server stops reading that client's requests
+   * until the buffer drains. Default: Node's socket default (16 KiB on Node 20).
+   */
+  highWaterMark?: number;
+  /** Disable Nagle's algorithm on accepted sockets. Default true. */
+  noDelay?: boolean;
+}
+
+export interface ServerAddress {
+  host: string;
+  port: number;
+}
+
+/** Sends `body` as the reply to `request`; `undefined` when the handler answered nothing. */
+export type Responder = (request: Frame, connection: ServerConnection, body: Uint8Array | undefined) => void;
+
+const reply: Responder = (request, connection, body) => {
+  if (body !== undefined) connection.send(request.msg, request.sync, body);
+};
+
+/**
+ * An iproto server: the counterpart of MR::IProto::Server. Each request frame goes to the handler
+ * routed for its msg code (`server.on(msg, handler)`), else to the default `handler`; what the handler
+ * returns is sent back with the request's msg and sync. Replies to one connection may complete out of
+ * order.
+ *
+ * Events: `accept` (connection), `disconnect` (connection, error?), `error` (error, connection?),
+ * `request` (frame, connection), `close`. Like MR::IProto::Server::Connection's `_recv_header`, a
+ * handler that throws answers nothing; the failure is emitted as `error` when someone listens.
+ */
+export class IProtoServer extends EventEmitter {
+  /** The live connections. */
+  readonly connections: ReadonlySet<ServerConnection> = new Set<ServerConnection>();
+
+  private readonly defaultHandler: Handler | undefined;
+  private readonly routes = new Map<number, Handler>();
+  private readonly options: IProtoServerOptions;
+  private readonly netServer: NetServer;
+  private bindAddress: ServerAddress | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: IProtoServerOptions = {}) {
+    super();
+    this.options = options;
+    this.defaultHandler = options.handler;
+    this.netServer = createServer(
+      options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark },
+      this.onConnection,
+    );
+    this.netServer.on('error', (error) => this.report(error));
+  }
+
+  /** Routes requests with this msg code to `handler`. */
+  override on(msg: number, handler: Handler): this;
+  override on(event: 'accept', listener: (connection: ServerConnection) => void): this;
+  override on(event: 'disconnect', listener: (connection: ServerConnection, error?: Error) => void): this;
+  override on(event: 'error', listener: (error: Error, connection?: ServerConnection) => void): this;
+  override on(event: 'request', listener: (request: Frame, connection: ServerConnection) => void): this;
+  override on(event: 'close', listener: () => void): this;
+  override on(event: string | symbol, listener: (...args: any[]) => void): this;
+  override on(event: number | string | symbol, listener: (...args: any[]) => void): this {
+    if (typeof event === 'number') return this.route(event, listener as Handler);
+    return super.on(event, listener);
+  }
+
+  /** Routes requests with this msg code to `handler`; `undefined` removes the route. */
+  route(msg: number, handler: Handler | undefined): this {
+    if (msg >>> 0 !== msg)
+      throw new RangeError(`IProtoServer: msg must be an integer from 0 to 4294967295, got ${msg}`);
+    if (handler === undefined) this.routes.delete(msg);
+    else this.routes.set(msg, handler);
+    return this;
+  }
+
+  /** The bound address once listening. */
+  get boundAddress(): ServerAddress | undefined {
+    return this.bindAddress;
+  }
+
+  get listening(): boolean {
+    return this.netServer.listening;
+  }
+
+  /** Starts accepting connections. Port 0 picks a free port; the result says which. */
+  listen(port = 0, host = '127.0.0.1'): Promise<ServerAddress> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error): void => reject(error);
+      this.netServer.once('error', onError);
+      this.netServer.listen(port, host, () => {
+        this.netServer.off('error', onError);
+        const address = this.netServer.address();
+        this.bindAddress =
+          address !== null && typeof address === 'object'
+            ? { host: address.address, port: address.port }
+            : { host, port };
+        resolve(this.bindAddress);
+      });
+    });
+  }
+
+  /**
+   * Stops accepting, closes every connection at once (replies not yet written are dropped), and
+   * resolves when all of them are gone.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    const stopped = this.netServer.listening
+      ? new Promise<void>((resolve) => this.netServer.close(() => resolve()))
+      : undefined;
+    const gone = new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (this.connections.size > 0) return;
+        this.off('disconnect', check);
+        resolve();
+      };
+      this.on('disconnect', check);
+      check();
+    });
+    for (const connection of this.connections) connection.destroy();
+    await Promise.all([stopped, gone]);
+    this.emit('close');
+  }
+
+  /**
+   * Called for every request frame; `TestServer` overrides it to inject faults. The default runs the
+   * routed handler and replies.
+   */
+  protected dispatch(request: Frame, connection: ServerConnection): void {
+    this.handle(request, connection, reply);
+  }
+
+  /**
+   * Runs the handler for `request` and passes its body to `respond` (`undefined` when it answers
+   * nothing); a handler that fails is reported and `respond` is not called.
+   */
+  protected handle(request: Frame, connection: ServerConnection, respond: Responder): void {
+    const handler = this.routes.get(request.msg) ?? this.defaultHandler;
+    if (handler === undefined) {
+      this.report(
+        new ServerError(
+          'ERR_NO_HANDLER',
+          `no handler for msg ${request.msg} (sync ${request.sync}) from ${connection.address}`,
+          { address: connection.address, msg: request.msg, sync: request.sync },
+        ),
+        connection,
+      );
+      return;
+    }
+    let result: HandlerResult | PromiseLike<HandlerResult>;
+    try {
+      result = handler(request, connection);
+    } catch (error) {
+      this.handlerFailed(request, connection, error);
+      return;
+    }
+    if (result === undefined || result === null) {
+      respond(request, connection, undefined);
+      return;
+    }
+    if (typeof (result as PromiseLike<HandlerResult>).then === 'function') {
+      (result as PromiseLike<HandlerResult>).then(
+        (body) => {
+          if (body === undefined || body === null) respond(request, connection, undefined);
+          else this.answer(request, connection, body, respond);
+        },
+        (error: unknown) => this.handlerFailed(request, connection, error),
+      );
+      return;
+    }
+    this.answer(request, connection, result as Body, respond);
+  }
+
+  /** Emits `error` when someone listens: a server must not crash because one request failed. */
+  protected report(error: Error, connection?: ServerConnection): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error, connection);
+  }
+
+  private answer(request: Frame, connection: ServerConnection, body: Body, respond: Responder): void {
+    if (body instanceof Uint8Array) respond(request, connection, body);
+    else if (typeof body === 'string') respond(request, connection, Buffer.from(body, 'utf8'));
+    else {
+      this.handlerFailed(
+        request,
+        connection,
+        new TypeError(`handler returned ${typeof body}, expected a Uint8Array, a string or undefined`),
+      );
+    }
+  }
+
+  private handlerFailed(request: Frame, connection: ServerConnection, cause: unknown): void {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    this.report(
+      new ServerError(
+        'ERR_HANDLER_FAILED',
+        `handler for msg ${request.msg} sync ${request.sync} from ${connection.address} failed: ${reason}`,
+        { cause, address: connection.address, msg: request.msg, sync: request.sync },
+      ),
+      connection,
+    );
+  }
+
+  private readonly onConnection = (socket: Socket): void => {
+    if (this.closing !== undefined) {
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(this.options.noDelay ?? true);
+    const connection = new ServerConnection(socket, {
+      maxFrameSize: this.options.maxFrameSize,
+      onFrame: this.onFrame,
+      onFrameError: this.onFrameError,
+      onError: this.onSocketError,
+      onClose: this.onClose,
+    });
+    (this.connections as Set<ServerConnection>).add(connection);
+    this.emit('accept', connection);
+  };
+
+  private readonly onFrame = (frame: Frame, connection: ServerConnection): void => {
+    if (this.listenerCount('request') > 0) this.emit('request', frame, connection);
+    this.dispatch(frame, connection);
+  };
+
+  private readonly onFrameError = (error: FrameError, connection: ServerConnection): void => {
+    this.report(
+      new ServerError('ERR_FRAME_TOO_LARGE', `${connection.address}: ${error.message}; connection closed`, {
+        cause: error,
+        address: connection.address,
+        msg: error.msg,
+        sync: error.sync,
+      }),
+      connection,
+    );
+  };
+
+  private readonly onSocketError = (error: Error, connection: ServerConnection): void => {
+    this.report(error, connection);
+  };
+
+  private readonly onClose = (connection: ServerConnection, error?: Error): void => {
+    (this.connections as Set<ServerConnection>).delete(connection);
+    this.emit('disconnect', connection, error);
+  };
+}

@@ -1,0 +1,40 @@
+const BRAND = Symbol.for('iproto.error');
+
+/** Stable codes of {@link ServerError}. */
+export type ServerErrorCode =
+  /** A handler threw, rejected, or returned something that is not a body. */
+  | 'ERR_HANDLER_FAILED'
+  /** A request arrived for a msg code with no route and no default handler. */
+  | 'ERR_NO_HANDLER'
+  /** A client announced a frame larger than `maxFrameSize`; its connection was closed. */
+  | 'ERR_FRAME_TOO_LARGE';
+
+export interface ServerErrorOptions {
+  cause?: unknown;
+  /** `host:port` of the client the error concerns. */
+  address?: string;
+  msg?: number;
+  sync?: number;
+}
+
+/**
+ * What `IProtoServer` reports through its `error` event when a request cannot be answered. Socket
+ * errors (`ECONNRESET`, ...) are reported as the `Error` Node raised, unchanged.
+ */
+export class ServerError extends Error {
+  override readonly name = 'ServerError' as const;
+  readonly code: ServerErrorCode;
+  readonly address?: string;
+  readonly msg?: number;
+  readonly sync?: number;
+
+  constructor(code: ServerErrorCode, message: string, options: ServerErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    if (options.address !== undefined) this.address = options.address;
+    if (options.msg !== undefined) this.msg = options.msg;
+    if (options.sync !== undefined) this.sync = options.sync;
+  }
+}
+
+Object.defineProperty(ServerError.prototype, BRAND, { value: true });

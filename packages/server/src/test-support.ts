@@ -1,0 +1,74 @@
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+
+/**
+ * Builds a frame by hand (three little-endian uint32 words, then the body), independently of
+ * @iproto/framing's encoder, so tests compare the server's output with bytes they made themselves.
+ */
+export function frame(msg: number, sync: number, body: Uint8Array | string = ''): Buffer {
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body);
+  const header = Buffer.alloc(12);
+  header.writeUInt32LE(msg, 0);
+  header.writeUInt32LE(bytes.length, 4);
+  header.writeUInt32LE(sync, 8);
+  return Buffer.concat([header, bytes]);
+}
+
+/** Polls `check` until it holds; fails after `timeout` ms with `what` in the message. */
+export async function waitFor(check: () => boolean, what: string, timeout = 10_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** A plain TCP client that records every byte it receives, to check the server's exact output. */
+export class RawClient {
+  readonly socket: Socket;
+  received: Buffer = Buffer.alloc(0);
+  ended = false;
+  closed = false;
+  error: Error | undefined;
+
+  private constructor(socket: Socket) {
+    this.socket = socket;
+    socket.on('data', (chunk: Buffer) => {
+      this.received = Buffer.concat([this.received, chunk]);
+    });
+    socket.on('end', () => {
+      this.ended = true;
+    });
+    socket.on('error', (error) => {
+      this.error = error;
+    });
+    socket.on('close', () => {
+      this.closed = true;
+    });
+  }
+
+  static async connect(port: number, host = '127.0.0.1'): Promise<RawClient> {
+    const socket = connect({ port, host });
+    await once(socket, 'connect');
+    return new RawClient(socket);
+  }
+
+  write(...chunks: Uint8Array[]): void {
+    this.socket.write(Buffer.concat(chunks));
+  }
+
+  /** Resolves with the first `n` bytes received once that many have arrived. */
+  async bytes(n: number, timeout?: number): Promise<Buffer> {
+    await waitFor(() => this.received.length >= n, `${n} bytes (have ${this.received.length})`, timeout);
+    return this.received.subarray(0, n);
+  }
+
+  /** Resolves when the server has closed the connection. */
+  async waitClosed(timeout?: number): Promise<void> {
+    await waitFor(() => this.ended || this.closed, 'the server to close the connection', timeout);
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
