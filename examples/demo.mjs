@@ -1,0 +1,238 @@
+#!/usr/bin/env node
+// The iproto demo: three in-process iproto servers acting as the shards of a small key-value
+// store, and one IProto client that spreads keys over them with HASH balancing (crc32, exactly as
+// Perl MR::IProto::Cluster picks). It writes and reads back thousands of keys, kills a shard while
+// traffic runs to show requests failing over, brings the shard back, and measures throughput.
+//
+// Run it with `pnpm demo` (which builds first). Options: --keys N (default 10000).
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { IProto } from '@iproto/client';
+import { Cluster } from '@iproto/cluster';
+import { pack, unpack } from '@iproto/pack';
+import { IProtoServer } from '@iproto/server';
+
+const { values: opts } = parseArgs({
+  options: { keys: { type: 'string', default: '10000' }, load: { type: 'string', default: '50000' } },
+});
+const KEYS = Number(opts.keys);
+const LOAD = Number(opts.load);
+
+// ---- The shard: a key-value box (the same protocol as `iproto serve`) --------------------------
+/** Message codes of the store; every reply starts with an `L` status (0 ok, 1 not found). */
+const Msg = {
+  /** body `w/a* w/a*` (key, value) -> `L` status */
+  SET: 1,
+  /** body `w/a*` (key) -> `L w/a*` status, value */
+  GET: 2,
+  /** empty body -> `L L` status, number of keys */
+  COUNT: 4,
+};
+
+class Shard {
+  constructor(name) {
+    this.name = name;
+    this.store = new Map(); // survives a restart: the process "restarts", the disk keeps its data
+    this.requests = 0;
+    this.server = undefined;
+    this.port = 0;
+  }
+
+  handle(request) {
+    this.requests++;
+    switch (request.msg) {
+      case Msg.SET: {
+        const [key, value] = unpack('w/a* w/a*', request.body);
+        this.store.set(key.toString('latin1'), Buffer.from(value));
+        return pack('L', 0);
+      }
+      case Msg.GET: {
+        const [key] = unpack('w/a*', request.body);
+        const value = this.store.get(key.toString('latin1'));
+        return value ? pack('L w/a*', 0, value) : pack('L w/a*', 1, '');
+      }
+      case Msg.COUNT:
+        return pack('L L', 0, this.store.size);
+      default:
+        return new Uint8Array(0); // the ping (0xff00) and anything else: an empty reply
+    }
+  }
+
+  async start() {
+    this.server = new IProtoServer({ handler: (request) => this.handle(request) });
+    const { port } = await this.server.listen(this.port, '127.0.0.1');
+    this.port = port;
+  }
+
+  async kill() {
+    await this.server.close();
+    this.server = undefined;
+  }
+
+  get address() {
+    return `127.0.0.1:${this.port}`;
+  }
+}
+
+// ---- Small terminal helpers --------------------------------------------------------------------
+const out = (line = '') => process.stdout.write(`${line}\n`);
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const ms = (x) => `${x.toFixed(3)} ms`;
+const step = (title) => out(`\n▸ ${title}`);
+
+function barChart(rows) {
+  const width = 36;
+  const max = Math.max(1, ...rows.map((r) => r.value));
+  const total = rows.reduce((a, r) => a + r.value, 0) || 1;
+  for (const r of rows) {
+    const n = Math.round((r.value / max) * width);
+    const share = ((r.value / total) * 100).toFixed(1).padStart(5);
+    out(
+      `  ${r.label.padEnd(8)} ${'█'.repeat(n)}${'░'.repeat(width - n)} ${fmt(r.value).padStart(7)}  ${share}%`,
+    );
+  }
+}
+
+/** Runs `count` jobs with at most `depth` in flight; records each one's latency in ms. */
+async function runPool(count, depth, job) {
+  const latencies = new Float64Array(count);
+  let next = 0;
+  let failed = 0;
+  let firstError;
+  const started = performance.now();
+  async function worker() {
+    while (next < count) {
+      const i = next++;
+      const t0 = performance.now();
+      try {
+        await job(i);
+      } catch (error) {
+        failed++;
+        firstError ??= error;
+      }
+      latencies[i] = performance.now() - t0;
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(depth, count) }, worker));
+  return { elapsed: performance.now() - started, latencies, failed, firstError };
+}
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+// ---- The demo ----------------------------------------------------------------------------------
+const shards = [new Shard('shard 1'), new Shard('shard 2'), new Shard('shard 3')];
+const shardOf = (server) => shards.find((s) => s.port === server.port);
+
+out('iproto demo: a sharded key-value store on three in-process iproto servers');
+step('starting three shards');
+for (const s of shards) {
+  await s.start();
+  out(`  ${s.name}  ${s.address}`);
+}
+
+const cluster = new Cluster({
+  servers: shards.map((s) => s.address).join(','),
+  balance: 'hash-crc32',
+  timeout: 2000,
+  // Perl never brings a failed server back; here a ping probe does, within half a second.
+  health: { minDelay: 50, maxDelay: 500 },
+});
+cluster.on('server down', (server, reason) =>
+  out(`  [cluster] server down: ${shardOf(server)?.name} ${server.address} (${reason?.code ?? reason})`),
+);
+cluster.on('server up', (server, reason) =>
+  out(`  [cluster] server up: ${shardOf(server)?.name} ${server.address} (${reason})`),
+);
+const client = new IProto({ cluster, maxRequestRetries: 3 });
+
+const set = (key, value) =>
+  client.send({ msg: Msg.SET, key, data: [key, value], pack: 'w/a* w/a*', unpack: 'L', retry: true });
+const get = (key) =>
+  client.send({ msg: Msg.GET, key, data: [key], pack: 'w/a*', unpack: 'L w/a*', retry: true });
+const keyOf = (i) => `user:${i}`;
+const userValue = (i) => `{"id":${i},"name":"user ${i}"}`;
+
+async function check(count, label) {
+  let ok = 0;
+  let missing = 0;
+  const r = await runPool(count, 256, async (i) => {
+    const [status, value] = await get(keyOf(i));
+    if (status === 0 && value.toString() === userValue(i)) ok++;
+    else missing++;
+  });
+  out(`  ${label}: ${fmt(ok)} of ${fmt(count)} match, ${fmt(missing)} missing, ${fmt(r.failed)} failed`);
+  return ok;
+}
+
+let exitCode = 0;
+try {
+  step(`writing ${fmt(KEYS)} keys (HASH balancing: crc32(key), as Perl MR::IProto::Cluster)`);
+  const writes = await runPool(KEYS, 256, (i) => set(keyOf(i), userValue(i)));
+  if (writes.failed > 0) throw writes.firstError;
+  out(
+    `  ${fmt(KEYS)} writes in ${(writes.elapsed / 1000).toFixed(2)} s (${fmt((KEYS / writes.elapsed) * 1000)} req/s)`,
+  );
+
+  step('keys per shard');
+  barChart(shards.map((s) => ({ label: s.name, value: s.store.size })));
+
+  step(`reading back ${fmt(KEYS)} keys`);
+  if ((await check(KEYS, 'read back')) !== KEYS) exitCode = 1;
+
+  const victim = shards[1];
+  step(`killing ${victim.name} (${victim.address}) while writing ${fmt(KEYS / 2)} new keys`);
+  const before = shards.map((s) => s.requests);
+  let killed;
+  const outage = await runPool(KEYS / 2, 64, async (i) => {
+    // Kill the shard a tenth of the way in: requests in flight on it fail and are retried elsewhere.
+    if (i === Math.floor(KEYS / 20)) killed = victim.kill();
+    await set(`session:${i}`, `token-${i}`);
+  });
+  await killed;
+  out(
+    `  ${fmt(KEYS / 2 - outage.failed)} of ${fmt(KEYS / 2)} writes succeeded, ${fmt(outage.failed)} failed` +
+      ` (requests cut off by the kill were retried on another shard)`,
+  );
+  out('  requests per shard during the outage:');
+  barChart(shards.map((s, i) => ({ label: s.name, value: s.requests - before[i] })));
+  if (outage.failed > 0) exitCode = 1;
+
+  step(`restarting ${victim.name} on the same port`);
+  const cameBack = new Promise((resolve) => {
+    const onUp = (server) => {
+      if (server.port !== victim.port) return;
+      cluster.off('server up', onUp);
+      resolve();
+    };
+    cluster.on('server up', onUp);
+  });
+  await victim.start();
+  await cameBack;
+  out(
+    `  ${victim.name} is back with its ${fmt(victim.store.size)} keys; HASH sends their requests to it again`,
+  );
+  const victimBefore = victim.requests;
+  if ((await check(KEYS, 'read back')) !== KEYS) exitCode = 1;
+  out(`  ${victim.name} answered ${fmt(victim.requests - victimBefore)} of those reads`);
+
+  step(`load: ${fmt(LOAD)} reads, 256 in flight`);
+  const load = await runPool(LOAD, 256, (i) => get(keyOf(i % KEYS)));
+  const sorted = load.latencies.sort();
+  out(`  throughput  ${fmt((LOAD / load.elapsed) * 1000)} req/s  (${fmt(load.failed)} failed)`);
+  out(
+    `  latency     p50 ${ms(percentile(sorted, 50))}  p90 ${ms(percentile(sorted, 90))}  ` +
+      `p99 ${ms(percentile(sorted, 99))}  max ${ms(sorted[sorted.length - 1])}`,
+  );
+  if (load.failed > 0) exitCode = 1;
+} catch (error) {
+  out(`demo failed: ${error?.stack ?? error}`);
+  exitCode = 1;
+} finally {
+  await client.close();
+  await cluster.close();
+  await Promise.all(shards.filter((s) => s.server).map((s) => s.kill()));
+}
+out(exitCode === 0 ? '\ndone: every key accounted for; servers and client closed.' : '\ndemo: FAILED');
+process.exitCode = exitCode;

@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { expect, it } from 'vitest';
+
+/**
+ * Runs the demo exactly as `pnpm demo` does (after the build, against the packages' dist) and
+ * checks what it prints and that it exits by itself with code 0: a handle left open would keep
+ * the process alive past the timeout.
+ */
+it('runs the sharded key-value demo to a clean exit', async () => {
+  const demo = fileURLToPath(new URL('./demo.mjs', import.meta.url));
+  const { code, signal, stdout, stderr } = await new Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    stdout: string;
+    stderr: string;
+  }>((resolve, reject) => {
+    const child = spawn(process.execPath, [demo, '--keys', '3000', '--load', '5000'], { stdio: 'pipe' });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+  expect(signal, `demo was killed (hung?)\n${stdout}\n${stderr}`).toBeNull();
+  expect(code, `${stdout}\n${stderr}`).toBe(0);
+  expect(stderr).toBe('');
+
+  // every shard got a fair share of the 3,000 keys: three bars, each with its count
+  const bars = [...stdout.matchAll(/^ {2}shard (\d) +█*░* +([\d,]+) +[\d.]+%$/gm)];
+  const firstChart = bars.slice(0, 3).map((m) => Number(m[2].replace(/,/g, '')));
+  expect(firstChart).toHaveLength(3);
+  expect(firstChart.reduce((a, b) => a + b, 0)).toBe(3000);
+  for (const n of firstChart) expect(n).toBeGreaterThan(500);
+
+  expect(stdout).toContain('read back: 3,000 of 3,000 match, 0 missing, 0 failed');
+  // the kill is seen by the cluster and the shard comes back
+  expect(stdout).toMatch(/\[cluster\] server down: shard 2 127\.0\.0\.1:\d+/);
+  expect(stdout).toMatch(/\[cluster\] server up: shard 2 127\.0\.0\.1:\d+/);
+  expect(stdout).toContain('1,500 of 1,500 writes succeeded, 0 failed');
+  // after the restart, shard 2 serves its keys again
+  expect(stdout).toMatch(/shard 2 answered [1-9][\d,]* of those reads/);
+  expect(stdout).toMatch(/throughput +[\d,]+ req\/s +\(0 failed\)/);
+  expect(stdout).toMatch(/latency +p50 [\d.]+ ms +p90 [\d.]+ ms +p99 [\d.]+ ms +max [\d.]+ ms/);
+  expect(stdout).toContain('done: every key accounted for');
+});

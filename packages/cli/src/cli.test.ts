@@ -1,0 +1,399 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { dumpPacket, encodeFrame } from '@iproto/framing';
+import { pack } from '@iproto/pack';
+import type { IProtoServer } from '@iproto/server';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from './commands/serve.js';
+
+/**
+ * These tests run the built command (`dist/cli.js`, as `npx iproto` would) as a child process
+ * against real servers on 127.0.0.1. `pnpm test` builds first (turbo's test task depends on build).
+ */
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runCli(args: string[], options: { input?: Uint8Array } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.input ?? undefined);
+  });
+}
+
+/** A port nothing listens on: bound once, then released. */
+async function closedPort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const servers: IProtoServer[] = [];
+async function start(echo: boolean): Promise<string> {
+  const server = createServer({ echo });
+  servers.push(server);
+  const { port } = await server.listen(0, '127.0.0.1');
+  return `127.0.0.1:${port}`;
+}
+
+let dir: string;
+beforeAll(async () => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "pnpm --filter @iproto/cli build" first`);
+  dir = await mkdtemp(join(tmpdir(), 'iproto-cli-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+describe('help and usage errors', () => {
+  it('prints the command list without arguments (exit 2) and with --help (exit 0)', async () => {
+    const bare = await runCli([]);
+    expect(bare.code).toBe(2);
+    expect(bare.stdout).toContain('Commands:');
+    const help = await runCli(['--help']);
+    expect(help.code).toBe(0);
+    for (const c of ['ping', 'send', 'decode', 'bench', 'serve']) expect(help.stdout).toContain(`  ${c} `);
+  });
+
+  it('has help for every command, as "help <cmd>" and "<cmd> --help"', async () => {
+    for (const c of ['ping', 'send', 'decode', 'bench', 'serve']) {
+      const a = await runCli(['help', c]);
+      const b = await runCli([c, '--help']);
+      expect(a.code).toBe(0);
+      expect(a.stdout).toContain(`Usage: iproto ${c}`);
+      expect(b.stdout).toBe(a.stdout);
+    }
+  });
+
+  it('reports a bad command line as one line on stderr with exit 2', async () => {
+    for (const args of [
+      ['frobnicate'],
+      ['help', 'frobnicate'],
+      ['ping', '--bogus', '127.0.0.1:1'],
+      ['ping'],
+      ['send', '127.0.0.1:1'],
+      ['send', '127.0.0.1:1', '--msg', 'x'],
+      ['bench', 'nohost'],
+      ['send', '127.0.0.1:1', '--msg', '1', '--pack', 'L', 'str:oops'],
+    ]) {
+      const r = await runCli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trimEnd().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(r.stderr).toMatch(/^iproto/);
+    }
+  });
+});
+
+describe('iproto ping', () => {
+  it('prints a round-trip time per server and exits 0 when all are up', async () => {
+    const a = await start(true);
+    const b = await start(false);
+    const r = await runCli(['ping', `${a},${b}`, '--count', '3']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(
+      new RegExp(`^${a}\\s+up\\s+min/avg/max [\\d.]+/[\\d.]+/[\\d.]+ ms \\(3 pings\\)$`),
+    );
+    expect(lines[1]).toMatch(new RegExp(`^${b}\\s+up\\s+[\\d.]+ ms`));
+  });
+
+  it('exits 1 when any server is down, naming it and the reason', async () => {
+    const up = await start(true);
+    const down = `127.0.0.1:${await closedPort()}`;
+    const r = await runCli(['ping', up, down, '--timeout', '5000']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`${up}\\s+up`));
+    expect(r.stdout).toMatch(new RegExp(`${down}\\s+down\\s+.*ECONNREFUSED`));
+    const json = await runCli(['ping', `${up},${down}`, '--json']);
+    expect(json.code).toBe(1);
+    const out = JSON.parse(json.stdout);
+    expect(out.ok).toBe(false);
+    expect(out.servers[0]).toMatchObject({ address: up, up: true });
+    expect(out.servers[0].rtt).toHaveLength(1);
+    expect(out.servers[1]).toMatchObject({ address: down, up: false, code: 'ECONNREFUSED' });
+  });
+
+  it('sends the message code given with --msg', async () => {
+    const server = createServer({ echo: true });
+    servers.push(server);
+    const seen: number[] = [];
+    server.on('request', (frame: { msg: number }) => seen.push(frame.msg));
+    const { port } = await server.listen(0, '127.0.0.1');
+    const r = await runCli(['ping', `127.0.0.1:${port}`, '--msg', '0x11', '--count', '2']);
+    expect(r.code).toBe(0);
+    expect(seen).toEqual([17, 17]);
+  });
+});
+
+describe('iproto send', () => {
+  it('stores and reads back a key in the key-value box with --pack and --unpack', async () => {
+    const box = await start(false);
+    const set = await runCli([
+      'send',
+      box,
+      '--msg',
+      '1',
+      '--pack',
+      'w/a* w/a*',
+      'greeting',
+      'hello world',
+      '--unpack',
+      'L',
+    ]);
+    expect(set.stderr).toBe('');
+    expect(set.code).toBe(0);
+    expect(set.stdout).toMatch(/^reply msg=1 sync=\d+ len=4 time=[\d.]+ ms\n0\n$/);
+    const get = await runCli(['send', box, '--msg', '2', '--pack', 'w/a*', 'greeting', '--unpack', 'L w/a*']);
+    expect(get.code).toBe(0);
+    expect(get.stdout.split('\n')[1]).toBe('0 "hello world"');
+    const json = await runCli(['send', box, '--msg', '4', '--unpack', 'L L', '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ msg: 4, len: 8, values: [0, 1] });
+  });
+
+  it('prints the reply as a packet dump without --unpack, with --no-ints too', async () => {
+    const echo = await start(true);
+    const r = await runCli(['send', echo, '--msg', '7', '--pack', 'L Q', '5', '18446744073709551615']);
+    expect(r.code).toBe(0);
+    const [head, dump] = r.stdout.trimEnd().split('\n');
+    const sync = Number(/sync=(\d+)/.exec(head)![1]);
+    const body = pack('L Q', 5, 18446744073709551615n);
+    expect(dump).toBe(dumpPacket(encodeFrame(7, sync, body)));
+    const hex = await runCli(['send', echo, '--msg', '7', '--payload-hex', '0102 03', '--no-ints']);
+    expect(hex.stdout.trimEnd().split('\n')[1]).toBe(
+      '07 00 00 00 03 00 00 00 ' + syncHex(hex.stdout) + ' 01 02 03',
+    );
+  });
+
+  it('sends a no-reply message and returns once written', async () => {
+    const box = await start(false);
+    const r = await runCli(['send', box, '--msg', '1', '--pack', 'w/a* w/a*', 'k', 'v', '--no-reply']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('no reply expected');
+    // The box did store it: the message was really sent.
+    const get = await runCli([
+      'send',
+      box,
+      '--msg',
+      '2',
+      '--pack',
+      'w/a*',
+      'k',
+      '--unpack',
+      'L w/a*',
+      '--json',
+    ]);
+    expect(JSON.parse(get.stdout).values).toEqual([0, 'v']);
+  });
+
+  it('fails with one line and exit 1 when the server is down or the reply does not unpack', async () => {
+    const down = await runCli(['send', `127.0.0.1:${await closedPort()}`, '--msg', '1']);
+    expect(down.code).toBe(1);
+    expect(down.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(down.stderr).toContain('ECONNREFUSED');
+    const echo = await start(true);
+    const bad = await runCli(['send', echo, '--msg', '1', '--payload-hex', '01', '--unpack', 'L']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^iproto send: cannot unpack the reply with "L"/);
+  });
+});
+
+function syncHex(stdout: string): string {
+  const sync = Number(/sync=(\d+)/.exec(stdout)![1]);
+  return [...encodeFrame(0, sync).subarray(8, 12)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+}
+
+describe('iproto decode', () => {
+  const frames = [
+    encodeFrame(1, 100, pack('L w/a*', 0, 'alpha')),
+    encodeFrame(2, 101, pack('L w/a*', 1, '')),
+    encodeFrame(0xff00, 102),
+  ];
+  const capture = Buffer.concat([...frames, encodeFrame(3, 103, pack('L', 9)).subarray(0, 14)]);
+
+  it('lists the frames of a capture file with their dumps and decoded bodies', async () => {
+    const file = join(dir, 'capture.bin');
+    await writeFile(file, capture);
+    const r = await runCli(['decode', file, '--unpack', 'L w/a*', '--msg', '1']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      `#1 @0 msg=1 sync=100 len=10\n  ${dumpPacket(frames[0])}\n  = 0 "alpha"\n1 frame, ${capture.length} bytes\n`,
+    );
+    expect(r.stderr).toBe('iproto decode: the last 14 bytes are an incomplete frame\n');
+  });
+
+  it('reads stdin and prints JSON', async () => {
+    const r = await runCli(['decode', '-', '--json', '--no-ints'], { input: Buffer.concat(frames) });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout);
+    expect(out.rest).toBe(0);
+    expect(out.frames.map((f: { msg: number; offset: number }) => [f.msg, f.offset])).toEqual([
+      [1, 0],
+      [2, frames[0].length],
+      [0xff00, frames[0].length + frames[1].length],
+    ]);
+    expect(out.frames[2].dump).toBe(dumpPacket(frames[2], { ints: false }));
+  });
+
+  it('exits 1 with one line for a missing file', async () => {
+    const r = await runCli(['decode', join(dir, 'nope.bin')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^iproto decode: cannot read .*nope\.bin: .*ENOENT/);
+  });
+});
+
+describe('iproto bench', () => {
+  it('runs the requested load and prints throughput and latency percentiles', async () => {
+    const echo = await start(true);
+    const r = await runCli([
+      'bench',
+      echo,
+      '--requests',
+      '3000',
+      '--depth',
+      '16',
+      '--connections',
+      '2',
+      '--body',
+      '32',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    // stdout is a pipe here, so no live progress line
+    expect(r.stdout).not.toContain('\r');
+    for (const row of [
+      'requests',
+      'errors',
+      'throughput',
+      'latency p50',
+      'latency p90',
+      'latency p99 ',
+      'latency p99.9',
+      'latency max',
+    ]) {
+      expect(r.stdout).toContain(row);
+    }
+    expect(r.stdout).toMatch(/requests\s+3,000\n/);
+  });
+
+  it('prints JSON with ordered percentiles', async () => {
+    const echo = await start(true);
+    const r = await runCli(['bench', echo, '--requests', '2000', '--depth', '8', '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ requests: 2000, errors: 0, depth: 8, connections: 1, msg: 0xff00 });
+    const l = out.latency;
+    expect(l.min).toBeGreaterThan(0);
+    expect(l.p50).toBeLessThanOrEqual(l.p90);
+    expect(l.p90).toBeLessThanOrEqual(l.p99);
+    expect(l.p99).toBeLessThanOrEqual(l.p999);
+    expect(l.p999).toBeLessThanOrEqual(l.max);
+    expect(out.throughput).toBeGreaterThan(0);
+  });
+
+  it('fails with one line when the server is down', async () => {
+    const r = await runCli(['bench', `127.0.0.1:${await closedPort()}`, '--requests', '10']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('ECONNREFUSED');
+  });
+});
+
+describe('iproto serve', () => {
+  let child: ChildProcess | undefined;
+  afterEach(() => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    child = undefined;
+  });
+
+  async function serve(
+    args: string[],
+  ): Promise<{ child: ChildProcess; firstLine: string; exit: Promise<Run> }> {
+    const proc = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    let stdout = '';
+    let stderr = '';
+    proc.stderr!.on('data', (c) => (stderr += c));
+    const exit = new Promise<Run>((resolve) => proc.on('close', (code) => resolve({ code, stdout, stderr })));
+    const firstLine = await new Promise<string>((resolve, reject) => {
+      proc.stdout!.on('data', (c) => {
+        stdout += c;
+        if (stdout.includes('\n')) resolve(stdout.split('\n')[0]);
+      });
+      proc.on('close', () => reject(new Error(`serve exited early: ${stderr}`)));
+    });
+    return { child: proc, firstLine, exit };
+  }
+
+  it('runs the key-value box until SIGTERM, then exits 0', async () => {
+    const s = await serve(['--port', '0', '--json']);
+    const { listening, kind } = JSON.parse(s.firstLine);
+    expect(kind).toBe('key-value box');
+    expect((await runCli(['ping', listening])).code).toBe(0);
+    await runCli(['send', listening, '--msg', '1', '--pack', 'w/a* w/a*', 'a', '1', '--unpack', 'L']);
+    await runCli(['send', listening, '--msg', '1', '--pack', 'w/a* w/a*', 'b', '2', '--unpack', 'L']);
+    await runCli(['send', listening, '--msg', '3', '--pack', 'w/a*', 'a', '--unpack', 'L']);
+    const count = await runCli(['send', listening, '--msg', '4', '--unpack', 'L L', '--json']);
+    expect(JSON.parse(count.stdout).values).toEqual([0, 1]);
+    const missing = await runCli([
+      'send',
+      listening,
+      '--msg',
+      '2',
+      '--pack',
+      'w/a*',
+      'a',
+      '--unpack',
+      'L w/a*',
+      '--json',
+    ]);
+    expect(JSON.parse(missing.stdout).values).toEqual([1, '']);
+    const bad = await runCli(['send', listening, '--msg', '99', '--unpack', 'L', '--json']);
+    expect(JSON.parse(bad.stdout).values).toEqual([2]);
+    s.child.kill('SIGTERM');
+    const done = await s.exit;
+    expect(done.code).toBe(0);
+    expect(done.stderr).toBe('');
+  });
+
+  it('echoes with --echo and says where it listens', async () => {
+    const s = await serve(['--echo']);
+    const match = /^iproto serve: echo listening on (127\.0\.0\.1:\d+) \(Ctrl-C to stop\)$/.exec(s.firstLine);
+    expect(match).not.toBeNull();
+    const r = await runCli(['send', match![1], '--msg', '5', '--pack', 'a*', 'ping-pong', '--unpack', 'a*']);
+    expect(r.stdout.split('\n')[1]).toBe('"ping-pong"');
+    s.child.kill('SIGINT');
+    const done = await s.exit;
+    expect(done.code).toBe(0);
+    expect(done.stdout).toContain('iproto serve: stopped');
+  });
+
+  it('fails with one line when the port is taken', async () => {
+    const taken = await start(true);
+    const r = await runCli(['serve', '--port', taken.split(':')[1]]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^iproto serve: cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
+  });
+});
