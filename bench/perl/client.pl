@@ -11,6 +11,8 @@ use strict;
 use warnings;
 use Time::HiRes qw(time);
 use MR::IProto;
+use MR::IProto::Cluster;
+use MR::IProto::Cluster::Server;
 
 my ($servers, $mode, $seconds, $depth) = @ARGV;
 die "usage: $0 HOST:PORT sync|async SECONDS [DEPTH]\n" unless $servers && $mode && $seconds;
@@ -27,7 +29,18 @@ sub check {
         unless ref $reply eq 'ARRAY' && @$reply == 3 && $reply->[0] == 1 && $reply->[1] == 2 && $reply->[2] == 3;
 }
 
-my $client = MR::IProto->new(servers => $servers, timeout => 10);
+my ($host, $port) = split /:/, $servers;
+# The cluster is built by hand to raise the server's max_parallel (10 by default in
+# MR::IProto::Cluster::Server) to the depth asked for, so that in async mode DEPTH requests are
+# on the wire at once, as they are for the Node clients.
+my $client = MR::IProto->new(
+    max_parallel => $depth,
+    cluster      => MR::IProto::Cluster->new(
+        servers => [
+            MR::IProto::Cluster::Server->new(host => $host, port => $port, timeout => 10, max_parallel => $depth),
+        ],
+    ),
+);
 # One untimed round trip first: it opens the connection, as the Node clients do before timing.
 check($client->send(message()));
 
