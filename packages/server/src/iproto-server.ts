@@ -254,16 +254,14 @@ export class IProtoServer extends EventEmitter {
     this.dispatch(frame, connection);
   };
 
-  private readonly onFrameError = (error: FrameError, connection: ServerConnection): void => {
-    this.report(
-      new ServerError('ERR_FRAME_TOO_LARGE', `${connection.address}: ${error.message}; connection closed`, {
-        cause: error,
-        address: connection.address,
-        msg: error.msg,
-        sync: error.sync,
-      }),
-      connection,
+  private readonly onFrameError = (error: FrameError, connection: ServerConnection): Error => {
+    const failure = new ServerError(
+      'ERR_FRAME_TOO_LARGE',
+      `${connection.address}: ${error.message}; connection closed`,
+      { cause: error, address: connection.address, msg: error.msg, sync: error.sync },
     );
+    this.report(failure, connection);
+    return failure;
   };
 
   private readonly onSocketError = (error: Error, connection: ServerConnection): void => {

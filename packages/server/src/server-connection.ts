@@ -6,8 +6,11 @@ export interface ConnectionHooks {
   maxFrameSize?: number;
   /** A complete request frame arrived. */
   onFrame(frame: Frame, connection: ServerConnection): void;
-  /** The client announced a frame over `maxFrameSize`; the connection is being destroyed. */
-  onFrameError(error: FrameError, connection: ServerConnection): void;
+  /**
+   * The client announced a frame over `maxFrameSize`; the connection is destroyed next, and the
+   * returned error is the one `onClose` gets.
+   */
+  onFrameError(error: FrameError, connection: ServerConnection): Error;
   /** A socket error; `onClose` follows. */
   onError(error: Error, connection: ServerConnection): void;
   /** The socket is gone; `error` is the socket or framing error that ended it, if any. */
@@ -176,8 +179,7 @@ export class ServerConnection {
     }
     this.flush();
     if (failure !== undefined && !this.socket.destroyed) {
-      this.failure = failure;
-      this.hooks.onFrameError(failure, this);
+      this.failure = this.hooks.onFrameError(failure, this);
       this.socket.destroy();
     }
   };
