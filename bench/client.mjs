@@ -18,7 +18,9 @@ import { startEchoServer } from './lib/echo-server.mjs';
 import { quantity, ratio, textTable } from './lib/format.mjs';
 import { perlInfo } from './lib/machine.mjs';
 
+// `pnpm bench -- --quick` hands the `--` on; it is not a separator here.
 const { values: flags } = parseArgs({
+  args: process.argv.slice(2).filter((arg) => arg !== '--'),
   options: { quick: { type: 'boolean', default: false }, svg: { type: 'string' } },
 });
 
@@ -99,7 +101,10 @@ try {
       keep('bare', i, (await bareLoop({ ...common, depth })).rps);
       if (IProto) {
         gc();
-        const create = (n) => new IProto({ servers: server.address, maxParallel: n });
+        // maxParallel is the client-wide limit; the server's connection has its own (10 by
+        // default, as MR::IProto::Cluster::Server), raised too so that `depth` are on the wire.
+        const create = (n) =>
+          new IProto({ servers: server.address, maxParallel: n, clusterOptions: { maxParallel: n } });
         keep('client', i, (await clientLoop({ ...common, depth, create })).rps);
       }
       process.stderr.write(

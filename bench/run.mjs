@@ -22,7 +22,9 @@ const PACKAGES_DIR = join(ROOT, 'packages');
 const STACK = ['pack', 'framing', 'server', 'connection', 'cluster', 'client', 'cli'];
 const PEERS = 'peers';
 
+// `pnpm bench -- --quick` hands the `--` on; it is not a separator here.
 const { values: flags } = parseArgs({
+  args: process.argv.slice(2).filter((arg) => arg !== '--'),
   options: {
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
