@@ -1,1 +1,5 @@
-export {};
+export type { ConnectionEvents, ConnectionOptions, ConnectionTarget, SendOptions } from './connection.js';
+export { Connection } from './connection.js';
+export { channels } from './diagnostics.js';
+export type { ConnectionErrorCode, IProtoErrorOptions } from './errors.js';
+export { IProtoError, isIProtoError } from './errors.js';

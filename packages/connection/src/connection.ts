@@ -1,0 +1,981 @@
+import { EventEmitter } from 'node:events';
+import { connect as netConnect, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
+import { TLSSocket } from 'node:tls';
+import {
+  DEFAULT_MAX_FRAME_SIZE,
+  dumpPacket,
+  encodeHeader,
+  type Frame,
+  FrameDecoder,
+  FrameError,
+  FrameWriter,
+} from '@iproto/framing';
+import { channels } from './diagnostics.js';
+import { errnoOf, fromSocketError, IProtoError } from './errors.js';
+import { RingQueue } from './ring-queue.js';
+
+/** Where a `Connection` goes: TCP, a unix socket, or any stream the caller opens (TLS, an in-memory pair). */
+export type ConnectionTarget =
+  | { host: string; port: number }
+  | { path: string }
+  | {
+      /** Opens the stream; called on each (re)connect. */
+      connect: () => Duplex;
+      /** Names the peer in errors and debug lines. Default `'stream'`. */
+      address?: string;
+    };
+
+export interface ConnectionOptions {
+  /** Milliseconds to establish the connection. Default 2000 (Perl's `connect_timeout` of 2 s). */
+  connectTimeout?: number;
+  /**
+   * Milliseconds: each request's deadline, queue time included, and the read-idle limit (nothing
+   * received for this long while requests are in flight kills the connection). Default 2000 (Perl's
+   * `timeout` of 2 s). 0 disables both.
+   */
+  timeout?: number;
+  /** TCP_NODELAY. Default true (Perl's `tcp_nodelay` default). */
+  tcpNoDelay?: boolean;
+  /** SO_KEEPALIVE. Default false (Perl's `tcp_keepalive` default). */
+  tcpKeepAlive?: boolean;
+  /** Milliseconds of idleness before the first keep-alive probe. Default 0 (the OS setting). */
+  keepAliveInitialDelay?: number;
+  /** Requests in flight at once. Default 10 (Perl MR::IProto::Cluster::Server `max_parallel`). */
+  maxParallel?: number;
+  /** Requests waiting for a free slot; past it `send` rejects with `ERR_QUEUE_FULL`. Default 10000. */
+  maxQueue?: number;
+  /** Largest reply body accepted, in bytes. Default 16 MiB (`DEFAULT_MAX_FRAME_SIZE`). */
+  maxFrameSize?: number;
+  /** Perl debug level: 1 connect/close, 4 connecting, 5 dump sent packets, 6 dump received packets. */
+  debug?: number;
+  /** Receives each debug line (`host:port: text`). Default: stderr, prefixed `MR::IProto: `. */
+  debugCb?: (line: string) => void;
+  /** Leave the 32-bit integers out of packet dumps (Perl's `dump_no_ints`). */
+  dumpNoInts?: boolean;
+  /** Called as a request is handed to the socket (Perl's `_send_started`). */
+  sendStarted?(sync: number, msg: number, body: Uint8Array): void;
+  /** Called as a sent request settles (Perl's `_recv_finished`): reply, no-reply write, or error. */
+  recvFinished?(
+    sync: number,
+    msg: number | undefined,
+    body: Uint8Array | undefined,
+    error: Error | undefined,
+  ): void;
+}
+
+export interface SendOptions {
+  /** The message has no reply: the promise resolves (to undefined) once the frame is written. */
+  noReply?: boolean;
+  /** This request's deadline in milliseconds, queue time included. Default: the connection's `timeout`. */
+  timeout?: number;
+  /** Aborting rejects the request with `ABORT_ERR`; a late reply is dropped. */
+  signal?: AbortSignal;
+}
+
+export interface ConnectionEvents {
+  connect: [];
+  close: [error?: Error];
+  error: [error: Error];
+  timeout: [info: { msg: number; sync: number | undefined }];
+}
+
+// Request states.
+const QUEUED = 0; // waiting for a slot; in the queue, no sync yet
+const SENT = 1; // has a slot and a sync; handed to the writer (a noReply one until it is written)
+const ABANDONED = 2; // settled by timeout or abort, its sync kept until the late reply or the grace end
+const DONE = 3; // settled, holds nothing
+
+const MAX_SYNC = 0xfffffffe;
+const EMPTY = new Uint8Array(0);
+const noop = (): void => {};
+
+/** The requests sharing one timeout value, in insertion order, which is also deadline order. */
+class DeadlineList {
+  head: Request | null = null;
+  tail: Request | null = null;
+  constructor(readonly timeout: number) {}
+}
+
+/** One request; also the `abort` listener of its signal (`handleEvent`), so no closure is needed. */
+class Request {
+  sync = 0;
+  state = QUEUED;
+  deadline = 0;
+  resolve: (value: any) => void = noop;
+  reject: (error: unknown) => void = noop;
+  prev: Request | null = null;
+  next: Request | null = null;
+  list: DeadlineList | null = null;
+
+  constructor(
+    readonly owner: Connection,
+    readonly msg: number,
+    readonly body: Uint8Array,
+    readonly noReply: boolean,
+    readonly timeout: number,
+    readonly signal: AbortSignal | null,
+  ) {}
+
+  handleEvent(): void {
+    this.owner._abort(this);
+  }
+}
+
+// One shared promise executor instead of a closure per request.
+let executorTarget: Request | null = null;
+function executor(resolve: (value: any) => void, reject: (error: unknown) => void): void {
+  executorTarget!.resolve = resolve;
+  executorTarget!.reject = reject;
+}
+
+/** Live connections (those with a socket), for `Connection.disconnectAll()`; left on teardown. */
+const live = new Set<Connection>();
+
+const defaultDebugCb = (line: string): void => {
+  process.stderr.write(`MR::IProto: ${line}\n`);
+};
+
+function positive(name: string, value: number, min: number): number {
+  if (!(value >= min) || Number.isNaN(value)) {
+    throw new RangeError(`Connection: ${name} must be a number >= ${min}, got ${value}`);
+  }
+  return value;
+}
+
+/**
+ * One connection to one iproto server, pipelining requests matched by sync. Connects lazily on the first
+ * `send` (as MR::IProto::Connection::Async does) or on `connect()`; after a failure the next `send`
+ * reconnects.
+ */
+export class Connection extends EventEmitter<ConnectionEvents> {
+  /** `host:port`, the unix socket path, or the custom stream's `address`. */
+  readonly address: string;
+  readonly connectTimeout: number;
+  readonly tcpNoDelay: boolean;
+  readonly tcpKeepAlive: boolean;
+  readonly keepAliveInitialDelay: number;
+  readonly maxParallel: number;
+  readonly maxQueue: number;
+  readonly maxFrameSize: number;
+  debug: number;
+  debugCb: (line: string) => void;
+  readonly dumpNoInts: boolean;
+
+  #target: ConnectionTarget;
+  #timeout: number;
+  #sendStarted: ConnectionOptions['sendStarted'] | null;
+  #recvFinished: ConnectionOptions['recvFinished'] | null;
+
+  #socket: Duplex | null = null;
+  #connected = false;
+  #connectTimer: NodeJS.Timeout | null = null;
+  #connectWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  #closing = false;
+  #destroyed = false;
+  #closeWaiters: (() => void)[] = [];
+  #closingSocket: Duplex | null = null;
+
+  #decoder: FrameDecoder;
+  #writer = new FrameWriter();
+  #flushScheduled = false;
+  #needDrain = false;
+  #noReplyBatch: Request[] | null = null;
+
+  /** Requests holding a slot, by sync (sent ones, noReply ones not yet written, abandoned ones). */
+  #pending = new Map<number, Request>();
+  #queue = new RingQueue<Request>();
+  /** Live (not aborted or expired) requests in `#queue`. */
+  #queued = 0;
+  /** Requests the caller still waits for. */
+  #unsettled = 0;
+  #lastSync = 0;
+
+  #lists = new Map<number, DeadlineList>();
+  #timer: NodeJS.Timeout | null = null;
+  #timerDue = 0;
+  #lastActivity = 0;
+
+  readonly #flushBound = (): void => this.#flush();
+  readonly #onTimerBound = (): void => this.#onTimer();
+
+  constructor(target: ConnectionTarget & ConnectionOptions, options?: ConnectionOptions);
+  constructor(target: ConnectionTarget, options?: ConnectionOptions);
+  constructor(target: ConnectionTarget, options: ConnectionOptions = {}) {
+    super();
+    const o: ConnectionOptions = { ...(target as ConnectionOptions), ...options };
+    if ('connect' in target && typeof target.connect === 'function') {
+      this.address = target.address ?? 'stream';
+    } else if ('path' in target && typeof target.path === 'string') {
+      this.address = target.path;
+    } else if ('port' in target && target.port !== undefined) {
+      const host = (target as { host?: string }).host ?? '127.0.0.1';
+      if (!Number.isInteger(target.port) || target.port < 0 || target.port > 65535) {
+        throw new RangeError(`Connection: port must be an integer from 0 to 65535, got ${target.port}`);
+      }
+      target = { host, port: target.port };
+      this.address = `${host}:${target.port}`;
+    } else {
+      throw new TypeError('Connection: target must be { host, port }, { path } or { connect: () => Duplex }');
+    }
+    this.#target = target;
+    this.connectTimeout = positive('connectTimeout', o.connectTimeout ?? 2000, 0);
+    this.#timeout = positive('timeout', o.timeout ?? 2000, 0);
+    this.tcpNoDelay = o.tcpNoDelay ?? true;
+    this.tcpKeepAlive = o.tcpKeepAlive ?? false;
+    this.keepAliveInitialDelay = positive('keepAliveInitialDelay', o.keepAliveInitialDelay ?? 0, 0);
+    this.maxParallel = positive('maxParallel', o.maxParallel ?? 10, 1);
+    this.maxQueue = positive('maxQueue', o.maxQueue ?? 10_000, 0);
+    this.maxFrameSize = o.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+    this.debug = o.debug ?? 0;
+    this.debugCb = o.debugCb ?? defaultDebugCb;
+    this.dumpNoInts = o.dumpNoInts ?? false;
+    this.#sendStarted = o.sendStarted ?? null;
+    this.#recvFinished = o.recvFinished ?? null;
+    this.#decoder = new FrameDecoder({ maxFrameSize: this.maxFrameSize });
+  }
+
+  /** Closes every live connection of the process (Perl's `disconnect_all`, for after a fork); each reconnects on its next send. */
+  static disconnectAll(): void {
+    for (const connection of [...live]) connection.#disconnect();
+  }
+
+  /** The default deadline of new requests and the read-idle limit (Perl's `set_timeout`). */
+  get timeout(): number {
+    return this.#timeout;
+  }
+
+  set timeout(value: number) {
+    this.#timeout = positive('timeout', value, 0);
+  }
+
+  /** True while the socket is open and usable. */
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  /** Requests holding a slot: sent and awaiting a reply (or, for noReply, a write). */
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
+  /** Requests waiting for a slot. */
+  get queued(): number {
+    return this.#queued;
+  }
+
+  /** Bytes handed to us but not yet to the OS (our batch plus the stream's buffer). */
+  get bufferedBytes(): number {
+    return this.#writer.pendingBytes + (this.#socket?.writableLength ?? 0);
+  }
+
+  /** True while writing is paused until the socket drains. */
+  get writePaused(): boolean {
+    return this.#needDrain;
+  }
+
+  /** Opens the connection now rather than on the first send. */
+  connect(): Promise<void> {
+    if (this.#closing) return Promise.reject(this.#closedError());
+    if (this.#connected) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.#connectWaiters.push({ resolve, reject });
+      if (this.#socket === null) this.#open();
+    });
+  }
+
+  /**
+   * Sends one request; resolves to the reply frame (whatever its msg: the caller decides), or to
+   * undefined for `noReply` once written. Rejects with `IProtoError`.
+   */
+  send(
+    msg: number,
+    body: Uint8Array | undefined,
+    options: SendOptions & { noReply: true },
+  ): Promise<undefined>;
+  send(msg: number, body?: Uint8Array, options?: SendOptions): Promise<Frame>;
+  send(msg: number, body?: Uint8Array, options?: SendOptions): Promise<Frame | undefined> {
+    if (this.#closing) return Promise.reject(this.#closedError());
+    if (msg >>> 0 !== msg) {
+      return Promise.reject(
+        new RangeError(`Connection.send: msg must be an integer from 0 to 4294967295, got ${msg}`),
+      );
+    }
+    let noReply = false;
+    let timeout = this.#timeout;
+    let signal: AbortSignal | null = null;
+    if (options !== undefined) {
+      if (options.noReply === true) noReply = true;
+      if (options.timeout !== undefined) timeout = options.timeout;
+      if (options.signal !== undefined) {
+        signal = options.signal;
+        if (signal.aborted) return Promise.reject(this.#abortError(msg, undefined, signal));
+      }
+    }
+    const queue = this.#pending.size >= this.maxParallel || this.#queued !== 0;
+    if (queue && this.#queued >= this.maxQueue) {
+      return Promise.reject(
+        new IProtoError(
+          'ERR_QUEUE_FULL',
+          `${this.address}: request queue full (${this.#queued} queued, maxQueue ${this.maxQueue}), msg ${msg}`,
+          { address: this.address, msg },
+        ),
+      );
+    }
+    const request = new Request(this, msg, body ?? EMPTY, noReply, timeout, signal);
+    executorTarget = request;
+    const promise = new Promise<Frame | undefined>(executor);
+    executorTarget = null;
+    this.#unsettled++;
+    if (timeout > 0 && timeout !== Number.POSITIVE_INFINITY) this.#track(request, performance.now());
+    if (signal !== null) signal.addEventListener('abort', request);
+    if (queue) {
+      this.#queue.push(request);
+      this.#queued++;
+    } else {
+      this.#start(request);
+    }
+    if (this.#socket === null) this.#open();
+    return promise;
+  }
+
+  /** Stops taking requests, lets those in flight and queued settle, then closes the socket. */
+  close(): Promise<void> {
+    if (this.#destroyed && this.#socket === null && this.#closingSocket === null) return Promise.resolve();
+    this.#closing = true;
+    const done = new Promise<void>((resolve) => this.#closeWaiters.push(resolve));
+    this.#maybeFinishClose();
+    return done;
+  }
+
+  /** Closes at once: every request rejects (with `error`, or `ERR_DESTROYED`); the connection is done. */
+  destroy(error?: Error): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.#closing = true;
+    const reason =
+      error ??
+      new IProtoError('ERR_DESTROYED', `${this.address}: connection destroyed`, { address: this.address });
+    this.#teardown(reason, error, true);
+    this.#resolveClose();
+  }
+
+  // ---- requests -------------------------------------------------------------------------------
+
+  #nextSync(): number {
+    let sync = this.#lastSync;
+    // A counter rather than Perl's random draw: cheaper, and a sync is not reused until 2^32 - 2 later
+    // requests, so a very late reply cannot be taken for a newer request's reply.
+    do {
+      sync = sync >= MAX_SYNC ? 1 : sync + 1;
+    } while (this.#pending.has(sync));
+    this.#lastSync = sync;
+    return sync;
+  }
+
+  /** Gives a request a slot and a sync and hands its frame to the writer (Perl: `_send`). */
+  #start(request: Request): void {
+    const sync = this.#nextSync();
+    request.sync = sync;
+    request.state = SENT;
+    if (this.#pending.size === 0) {
+      // The read-idle clock starts when we begin to wait for something.
+      this.#lastActivity = performance.now();
+      if (this.#timeout > 0) this.#arm(this.#lastActivity + this.#timeout);
+    }
+    this.#pending.set(sync, request);
+    const body = request.body;
+    if (this.#sendStarted !== null) this.#sendStarted(sync, request.msg, body);
+    if (channels.send.hasSubscribers) {
+      channels.send.publish({ connection: this, msg: request.msg, sync, body });
+    }
+    if (this.debug >= 5) {
+      this.#dump('send header: ', encodeHeader(request.msg, body.length, sync));
+      this.#dump('send payload: ', body);
+    }
+    this.#writer.add(request.msg, sync, body);
+    if (request.noReply) (this.#noReplyBatch ??= []).push(request);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      process.nextTick(this.#flushBound);
+    }
+  }
+
+  /** Moves queued requests into free slots, oldest first. */
+  #pump(): void {
+    const queue = this.#queue;
+    while (this.#queued !== 0 && this.#pending.size < this.maxParallel) {
+      const request = queue.shift()!;
+      if (request.state !== QUEUED) continue; // aborted or expired while queued
+      this.#queued--;
+      this.#start(request);
+    }
+    // Dead entries pile up only when slots stay busy; compact when they outnumber the living.
+    if (queue.length > 64 && queue.length > 2 * this.#queued) queue.filter((r) => r.state === QUEUED);
+  }
+
+  /** Settles a request as fulfilled and frees everything it holds except its slot. */
+  #fulfil(request: Request, value: Frame | undefined): void {
+    request.state = DONE;
+    this.#untrack(request);
+    if (request.signal !== null) request.signal.removeEventListener('abort', request);
+    this.#unsettled--;
+    request.resolve(value);
+    if (this.#closing) this.#maybeFinishClose();
+  }
+
+  /** Settles a request as rejected. Sent ones are reported to `recvFinished`. */
+  #rejectRequest(request: Request, error: Error): void {
+    const wasSent = request.state === SENT;
+    request.state = DONE;
+    this.#untrack(request);
+    if (request.signal !== null) request.signal.removeEventListener('abort', request);
+    this.#unsettled--;
+    if (wasSent) this.#finished(request.sync, undefined, undefined, error);
+    request.reject(error);
+  }
+
+  #finished(
+    sync: number,
+    msg: number | undefined,
+    body: Uint8Array | undefined,
+    error: Error | undefined,
+  ): void {
+    if (this.#recvFinished !== null) this.#recvFinished(sync, msg, body, error);
+    if (channels.reply.hasSubscribers) channels.reply.publish({ connection: this, msg, sync, body, error });
+  }
+
+  /**
+   * Settles a sent request early (deadline or abort) but keeps its sync and slot until its reply comes
+   * or one more `timeout` passes, so the late reply is dropped quietly rather than taken for an unknown
+   * sync.
+   */
+  #abandon(request: Request, error: Error, now: number): void {
+    this.#rejectRequest(request, error);
+    request.state = ABANDONED;
+    if (this.#timeout > 0) this.#track(request, now, this.#timeout);
+    else this.#release(request);
+  }
+
+  /** Frees a request's slot. */
+  #release(request: Request): void {
+    if (this.#pending.get(request.sync) === request) this.#pending.delete(request.sync);
+    request.state = DONE;
+    this.#untrack(request);
+    if (this.#queued !== 0) this.#pump();
+  }
+
+  /** Called by a request's signal. @internal */
+  _abort(request: Request): void {
+    const error = this.#abortError(request.msg, request.sync || undefined, request.signal!);
+    if (request.state === QUEUED) {
+      this.#queued--;
+      this.#rejectRequest(request, error);
+    } else if (request.state === SENT) {
+      this.#abandon(request, error, performance.now());
+    }
+    if (this.#closing) this.#maybeFinishClose();
+  }
+
+  #abortError(msg: number, sync: number | undefined, signal: AbortSignal): IProtoError {
+    return new IProtoError(
+      'ABORT_ERR',
+      `${this.address}: request aborted, msg ${msg}${sync === undefined ? '' : ` sync ${sync}`}`,
+      { address: this.address, msg, sync, cause: signal.reason },
+    );
+  }
+
+  #closedError(): IProtoError {
+    return new IProtoError(
+      'ERR_CONNECTION_CLOSED',
+      `${this.address}: connection ${this.#destroyed ? 'destroyed' : 'closed'}, no new requests`,
+      { address: this.address },
+    );
+  }
+
+  // ---- deadlines: one timer per connection, armed for the earliest deadline -------------------
+
+  #track(request: Request, now: number, timeout = request.timeout): void {
+    let list = this.#lists.get(timeout);
+    if (list === undefined) {
+      list = new DeadlineList(timeout);
+      this.#lists.set(timeout, list);
+    }
+    request.deadline = now + timeout;
+    request.list = list;
+    request.prev = list.tail;
+    request.next = null;
+    if (list.tail === null) list.head = request;
+    else list.tail.next = request;
+    list.tail = request;
+    this.#arm(request.deadline);
+  }
+
+  #untrack(request: Request): void {
+    const list = request.list;
+    if (list === null) return;
+    if (request.prev === null) list.head = request.next;
+    else request.prev.next = request.next;
+    if (request.next === null) list.tail = request.prev;
+    else request.next.prev = request.prev;
+    request.prev = request.next = null;
+    request.list = null;
+    if (list.head === null && list.timeout !== this.#timeout) this.#lists.delete(list.timeout);
+  }
+
+  #arm(due: number): void {
+    if (this.#timer !== null) {
+      if (this.#timerDue <= due) return;
+      clearTimeout(this.#timer);
+    }
+    this.#timerDue = due;
+    this.#timer = setTimeout(this.#onTimerBound, Math.max(1, Math.ceil(due - performance.now())));
+    // The socket keeps the process alive while it is open; the timer alone must not.
+    this.#timer.unref();
+  }
+
+  #onTimer(): void {
+    this.#timer = null;
+    const now = performance.now();
+    // Perl (MR::IProto::Connection::Async, `on_timeout`): a handle silent for `timeout` while
+    // callbacks wait is an error, ETIMEDOUT, failing every request on it.
+    if (this.#idle(now)) {
+      this.#fail(
+        new IProtoError(
+          'ETIMEDOUT',
+          `${this.address}: read timed out after ${this.#timeout} ms with ${this.#pending.size} request(s) in flight`,
+          { address: this.address, errno: errnoOf('ETIMEDOUT') },
+        ),
+      );
+      return;
+    }
+    for (const list of [...this.#lists.values()]) {
+      let request = list.head;
+      while (request !== null && request.deadline <= now) {
+        const next = request.next;
+        this.#expire(request, now);
+        request = next;
+      }
+    }
+    let due = Number.POSITIVE_INFINITY;
+    for (const list of this.#lists.values()) {
+      if (list.head !== null && list.head.deadline < due) due = list.head.deadline;
+    }
+    if (this.#connected && this.#timeout > 0 && this.#pending.size !== 0) {
+      due = Math.min(due, this.#lastActivity + this.#timeout);
+    }
+    if (due !== Number.POSITIVE_INFINITY) this.#arm(due);
+  }
+
+  /** Read-idle death applies to an open socket only: while connecting, `connectTimeout` rules. */
+  #idle(now: number): boolean {
+    return (
+      this.#connected &&
+      this.#timeout > 0 &&
+      this.#pending.size !== 0 &&
+      now - this.#lastActivity >= this.#timeout
+    );
+  }
+
+  #expire(request: Request, now: number): void {
+    if (request.state === ABANDONED) {
+      // Its grace is over: forget the sync; a reply arriving later is an unknown sync.
+      this.#release(request);
+      return;
+    }
+    const where = request.state === QUEUED ? 'waiting in the queue' : 'waiting for the reply';
+    const error = new IProtoError(
+      'ETIMEDOUT',
+      `${this.address}: request timed out after ${request.timeout} ms ${where}, msg ${request.msg}` +
+        (request.state === QUEUED ? '' : ` sync ${request.sync}`),
+      {
+        address: this.address,
+        errno: errnoOf('ETIMEDOUT'),
+        msg: request.msg,
+        sync: request.state === QUEUED ? undefined : request.sync,
+      },
+    );
+    const sync = request.state === QUEUED ? undefined : request.sync;
+    if (request.state === QUEUED) {
+      this.#queued--;
+      this.#rejectRequest(request, error);
+    } else {
+      this.#abandon(request, error, now);
+    }
+    if (this.listenerCount('timeout') !== 0) this.emit('timeout', { msg: request.msg, sync });
+    if (channels.timeout.hasSubscribers)
+      channels.timeout.publish({ connection: this, msg: request.msg, sync });
+    if (this.#closing) this.#maybeFinishClose();
+  }
+
+  // ---- socket ---------------------------------------------------------------------------------
+
+  #open(): void {
+    if (this.debug >= 4) this.#debugLine('connecting');
+    if (channels.connecting.hasSubscribers)
+      channels.connecting.publish({ connection: this, address: this.address });
+    this.#decoder = new FrameDecoder({ maxFrameSize: this.maxFrameSize });
+    this.#needDrain = false;
+    const target = this.#target;
+    let socket: Duplex;
+    let waitFor: string | null;
+    try {
+      if ('connect' in target) {
+        socket = target.connect();
+        // A TLS socket is usable after its handshake, a net socket once connected, any other stream now.
+        if (socket instanceof TLSSocket) {
+          waitFor = (socket as unknown as { _secureEstablished?: boolean })._secureEstablished
+            ? null
+            : 'secureConnect';
+        } else {
+          waitFor = (socket as Partial<Socket>).connecting === true ? 'connect' : null;
+        }
+      } else {
+        socket = netConnect(
+          'path' in target ? { path: target.path } : { host: target.host, port: target.port },
+        );
+        waitFor = 'connect';
+      }
+    } catch (error) {
+      // The user's connect() threw: fail like a refused connection, asynchronously.
+      const failure = fromSocketError(error, this.address, 'connect');
+      process.nextTick(() => this.#failRequests(failure));
+      return;
+    }
+    this.#socket = socket;
+    live.add(this);
+    socket.on('data', (chunk: Buffer) => {
+      if (this.#socket === socket) this.#onData(chunk);
+    });
+    socket.on('drain', () => {
+      if (this.#socket === socket) {
+        this.#needDrain = false;
+        this.#flush();
+      }
+    });
+    socket.on('error', (error: Error) => {
+      if (this.#socket === socket) {
+        this.#fail(fromSocketError(error, this.address, this.#connected ? 'read/write' : 'connect'));
+      }
+    });
+    socket.on('end', () => {
+      if (this.#socket === socket) this.#fail(this.#eofError());
+    });
+    socket.on('close', () => {
+      if (this.#socket === socket) this.#fail(this.#eofError());
+      else if (this.#closingSocket === socket) this.#socketClosed(socket);
+    });
+    if (waitFor === null) {
+      process.nextTick(() => {
+        if (this.#socket === socket) this.#onConnect(socket);
+      });
+    } else {
+      socket.once(waitFor, () => {
+        if (this.#socket === socket) this.#onConnect(socket);
+      });
+      if (this.connectTimeout > 0) {
+        this.#connectTimer = setTimeout(() => {
+          this.#connectTimer = null;
+          if (this.#socket !== socket) return;
+          this.#fail(
+            new IProtoError(
+              'ERR_CONNECT_TIMEOUT',
+              `${this.address}: connect timed out after ${this.connectTimeout} ms`,
+              {
+                address: this.address,
+                errno: errnoOf('ETIMEDOUT'),
+              },
+            ),
+          );
+        }, this.connectTimeout);
+        this.#connectTimer.unref();
+      }
+    }
+  }
+
+  #eofError(): IProtoError {
+    const held = this.#decoder.bufferedBytes;
+    const detail = held === 0 ? '' : ` in the middle of a frame (${held} bytes of it received)`;
+    // AnyEvent::Handle reports an end-of-file with reads pending as EPIPE, which the Perl client passes on as $!.
+    return new IProtoError('ECONNCLOSED', `${this.address}: connection closed by the server${detail}`, {
+      address: this.address,
+      errno: errnoOf('EPIPE'),
+    });
+  }
+
+  #onConnect(socket: Duplex): void {
+    this.#clearConnectTimer();
+    this.#connected = true;
+    this.#lastActivity = performance.now();
+    if (socket instanceof Socket) {
+      socket.setNoDelay(this.tcpNoDelay);
+      socket.setKeepAlive(this.tcpKeepAlive, this.keepAliveInitialDelay);
+    }
+    if (this.debug >= 1) this.#debugLine('connected');
+    const waiters = this.#connectWaiters;
+    this.#connectWaiters = [];
+    for (const waiter of waiters) waiter.resolve();
+    if (this.listenerCount('connect') !== 0) this.emit('connect');
+    if (channels.connect.hasSubscribers)
+      channels.connect.publish({ connection: this, address: this.address });
+    if (this.#socket === socket) this.#flush();
+  }
+
+  #clearConnectTimer(): void {
+    if (this.#connectTimer !== null) {
+      clearTimeout(this.#connectTimer);
+      this.#connectTimer = null;
+    }
+  }
+
+  /** Writes everything gathered this tick in one go (one `write`, or several inside cork/uncork). */
+  #flush(): void {
+    this.#flushScheduled = false;
+    const socket = this.#socket;
+    if (socket === null || !this.#connected || this.#needDrain || this.#writer.pendingBytes === 0) return;
+    const chunks = this.#writer.take();
+    const batch = this.#noReplyBatch;
+    this.#noReplyBatch = null;
+    const callback =
+      batch === null ? undefined : (error?: Error | null) => this.#written(batch, socket, error);
+    let ok: boolean;
+    if (chunks.length === 1) {
+      ok = socket.write(chunks[0], callback);
+    } else {
+      socket.cork();
+      const last = chunks.length - 1;
+      for (let i = 0; i < last; i++) socket.write(chunks[i]);
+      ok = socket.write(chunks[last], callback);
+      socket.uncork();
+    }
+    if (!ok) this.#needDrain = true;
+  }
+
+  /** NoReply requests are done once their bytes are written (Perl: on drain). */
+  #written(batch: Request[], socket: Duplex, error: Error | null | undefined): void {
+    if (error || this.#socket !== socket) return; // the failure path settles them
+    for (const request of batch) {
+      if (this.#pending.get(request.sync) === request) this.#pending.delete(request.sync);
+      if (request.state === SENT) {
+        this.#finished(request.sync, undefined, undefined, undefined);
+        this.#fulfil(request, undefined);
+      } else if (request.state === ABANDONED) {
+        request.state = DONE;
+        this.#untrack(request);
+      }
+    }
+    if (this.#queued !== 0) this.#pump();
+  }
+
+  #onData(chunk: Buffer): void {
+    this.#lastActivity = performance.now();
+    let frames: Frame[];
+    try {
+      frames = this.#decoder.push(chunk);
+    } catch (error) {
+      if (error instanceof FrameError) {
+        for (const frame of error.frames) if (!this.#reply(frame)) return;
+      }
+      const e = error as FrameError;
+      this.#fail(
+        new IProtoError('ERR_FRAME_TOO_LARGE', `${this.address}: ${e.message}`, {
+          address: this.address,
+          msg: e.msg,
+          sync: e.sync,
+          cause: error,
+        }),
+      );
+      return;
+    }
+    for (let i = 0; i < frames.length; i++) {
+      // A reply may have let close() finish, or a callback destroyed us: the rest is not ours.
+      if (this.#socket === null || !this.#reply(frames[i])) return;
+    }
+    if (this.#queued !== 0) this.#pump();
+  }
+
+  /** Matches a reply to its request; false when the connection failed on it. */
+  #reply(frame: Frame): boolean {
+    const sync = frame.sync;
+    const request = this.#pending.get(sync);
+    if (this.debug >= 6) {
+      this.#dump('recv header: ', encodeHeader(frame.msg, frame.body.length, sync));
+      this.#dump('recv payload: ', frame.body);
+    }
+    if (request === undefined || request.noReply) {
+      // Perl (MR::IProto::Connection::Sync, `recv_all`): "Reply sync N not found" is a connection error.
+      this.#fail(
+        new IProtoError(
+          'ERR_UNKNOWN_SYNC',
+          `${this.address}: reply sync ${sync} not found (msg ${frame.msg})`,
+          {
+            address: this.address,
+            msg: frame.msg,
+            sync,
+          },
+        ),
+      );
+      return false;
+    }
+    this.#pending.delete(sync);
+    if (request.state === ABANDONED) {
+      request.state = DONE;
+      this.#untrack(request);
+      return true;
+    }
+    this.#finished(sync, frame.msg, frame.body, undefined);
+    this.#fulfil(request, frame);
+    return true;
+  }
+
+  // ---- failure and closing --------------------------------------------------------------------
+
+  /** A connection failure: the socket goes, every request on it rejects; the next send reconnects. */
+  #fail(error: IProtoError): void {
+    this.#teardown(error, error, false);
+  }
+
+  /** Perl's `disconnect_all`: drop the socket now; the connection stays usable. */
+  #disconnect(): void {
+    const error = new IProtoError(
+      'ERR_DESTROYED',
+      `${this.address}: disconnected by Connection.disconnectAll()`,
+      {
+        address: this.address,
+      },
+    );
+    this.#teardown(error, undefined, false);
+  }
+
+  /**
+   * Closes the socket and rejects every request with `error`. `reported` is the error passed to the
+   * `error` and `close` events (undefined for a deliberate close).
+   */
+  #teardown(error: Error, reported: Error | undefined, final: boolean): void {
+    const socket = this.#socket;
+    const hadSocket = socket !== null;
+    if (hadSocket) {
+      this.#socket = null;
+      this.#connected = false;
+      live.delete(this);
+      if (reported !== undefined) this.#debugError(reported);
+      if (this.debug >= 1) this.#debugLine('closing socket');
+      socket.destroy();
+    }
+    if (final && this.#closingSocket !== null) {
+      this.#closingSocket.destroy();
+    }
+    this.#clearConnectTimer();
+    this.#needDrain = false;
+    this.#writer.take();
+    this.#noReplyBatch = null;
+    this.#failRequests(error);
+    if (hadSocket) {
+      if (reported !== undefined && this.listenerCount('error') !== 0) this.emit('error', reported);
+      if (reported !== undefined && channels.error.hasSubscribers) {
+        channels.error.publish({ connection: this, error: reported });
+      }
+      this.#emitClose(reported);
+    }
+    if (final) this.#resolveClose();
+    else if (this.#closing) this.#maybeFinishClose();
+  }
+
+  /** Rejects every request, in flight and queued, and the `connect()` waiters. */
+  #failRequests(error: Error): void {
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    const queued = this.#queue.drain();
+    this.#queued = 0;
+    const waiters = this.#connectWaiters;
+    this.#connectWaiters = [];
+    for (const request of pending) {
+      if (request.state === SENT) this.#rejectRequest(request, error);
+      else {
+        request.state = DONE;
+        this.#untrack(request);
+      }
+    }
+    for (const request of queued) if (request.state === QUEUED) this.#rejectRequest(request, error);
+    for (const waiter of waiters) waiter.reject(error);
+    if (this.#pending.size === 0 && this.#queued === 0 && this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+  }
+
+  #maybeFinishClose(): void {
+    if (this.#unsettled !== 0) return;
+    const socket = this.#socket;
+    if (socket === null) {
+      if (this.#closingSocket === null) this.#resolveClose();
+      return;
+    }
+    // Every request settled: end the socket gracefully, and make sure it goes even if the peer
+    // never reads our FIN.
+    this.#socket = null;
+    this.#connected = false;
+    this.#closingSocket = socket;
+    live.delete(this);
+    for (const request of this.#pending.values()) {
+      request.state = DONE;
+      this.#untrack(request);
+    }
+    this.#pending.clear();
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    this.#clearConnectTimer();
+    if (this.debug >= 1) this.#debugLine('closing socket');
+    const force = setTimeout(() => socket.destroy(), this.#timeout || 2000);
+    force.unref();
+    socket.once('finish', () => socket.destroy());
+    socket.once('close', () => clearTimeout(force));
+    socket.end();
+    if (socket.destroyed && socket.closed) this.#socketClosed(socket);
+  }
+
+  #socketClosed(socket: Duplex): void {
+    if (this.#closingSocket !== socket) return;
+    this.#closingSocket = null;
+    this.#emitClose(undefined);
+    this.#resolveClose();
+  }
+
+  #resolveClose(): void {
+    if (this.#closingSocket !== null) return;
+    const waiters = this.#closeWaiters;
+    this.#closeWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  #emitClose(error: Error | undefined): void {
+    if (this.listenerCount('close') !== 0) this.emit('close', error);
+    if (channels.close.hasSubscribers) channels.close.publish({ connection: this, error });
+  }
+
+  // ---- debug (MR::IProto::Role::Debuggable) ---------------------------------------------------
+
+  /** Lines carry the server's `host:port`, as MR::IProto::Cluster::Server `_debug` writes them. */
+  #debugLine(text: string): void {
+    const line = `${this.address}: ${text}`;
+    this.debugCb(line);
+    if (channels.debug.hasSubscribers) channels.debug.publish({ connection: this, line });
+  }
+
+  /** Perl logs every connection error whatever the level; we do so from level 1, or when `debugCb` is set. */
+  #debugError(error: Error): void {
+    if (this.debug >= 1 || this.debugCb !== defaultDebugCb) {
+      const message = error.message.startsWith(`${this.address}: `)
+        ? error.message.slice(this.address.length + 2)
+        : error.message;
+      this.#debugLine(`error: ${message}`);
+    }
+  }
+
+  #dump(prefix: string, bytes: Uint8Array): void {
+    this.#debugLine(prefix + dumpPacket(bytes, { ints: !this.dumpNoInts }));
+  }
+}

@@ -1,0 +1,82 @@
+import { constants } from 'node:os';
+
+const BRAND = Symbol.for('iproto.error');
+
+/** Stable codes of {@link IProtoError} raised by `@iproto/connection`; higher layers add their own. */
+export type ConnectionErrorCode =
+  | 'ETIMEDOUT'
+  | 'ECONNREFUSED'
+  | 'ECONNRESET'
+  | 'EPIPE'
+  | 'ECONNCLOSED'
+  | 'ERR_CONNECT_TIMEOUT'
+  | 'ERR_UNKNOWN_SYNC'
+  | 'ERR_FRAME_TOO_LARGE'
+  | 'ERR_QUEUE_FULL'
+  | 'ERR_CONNECTION_CLOSED'
+  | 'ABORT_ERR'
+  | 'ERR_DESTROYED';
+
+export interface IProtoErrorOptions {
+  /** Numeric OS errno (the Perl client's `$!`), positive as in C. */
+  errno?: number;
+  /** `host:port` or the unix socket path. */
+  address?: string;
+  msg?: number;
+  sync?: number;
+  cause?: unknown;
+}
+
+/**
+ * The error of the iproto network layers: `code` is stable (see the README for the list), `errno` is the
+ * numeric OS error where the Perl client would have set `$!`, `address` says which server.
+ * `@iproto/cluster` and `@iproto/client` throw it too, with their own codes.
+ */
+export class IProtoError extends Error {
+  override readonly name = 'IProtoError' as const;
+  readonly code: string;
+  readonly errno?: number;
+  readonly address?: string;
+  readonly msg?: number;
+  readonly sync?: number;
+
+  constructor(code: ConnectionErrorCode | (string & {}), message: string, options: IProtoErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    if (options.errno !== undefined) this.errno = options.errno;
+    if (options.address !== undefined) this.address = options.address;
+    if (options.msg !== undefined) this.msg = options.msg;
+    if (options.sync !== undefined) this.sync = options.sync;
+  }
+}
+
+Object.defineProperty(IProtoError.prototype, BRAND, { value: true });
+
+/**
+ * True for an error of any `@iproto/*` package (`IProtoError`, `FrameError`, `PackError`, ...), even one
+ * thrown by another installed copy of the package: it checks the `Symbol.for('iproto.error')` brand, not
+ * the class.
+ */
+export function isIProtoError(value: unknown): value is IProtoError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** Positive errno for a code such as `'ECONNRESET'`, or undefined when the OS has no such code. */
+export function errnoOf(code: string): number | undefined {
+  return (constants.errno as Record<string, number | undefined>)[code];
+}
+
+/**
+ * Wraps an error of a socket (or of a user's Duplex) into an `IProtoError` naming the server. OS codes
+ * (`ECONNREFUSED`, `ECONNRESET`, `EPIPE`, `EHOSTUNREACH`, `ENOTFOUND`, ...) are kept as the code; an
+ * error without one (a user's stream) becomes `ECONNRESET`.
+ */
+export function fromSocketError(error: unknown, address: string, doing: string): IProtoError {
+  const err = error as NodeJS.ErrnoException;
+  const sysCode = typeof err?.code === 'string' ? err.code : undefined;
+  const code = sysCode !== undefined && /^E[A-Z0-9]+$/.test(sysCode) ? sysCode : 'ECONNRESET';
+  let errno = typeof err?.errno === 'number' ? Math.abs(err.errno) : undefined;
+  if (errno === undefined && sysCode !== undefined) errno = errnoOf(sysCode);
+  const detail = err instanceof Error ? err.message : String(error);
+  return new IProtoError(code, `${address}: ${doing} failed: ${detail}`, { errno, address, cause: error });
+}
