@@ -113,6 +113,24 @@ describe('FrameWriter', () => {
     }
   });
 
+  it('writes string bodies as UTF-8, copied when small and as their own chunk when large', () => {
+    const writer = new FrameWriter({ initialSize: 16, largeBodyThreshold: 8 });
+    writer.add(1, 2, 'é!');
+    writer.add(3, 4, '');
+    writer.add(5, 6, 'ü'.repeat(4));
+    const chunks = writer.take();
+    expect(chunks).toHaveLength(3);
+    expect(Buffer.concat(chunks)).toEqual(
+      hex(
+        '01000000 03000000 02000000 c3a921' +
+          '03000000 00000000 04000000' +
+          '05000000 08000000 06000000' +
+          'c3bc'.repeat(4),
+      ),
+    );
+    expect(chunks[2]).toEqual(Buffer.from('üüüü'));
+  });
+
   it('rejects out-of-range fields and bad options', () => {
     const writer = new FrameWriter();
     expect(() => writer.add(-1, 0)).toThrow(RangeError);

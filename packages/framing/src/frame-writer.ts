@@ -58,11 +58,15 @@ export class FrameWriter {
 
   /**
    * Appends one frame. `msg` and `sync` must be integers from 0 to 2^32-1 (else `RangeError`); no
-   * body, or an empty one, makes a header-only frame.
+   * body, or an empty one, makes a header-only frame. A string body is written as UTF-8.
    */
-  add(msg: number, sync: number, body?: Uint8Array): void {
+  add(msg: number, sync: number, body?: Uint8Array | string): void {
     checkUint32(msg, 'msg');
     checkUint32(sync, 'sync');
+    if (typeof body === 'string') {
+      this.#addString(msg, sync, body);
+      return;
+    }
     const len = body === undefined ? 0 : body.length;
     if (len >= this.largeBodyThreshold && len > 0) {
       this.#reserve(HEADER_SIZE);
@@ -80,6 +84,18 @@ export class FrameWriter {
     writeHeader(buffer, pos, msg, len, sync);
     if (len !== 0) buffer.set(body!, pos + HEADER_SIZE);
     this.#pos = pos + HEADER_SIZE + len;
+  }
+
+  #addString(msg: number, sync: number, body: string): void {
+    const len = Buffer.byteLength(body, 'utf8');
+    if (len >= this.largeBodyThreshold && len > 0) {
+      this.add(msg, sync, Buffer.from(body, 'utf8'));
+      return;
+    }
+    this.#reserve(HEADER_SIZE + len);
+    writeHeader(this.#buffer, this.#pos, msg, len, sync);
+    if (len !== 0) this.#buffer.write(body, this.#pos + HEADER_SIZE, len, 'utf8');
+    this.#pos += HEADER_SIZE + len;
   }
 
   /**

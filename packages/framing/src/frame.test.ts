@@ -67,6 +67,11 @@ describe('encodeFrame', () => {
     expect(encodeFrame(0xff00, 9, new Uint8Array(0))).toEqual(hex('00ff0000 00000000 09000000'));
   });
 
+  it('writes a string body as UTF-8', () => {
+    expect(encodeFrame(1, 2, 'é!')).toEqual(hex('01000000 03000000 02000000 c3a921'));
+    expect(encodeFrame(1, 2, '')).toEqual(hex('01000000 00000000 02000000'));
+  });
+
   it('rejects out-of-range msg and sync', () => {
     expect(() => encodeFrame(2 ** 32, 0)).toThrow(RangeError);
     expect(() => encodeFrame(0, -5)).toThrow(/sync/);

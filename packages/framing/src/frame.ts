@@ -79,11 +79,21 @@ export function decodeHeader(bytes: Uint8Array, offset = 0): Header {
   };
 }
 
-/** Builds one whole frame, header and body, in a single new Buffer. Without a body: the header only. */
-export function encodeFrame(msg: number, sync: number, body?: Uint8Array): Buffer {
-  const len = body === undefined ? 0 : body.length;
+/**
+ * Builds one whole frame, header and body, in a single new Buffer. Without a body: the header only.
+ * A string body is written as UTF-8.
+ */
+export function encodeFrame(msg: number, sync: number, body?: Uint8Array | string): Buffer {
   checkUint32(msg, 'msg');
   checkUint32(sync, 'sync');
+  if (typeof body === 'string') {
+    const len = Buffer.byteLength(body, 'utf8');
+    const frame = Buffer.allocUnsafe(HEADER_SIZE + len);
+    writeHeader(frame, 0, msg, len, sync);
+    frame.write(body, HEADER_SIZE, len, 'utf8');
+    return frame;
+  }
+  const len = body === undefined ? 0 : body.length;
   const frame = Buffer.allocUnsafe(HEADER_SIZE + len);
   writeHeader(frame, 0, msg, len, sync);
   if (len > 0) frame.set(body!, HEADER_SIZE);
