@@ -119,3 +119,26 @@ describe('echo server', () => {
     assert.equal(result.rps, result.requests / result.seconds);
   });
 });
+
+describe('echo server fallback (@iproto/server)', () => {
+  let server;
+  before(async () => {
+    server = await startEchoServer({ prefer: 'node' });
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  it('runs @iproto/server in its own process and echoes frames', async () => {
+    assert.equal(server.kind, '@iproto/server');
+    assert.notEqual(server.pid, process.pid);
+    const frames = Buffer.concat([
+      frame(17, 1, Buffer.from([1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0])),
+      frame(13, 2, Buffer.alloc(70_000, 3)),
+    ]);
+    for (const pieces of [[7], [frames.length]]) {
+      const back = await echo(server, frames, pieces);
+      assert.ok(back.equals(frames), `echo differs when written in pieces of ${pieces.join(',')}`);
+    }
+  });
+});
