@@ -492,13 +492,8 @@ export class IProto extends EventEmitter {
    * so a retry lands where a Perl client's retry would.
    */
   #pickServer(task: Task): ServerLike {
-    if (this.#roundRobin && task.tried.length > 0 && task.tried.length < this.cluster.servers.length) {
-      try {
-        return this.cluster.server(task.key, { exclude: task.tried });
-      } catch {
-        // Every other server is excluded or out: fall back to the plain pick below.
-      }
-    }
+    // The cluster ignores `exclude` when it would leave no server at all.
+    if (this.#roundRobin && task.tried.length > 0) return this.cluster.server(task.key, { exclude: task.tried });
     return this.cluster.server(task.key);
   }
 
