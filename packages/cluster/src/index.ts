@@ -1,1 +1,20 @@
-export {};
+export { type Balance, HASH, KETAMA, RR } from './balance.js';
+export {
+  Cluster,
+  type ClusterEvents,
+  type ClusterOptions,
+  type PickOptions,
+  type ServerDefaults,
+} from './cluster.js';
+export { crc32 } from './crc32.js';
+export { HealthChecker, type HealthOptions, PING_MSG } from './health-checker.js';
+export { type BalanceKey, keyBytes, perlNumberString } from './key.js';
+export { parseServer, parseServers, type ServerAddress } from './parse-servers.js';
+export {
+  type ConnectionFactory,
+  type Reply,
+  SET_INACTIVE,
+  Server,
+  type ServerEvents,
+  type ServerOptions,
+} from './server.js';
