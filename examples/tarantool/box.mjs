@@ -32,10 +32,10 @@ const Flags = { WANT_RESULT: 1, INSERT_ADD: 2, INSERT_REPLACE: 4 };
 
 /** Error codes the box answers with (their low byte is the severity, 2 = permanent). */
 const Errors = {
-  0x00003102: "Tuple doesn't exist",
-  0x00003702: 'Tuple already exists',
-  0x00003902: 'Space does not exists',
-  0x00000a02: 'Unsupported command',
+  12546: "Tuple doesn't exist",
+  14082: 'Tuple already exists',
+  14594: 'Space does not exists',
+  2562: 'Unsupported command',
 };
 
 /** Space 0: `id` (a number, packed as L), `name` (a string), `score` (L): Box's format 'L$L'. */
@@ -51,7 +51,9 @@ function packFields(tuple) {
 
 /** The fields of one stored tuple, decoded with the space's formats. */
 function decodeFields(fields) {
-  return fields.map((field, i) => (FIELDS[i] === 'L' ? unpack('L', field)[0] : Buffer.from(field).toString()));
+  return fields.map((field, i) =>
+    FIELDS[i] === 'L' ? unpack('L', field)[0] : Buffer.from(field).toString(),
+  );
 }
 
 /** `L L a*` per tuple: its size, its cardinality, its `(w/a*)*` fields. */
@@ -97,7 +99,16 @@ class SelectRequest extends Request {
 
   encode() {
     const keys = this.keys.map((key) => pack('L (w/a*)*', 1, pack(FIELDS[0], key)));
-    return pack('L L L L a* L a*', SPACE, this.index, this.offset, this.limit, '', keys.length, Buffer.concat(keys));
+    return pack(
+      'L L L L a* L a*',
+      SPACE,
+      this.index,
+      this.offset,
+      this.limit,
+      '',
+      keys.length,
+      Buffer.concat(keys),
+    );
   }
 }
 
@@ -125,7 +136,8 @@ class BoxResponse extends Response {
       const [size, cardinality] = this.unpack('L L');
       const [bytes] = this.unpack(`a${size}`);
       const fields = unpack('(w/a*)*', bytes);
-      if (fields.length !== cardinality) throw new Error(`tuple ${i}: ${fields.length} fields, expected ${cardinality}`);
+      if (fields.length !== cardinality)
+        throw new Error(`tuple ${i}: ${fields.length} fields, expected ${cardinality}`);
       tuples.push(decodeFields(fields));
     }
     return tuples;
@@ -172,7 +184,9 @@ function startBox() {
     if (flags & Flags.INSERT_ADD && tuples.has(id)) return error(0x00003702);
     if (flags & Flags.INSERT_REPLACE && !tuples.has(id)) return error(0x00003102);
     tuples.set(id, fields);
-    return flags & Flags.WANT_RESULT ? Buffer.concat([pack('L L', 0, 1), packTuple(fields)]) : pack('L L', 0, 1);
+    return flags & Flags.WANT_RESULT
+      ? Buffer.concat([pack('L L', 0, 1), packTuple(fields)])
+      : pack('L L', 0, 1);
   });
 
   server.on(Msg.SELECT, (request) => {

@@ -46,9 +46,7 @@ describe('defineMessage', () => {
       response: { template: 'L L*', fields: ['code', 'values'] as const, rest: true },
     });
     const request = new Insert.Request({ space: 0, count: 2, tuple: ['a', 'bc'] });
-    expect(Buffer.from(request.data)).toEqual(
-      Buffer.from([0, 0, 0, 0, 2, 0, 0, 0, 1, 0x61, 2, 0x62, 0x63]),
-    );
+    expect(Buffer.from(request.data)).toEqual(Buffer.from([0, 0, 0, 0, 2, 0, 0, 0, 1, 0x61, 2, 0x62, 0x63]));
     const response = new Insert.Response(Buffer.from([0, 0, 0, 0, 5, 0, 0, 0, 6, 0, 0, 0]), request);
     expect(response.code).toBe(0);
     expect(response.values).toEqual([5, 6]);
@@ -107,9 +105,9 @@ describe('defineMessage', () => {
         response: { noReply: true },
       }),
     ).toThrow(/key "b"/);
-    expect(() => defineMessage({ msg: -1, request: { template: '', fields: [] }, response: { noReply: true } })).toThrow(
-      /unsigned/,
-    );
+    expect(() =>
+      defineMessage({ msg: -1, request: { template: '', fields: [] }, response: { noReply: true } }),
+    ).toThrow(/unsigned/);
   });
 });
 
@@ -123,7 +121,11 @@ describe('MessageRegistry', () => {
   class NoCode extends Response {}
 
   it('takes a list, a namespace, and defineMessage pairs, and skips classes without a code', () => {
-    const pair = defineMessage({ msg: 3, request: { template: '', fields: [] }, response: { noReply: true } });
+    const pair = defineMessage({
+      msg: 3,
+      request: { template: '', fields: [] },
+      response: { noReply: true },
+    });
     const registry = new MessageRegistry([A, NoCode, pair]);
     expect(registry.get(1)).toBe(A);
     expect(registry.get(3)).toBe(pair.Response);

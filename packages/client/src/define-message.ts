@@ -76,7 +76,9 @@ function checkFields(fields: readonly string[], reserved: Set<string>, where: st
       throw new TypeError(`defineMessage: ${where}.fields must hold non-empty strings`);
     }
     if (reserved.has(name)) {
-      throw new TypeError(`defineMessage: ${where} field "${name}" would hide the ${where} member of that name`);
+      throw new TypeError(
+        `defineMessage: ${where} field "${name}" would hide the ${where} member of that name`,
+      );
     }
     if (seen.has(name)) throw new TypeError(`defineMessage: ${where} field "${name}" is listed twice`);
     seen.add(name);
@@ -119,7 +121,9 @@ export function defineMessage<const Q extends readonly string[], const S extends
 export function defineMessage<const Q extends readonly string[]>(
   spec: DefineMessageSpec<Q, readonly string[]> & { response: { noReply: true } },
 ): MessagePair<FieldValues<Q>, object, NoResponse<Request<any> & FieldValues<Q>>>;
-export function defineMessage(spec: DefineMessageSpec<readonly string[], readonly string[]>): MessagePair<any, any> {
+export function defineMessage(
+  spec: DefineMessageSpec<readonly string[], readonly string[]>,
+): MessagePair<any, any> {
   const { msg } = spec;
   if (!Number.isInteger(msg) || msg < 0 || msg > 0xffffffff) {
     throw new TypeError(`defineMessage: msg must be an unsigned 32-bit integer, got ${String(msg)}`);
@@ -190,7 +194,8 @@ export function defineMessage(spec: DefineMessageSpec<readonly string[], readonl
     }
 
     override retry(): boolean {
-      if (typeof retrySpec === 'function') return retrySpec(this as unknown as FieldValues<readonly string[]>);
+      if (typeof retrySpec === 'function')
+        return retrySpec(this as unknown as FieldValues<readonly string[]>);
       return retrySpec ?? false;
     }
 
@@ -210,5 +215,8 @@ export function defineMessage(spec: DefineMessageSpec<readonly string[], readonl
   }
   nameClass(DefinedRequest, `${label}Request`);
 
-  return Object.freeze({ msg, Request: DefinedRequest, Response: ResponseCls }) as unknown as MessagePair<any, any>;
+  return Object.freeze({ msg, Request: DefinedRequest, Response: ResponseCls }) as unknown as MessagePair<
+    any,
+    any
+  >;
 }

@@ -10,6 +10,10 @@ export type ClientErrorCode =
   | 'ABORT_ERR';
 
 /** An `IProtoError` raised by the client itself (no socket involved, so no errno). */
-export function clientError(code: ClientErrorCode, message: string, options?: IProtoErrorOptions): IProtoError {
+export function clientError(
+  code: ClientErrorCode,
+  message: string,
+  options?: IProtoErrorOptions,
+): IProtoError {
   return new IProtoError(code, message, options);
 }

@@ -1,4 +1,4 @@
-export { defineMessage } from './define-message.js';
+export { IProtoError, isIProtoError } from '@iproto/connection';
 export type {
   DefinedRequest,
   DefinedResponse,
@@ -8,10 +8,10 @@ export type {
   RequestSpec,
   ResponseSpec,
 } from './define-message.js';
+export { defineMessage } from './define-message.js';
 export { channels } from './diagnostics.js';
 export { ErrorReply } from './error-reply.js';
 export type { ClientErrorCode } from './errors.js';
-export { IProto } from './iproto.js';
 export type {
   BulkResult,
   ClusterBuildOptions,
@@ -22,13 +22,13 @@ export type {
   SendOptions,
   TrailingDataMode,
 } from './iproto.js';
-export { MessageRegistry } from './message-registry.js';
+export { IProto } from './iproto.js';
 export type { MessagesOption } from './message-registry.js';
+export { MessageRegistry } from './message-registry.js';
 export { NoResponse } from './no-response.js';
 export type { PlainMessage, PlainResult } from './plain-message.js';
-export { Request } from './request.js';
 export type { RequestClass } from './request.js';
-export { Response } from './response.js';
+export { Request } from './request.js';
 export type { ResponseClass } from './response.js';
+export { Response } from './response.js';
 export type { ClusterLike, MessageKey, ReplyFrame, ServerLike, ServerSendOptions } from './types.js';
-export { IProtoError, isIProtoError } from '@iproto/connection';

@@ -71,18 +71,15 @@ export interface SendOptions {
 export type Message = Request<any> | PlainMessage<any>;
 
 /** What a message resolves to. */
-export type ReplyOf<M> = M extends Request<infer Res>
-  ? Res
-  : M extends PlainMessage<infer T>
-    ? T
-    : unknown;
+export type ReplyOf<M> = M extends Request<infer Res> ? Res : M extends PlainMessage<infer T> ? T : unknown;
 
 /** One `sendBulk` result: a response or an error object for a request object, `{ data, error }` for a plain one. */
-export type BulkResult<M> = M extends Request<infer Res>
-  ? Res | ErrorReply<M>
-  : M extends PlainMessage<infer T>
-    ? PlainResult<T>
-    : unknown;
+export type BulkResult<M> =
+  M extends Request<infer Res>
+    ? Res | ErrorReply<M>
+    : M extends PlainMessage<infer T>
+      ? PlainResult<T>
+      : unknown;
 
 export type SendCallback<R> = (reply: R | undefined, error: Error | undefined) => void;
 
@@ -122,7 +119,8 @@ function defaultDebug(line: string): void {
 
 function positiveInteger(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) throw new TypeError(`${name} must be a positive integer, got ${value}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new TypeError(`${name} must be a positive integer, got ${value}`);
   return value;
 }
 
@@ -379,7 +377,8 @@ export class IProto extends EventEmitter {
       else this.#queueHead = task;
       this.#queueTail = task;
       this.#queued++;
-      if (channels.queue.hasSubscribers) channels.queue.publish({ client: this, message, queued: this.#queued });
+      if (channels.queue.hasSubscribers)
+        channels.queue.publish({ client: this, message, queued: this.#queued });
     }
   }
 
@@ -409,7 +408,9 @@ export class IProto extends EventEmitter {
       }
       responseClass = this.messages.get(msg) ?? this.#pairedResponse(message);
       if (!responseClass) {
-        throw clientError('ERR_UNKNOWN_RESPONSE', `Cannot find response class for message code ${msg}`, { msg });
+        throw clientError('ERR_UNKNOWN_RESPONSE', `Cannot find response class for message code ${msg}`, {
+          msg,
+        });
       }
       key = message.key();
       body = message.data;
@@ -418,7 +419,10 @@ export class IProto extends EventEmitter {
       const plain = message as PlainMessage<any>;
       msg = plain.msg;
       if (!Number.isInteger(msg) || msg < 0 || msg > 0xffffffff) {
-        throw clientError('ERR_BAD_MESSAGE', `message code must be an unsigned 32-bit integer, got ${String(msg)}`);
+        throw clientError(
+          'ERR_BAD_MESSAGE',
+          `message code must be an unsigned 32-bit integer, got ${String(msg)}`,
+        );
       }
       noReply = plain.noReply === true;
       // MR::IProto::_send_now dies "unpack or no_reply must be specified".
@@ -479,10 +483,12 @@ export class IProto extends EventEmitter {
       channels.send.publish({ client: this, message: task.message, msg: task.msg, try: task.tries, server });
     }
     const tries = task.tries;
-    server.send(task.msg, task.body, { noReply: task.noReply, timeout: task.timeout, signal: task.signal }).then(
-      (frame) => this.#onReply(task, tries, frame),
-      (error) => this.#onError(task, tries, error),
-    );
+    server
+      .send(task.msg, task.body, { noReply: task.noReply, timeout: task.timeout, signal: task.signal })
+      .then(
+        (frame) => this.#onReply(task, tries, frame),
+        (error) => this.#onError(task, tries, error),
+      );
   }
 
   /**
@@ -493,7 +499,8 @@ export class IProto extends EventEmitter {
    */
   #pickServer(task: Task): ServerLike {
     // The cluster ignores `exclude` when it would leave no server at all.
-    if (this.#roundRobin && task.tried.length > 0) return this.cluster.server(task.key, { exclude: task.tried });
+    if (this.#roundRobin && task.tried.length > 0)
+      return this.cluster.server(task.key, { exclude: task.tried });
     return this.cluster.server(task.key);
   }
 
@@ -577,7 +584,8 @@ export class IProto extends EventEmitter {
     if (channels.retry.hasSubscribers) {
       channels.retry.publish({ client: this, message: task.message, try: task.tries, error, reply });
     }
-    if (this.listenerCount('retry') > 0) this.emit('retry', { message: task.message, try: task.tries, error, reply });
+    if (this.listenerCount('retry') > 0)
+      this.emit('retry', { message: task.message, try: task.tries, error, reply });
     if (this.retryDelay > 0) {
       this.#delayed.add(task);
       task.timer = setTimeout(() => {
@@ -609,7 +617,8 @@ export class IProto extends EventEmitter {
     if (wasRunning) this.#startNext();
     else if (this.#queued > 0) this.#unqueue(task);
     if (error) {
-      if (channels.error.hasSubscribers) channels.error.publish({ client: this, message: task.message, error });
+      if (channels.error.hasSubscribers)
+        channels.error.publish({ client: this, message: task.message, error });
     } else if (channels.reply.hasSubscribers) {
       channels.reply.publish({ client: this, message: task.message, reply });
     }

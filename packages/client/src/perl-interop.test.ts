@@ -85,7 +85,9 @@ describe('interop with Perl MR::IProto::Server and MR::IProto', () => {
 
   beforeAll(async () => {
     // Fails the suite with perl's own message when a module is missing.
-    execFileSync('perl', ['-MMR::IProto', '-MMR::IProto::Server', '-MAnyEvent', '-e', '1'], { stdio: 'pipe' });
+    execFileSync('perl', ['-MMR::IProto', '-MMR::IProto::Server', '-MAnyEvent', '-e', '1'], {
+      stdio: 'pipe',
+    });
     perl = await Promise.all([1, 2, 3].map(startPerlServer));
     servers = perl.map((p) => p.address).join(',');
   });
@@ -104,7 +106,12 @@ describe('interop with Perl MR::IProto::Server and MR::IProto', () => {
     const iproto = client({ servers });
     const seen = new Set<number>();
     for (let i = 0; i < 30; i++) {
-      const [server, value] = (await iproto.send({ msg: 7, data: [i], pack: 'L', unpack: 'L L' })) as number[];
+      const [server, value] = (await iproto.send({
+        msg: 7,
+        data: [i],
+        pack: 'L',
+        unpack: 'L L',
+      })) as number[];
       expect(value).toBe(i);
       seen.add(server);
     }

@@ -66,7 +66,10 @@ describe('the seed, translated', () => {
 
   it("creates a client without it: servers => 'host:port,host:port'", async () => {
     const servers = await sumServers(2);
-    const client = new IProto({ servers: servers.map((s) => s.address).join(','), messages: MyProjectMessages });
+    const client = new IProto({
+      servers: servers.map((s) => s.address).join(','),
+      messages: MyProjectMessages,
+    });
     fixture.clients.push(client);
     expect(client.cluster.servers.map((s) => s.address)).toEqual(servers.map((s) => s.address));
     const response = await client.send(new MyOperationRequest(20, 22));
@@ -96,16 +99,17 @@ describe('the seed, translated', () => {
     expect(response).toEqual([11]);
   });
 
-  it('sends synchronously: an error is raised, and errno (the seed\'s $!) says why', async () => {
+  it("sends synchronously: an error is raised, and errno (the seed's $!) says why", async () => {
     const [server] = await fixture.startServers(1);
     const address = server.address;
     await server.close();
     fixture.servers.length = 0;
     const client = new IProto({ servers: address, connectTimeout: 2000 });
     fixture.clients.push(client);
-    const failure = await client
-      .send({ msg: MY_OPERATION, data: [1], unpack: 'L' })
-      .then(() => undefined, (error: unknown) => error as { code: string; errno: number });
+    const failure = await client.send({ msg: MY_OPERATION, data: [1], unpack: 'L' }).then(
+      () => undefined,
+      (error: unknown) => error as { code: string; errno: number },
+    );
     expect(failure).toBeInstanceOf(Error);
     expect(failure?.code).toBe('ECONNREFUSED');
     expect(failure?.errno).toBeGreaterThan(0);
