@@ -82,7 +82,9 @@ describe('README console examples', () => {
         const lines = result.stdout.trimEnd().split('\n');
         const expected = output.map((l) => l.replaceAll('33013', String(port)));
         expect(lines, `${command}\n${result.stdout}${result.stderr}`).toHaveLength(expected.length);
-        expected.forEach((e, i) => expect(lines[i], command).toMatch(linePattern(e)));
+        expected.forEach((e, i) => {
+          expect(lines[i], command).toMatch(linePattern(e));
+        });
       }
     });
   });
