@@ -77,6 +77,16 @@ describe('Cluster', () => {
     }
   });
 
+  it('RR picks each active server once per round when some are inactive', () => {
+    const c = cluster({ servers: hosts(7) });
+    for (const i of [0, 3, 4]) c.servers[i].active = false;
+    const active = c.servers.filter((s) => s.active);
+    for (let round = 0; round < 100; round++) {
+      const picked = Array.from({ length: active.length }, () => c.server());
+      expect(new Set(picked)).toEqual(new Set(active));
+    }
+  });
+
   it('RR passes over inactive servers while some are active, and uses them when none is', () => {
     const c = cluster({ servers: hosts(4) });
     c.servers[1].active = false;
