@@ -1,0 +1,748 @@
+import { PackError, PackErrorCode } from './pack-error.js';
+import { toBerInteger, toBits64, toBytes, toInt, toIVNumber, toNV } from './perl-value.js';
+import { Endian, Howlen, type Sym, symSize } from './template.js';
+import { decodeUtf8, encodeUtf8, utf8Skip } from './utf8.js';
+
+/**
+ * The pack engine: a template's symbols compiled into closures that write into one shared,
+ * geometrically grown buffer. It follows Perl's pp_pack.c pack_rec(), including its utf8 modes
+ * (a template starting with `U`, `U0`/`C0`, `W` above 255), so results match Perl 5.36 byte for byte.
+ */
+
+export interface PackState {
+  buf: Buffer;
+  cur: number;
+  args: ArrayLike<unknown>;
+  ai: number;
+  /** The count a `/` length prefix packs, in place of the next value. */
+  lengthcode: number | undefined;
+  /** Bytes are written as upgraded characters (pack_rec's local `utf8`). */
+  utf8: boolean;
+  /** The result is a character string (SvUTF8 of Perl's result). */
+  doUtf8: boolean;
+  /** Start offset of the current repetition of each enclosing group, by nesting level. */
+  starts: number[];
+  level: number;
+}
+
+export type PackStep = (st: PackState, howlen: Howlen, length: number) => void;
+
+/** Perl would die with "Out of memory!"; we refuse well before that. */
+const MAX_OUTPUT = 0x40000000;
+
+let sharedBuf = Buffer.allocUnsafe(4096);
+
+export function newPackState(args: ArrayLike<unknown>): PackState {
+  return {
+    buf: sharedBuf,
+    cur: 0,
+    args,
+    ai: 0,
+    lengthcode: undefined,
+    utf8: false,
+    doUtf8: false,
+    starts: [0],
+    level: 0,
+  };
+}
+
+function growTo(st: PackState, need: number): void {
+  if (need > MAX_OUTPUT || !Number.isFinite(need)) {
+    throw new PackError(PackErrorCode.VALUE, `Out of memory during pack: ${need} bytes requested`);
+  }
+  let size = st.buf.length * 2;
+  while (size < need) size *= 2;
+  const bigger = Buffer.allocUnsafe(size);
+  st.buf.copy(bigger, 0, 0, st.cur);
+  st.buf = bigger;
+  sharedBuf = bigger;
+}
+
+function ensure(st: PackState, n: number): void {
+  if (st.cur + n > st.buf.length) growTo(st, st.cur + n);
+}
+
+function pushByte(st: PackState, b: number): void {
+  if (st.utf8 && b >= 0x80) {
+    ensure(st, 2);
+    st.buf[st.cur++] = 0xc0 | (b >> 6);
+    st.buf[st.cur++] = 0x80 | (b & 0x3f);
+  } else {
+    ensure(st, 1);
+    st.buf[st.cur++] = b;
+  }
+}
+
+function pushBytes(st: PackState, bytes: ArrayLike<number>, from: number, n: number): void {
+  if (!st.utf8) {
+    ensure(st, n);
+    const buf = st.buf;
+    let c = st.cur;
+    for (let i = 0; i < n; i++) buf[c++] = bytes[from + i];
+    st.cur = c;
+  } else {
+    for (let i = 0; i < n; i++) pushByte(st, bytes[from + i]);
+  }
+}
+
+function zeros(st: PackState, n: number, fill = 0): void {
+  if (n <= 0) return;
+  ensure(st, n);
+  st.buf.fill(fill, st.cur, st.cur + n);
+  st.cur += n;
+}
+
+function missing(st: PackState, letter: string): PackError {
+  return new PackError(
+    PackErrorCode.VALUE,
+    `Not enough values for '${letter}' in pack: the template needs more than the ${st.args.length} given`,
+  );
+}
+
+function next(st: PackState, letter: string): unknown {
+  if (st.lengthcode !== undefined) return st.lengthcode;
+  if (st.ai < st.args.length) return st.args[st.ai++];
+  throw missing(st, letter);
+}
+
+function items(st: PackState): number {
+  return st.args.length - st.ai;
+}
+
+/** Perl's marked_upgrade: the result becomes a character string; group marks are moved along. */
+function markedUpgrade(st: PackState): void {
+  if (st.doUtf8) return;
+  st.doUtf8 = true;
+  const old = st.buf.subarray(0, st.cur);
+  let extra = 0;
+  for (let i = 0; i < old.length; i++) if (old[i] >= 0x80) extra++;
+  if (!extra) return;
+  const mapPos = (p: number) => {
+    let n = p;
+    for (let i = 0; i < p; i++) if (old[i] >= 0x80) n++;
+    return n;
+  };
+  for (let l = 0; l <= st.level; l++) st.starts[l] = mapPos(st.starts[l]);
+  const copy = Buffer.from(old);
+  st.cur = 0;
+  const saved = st.utf8;
+  st.utf8 = true;
+  pushBytes(st, copy, 0, copy.length);
+  st.utf8 = saved;
+}
+
+function outside(letter: string): PackError {
+  return new PackError(PackErrorCode.VALUE, `'${letter}' outside of string in pack`);
+}
+
+/** Moves group starts that now point past the end back to it (pack_rec after a shrink). */
+function clampStarts(st: PackState): void {
+  for (let l = st.level; l >= 0 && st.cur < st.starts[l]; l--) st.starts[l] = st.cur;
+}
+
+function shrink(st: PackState, len: number, letter: string): void {
+  if (st.cur < len) throw outside(letter);
+  st.cur -= len;
+  clampStarts(st);
+}
+
+function utf8Shrink(st: PackState, len: number, letter: string): void {
+  while (len > 0) {
+    if (st.cur <= 0) throw outside(letter);
+    st.cur--;
+    while ((st.buf[st.cur] & 0xc0) === 0x80) {
+      if (st.cur <= 0) throw outside(letter);
+      st.cur--;
+    }
+    len--;
+  }
+  clampStarts(st);
+}
+
+/** `@` and `.`: move to `len` characters after `from` (pack_rec's resize). */
+function resize(st: PackState, from: number, len: number, shriek: boolean, letter: string): void {
+  if (st.utf8 && !shriek) {
+    if (len >= 0) {
+      while (len && from < st.cur) {
+        from += utf8Skip(st.buf[from]);
+        len--;
+      }
+      if (from > st.cur) throw new PackError(PackErrorCode.VALUE, 'Malformed UTF-8 string in pack');
+      if (len) zeros(st, len);
+      else if (from < st.cur) shrink(st, st.cur - from, letter);
+    } else {
+      st.cur = from;
+      utf8Shrink(st, -len, letter);
+    }
+    return;
+  }
+  len -= st.cur - from;
+  if (len > 0) zeros(st, len);
+  else if (len < 0) shrink(st, -len, letter);
+}
+
+function charLength(buf: Uint8Array, from: number, to: number): number {
+  let n = 0;
+  while (from < to) {
+    from += utf8Skip(buf[from]);
+    n++;
+  }
+  return n;
+}
+
+// Scratch space for floats and 64-bit integers.
+const scratch = new DataView(new ArrayBuffer(8));
+const scratchBytes = new Uint8Array(scratch.buffer);
+
+function writeInt(st: PackState, x: number, size: number, little: boolean): void {
+  if (!st.utf8) {
+    ensure(st, size);
+    const b = st.buf;
+    const c = st.cur;
+    if (size === 4) {
+      if (little) {
+        b[c] = x;
+        b[c + 1] = x >>> 8;
+        b[c + 2] = x >>> 16;
+        b[c + 3] = x >>> 24;
+      } else {
+        b[c] = x >>> 24;
+        b[c + 1] = x >>> 16;
+        b[c + 2] = x >>> 8;
+        b[c + 3] = x;
+      }
+    } else if (size === 2) {
+      if (little) {
+        b[c] = x;
+        b[c + 1] = x >>> 8;
+      } else {
+        b[c] = x >>> 8;
+        b[c + 1] = x;
+      }
+    } else b[c] = x;
+    st.cur = c + size;
+    return;
+  }
+  for (let i = 0; i < size; i++) {
+    const shift = little ? i * 8 : (size - 1 - i) * 8;
+    pushByte(st, (x >>> shift) & 0xff);
+  }
+}
+
+function writeScratch(st: PackState, size: number, little: boolean): void {
+  // scratch is written little-endian; reverse for big-endian.
+  if (little) pushBytes(st, scratchBytes, 0, size);
+  else for (let i = size - 1; i >= 0; i--) pushByte(st, scratchBytes[i]);
+}
+
+const FLT_MAX = 3.4028234663852886e38;
+
+function lenOf(st: PackState, howlen: Howlen, length: number): number {
+  return howlen === Howlen.Star ? items(st) : length;
+}
+
+/** Little-endian unless the letter or a modifier says big. */
+function isLittle(sym: Sym): boolean {
+  if (sym.code === 'n' || sym.code === 'N') return false;
+  if (sym.code === 'v' || sym.code === 'V') return true;
+  return sym.endian !== Endian.Big;
+}
+
+function unsupported(sym: Sym): PackStep {
+  const what = sym.code === 'D' ? 'long doubles' : 'memory pointers';
+  return () => {
+    throw new PackError(
+      PackErrorCode.UNSUPPORTED,
+      `'${sym.code}' is not supported: this pack works on bytes and has no ${what}`,
+    );
+  };
+}
+
+const UUEMAP = '`!"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_';
+const UU = Array.from(UUEMAP, (c) => c.charCodeAt(0));
+
+function uuLine(out: number[], s: Uint8Array, p: number, len: number): void {
+  out.push(UU[len]);
+  while (len > 2) {
+    const a = s[p];
+    const b = s[p + 1];
+    const c = s[p + 2];
+    out.push(UU[a >> 2], UU[((a << 4) & 0o60) | (b >> 4)], UU[((b << 2) & 0o74) | (c >> 6)], UU[c & 0o77]);
+    p += 3;
+    len -= 3;
+  }
+  if (len > 0) {
+    const a = s[p];
+    const r = len > 1 ? s[p + 1] : 0;
+    out.push(UU[a >> 2], UU[((a << 4) & 0o60) | (r >> 4)], UU[(r << 2) & 0o74], UU[0]);
+  }
+  out.push(10);
+}
+
+const isAlpha = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+
+function maxCodePointError(v: bigint): PackError {
+  return new PackError(
+    PackErrorCode.VALUE,
+    `Use of code point 0x${v.toString(16).toUpperCase()} is not allowed; the permissible max is 0x7FFFFFFFFFFFFFFF`,
+  );
+}
+
+function codePoint(value: unknown, letter: string): number | bigint {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  const uv = toBits64(value, letter);
+  if (uv > 0x7fffffffffffffffn) throw maxCodePointError(uv);
+  return uv <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(uv) : uv;
+}
+
+/** Compiles one symbol (not a `/` pair) into a step. */
+function compileSym(sym: Sym, groupBody?: (st: PackState) => void): PackStep {
+  if (sym.error) {
+    const { code, message } = sym.error;
+    return () => {
+      throw new PackError(code, message);
+    };
+  }
+  const c = sym.code;
+  switch (c) {
+    case '%':
+      return () => {
+        throw new PackError(PackErrorCode.TEMPLATE, "'%' may not be used in pack");
+      };
+    case '/':
+      return () => {
+        throw new PackError(PackErrorCode.TEMPLATE, "Invalid type '/' in pack");
+      };
+    case '(': {
+      const body = groupBody!;
+      return (st, howlen, length) => {
+        let len = lenOf(st, howlen, length);
+        let utf8 = st.utf8;
+        const level = ++st.level;
+        while (len-- > 0) {
+          st.utf8 = utf8;
+          const was = st.doUtf8;
+          st.starts[level] = st.cur;
+          const before = st.cur;
+          const aiBefore = st.ai;
+          body(st);
+          if (st.doUtf8 !== was) utf8 = true;
+          if (howlen === Howlen.Star && st.ai >= st.args.length) break;
+          // A repetition that used no value and ended where it began repeats identically: stop early.
+          if (st.cur === before && st.ai === aiBefore) break;
+        }
+        st.level = level - 1;
+        st.utf8 = utf8;
+      };
+    }
+    case '@':
+      return (st, howlen, length) => {
+        const len = howlen === Howlen.Star ? 0 : length;
+        resize(st, st.starts[st.level], len, sym.shriek, '@');
+      };
+    case '.':
+      return (st, howlen, length) => {
+        let from: number;
+        if (howlen === Howlen.Star) from = 0;
+        else if (length === 0) from = st.cur;
+        else {
+          const l = st.level - (length - 1);
+          from = l >= 0 ? st.starts[l] : 0;
+        }
+        const v = next(st, '.');
+        const off = toInt(v, '.');
+        resize(st, from, off, sym.shriek, '.');
+      };
+    case 'x':
+      return (st, howlen, length) => {
+        let len = howlen === Howlen.Star ? 0 : length;
+        if (sym.shriek) {
+          if (!len) len = 1;
+          const at = st.utf8 ? charLength(st.buf, 0, st.cur) : st.cur;
+          const rem = at % len;
+          if (rem === 0) return;
+          len -= rem;
+        }
+        zeros(st, len);
+      };
+    case 'X':
+      return (st, howlen, length) => {
+        let len = howlen === Howlen.Star ? 0 : length;
+        if (sym.shriek) {
+          if (!len) len = 1;
+          if (st.utf8) {
+            let hop = 0;
+            let last = 0;
+            let l = len;
+            while (hop < st.cur) {
+              hop += utf8Skip(st.buf[hop]);
+              if (--l === 0) {
+                last = hop;
+                l = len;
+              }
+            }
+            if (last > st.cur) throw new PackError(PackErrorCode.VALUE, 'Malformed UTF-8 string in pack');
+            st.cur = last;
+            return;
+          }
+          len = st.cur % len;
+        }
+        if (st.utf8) {
+          if (len >= 1) utf8Shrink(st, len, 'X');
+        } else shrink(st, len, 'X');
+      };
+    case 'a':
+    case 'A':
+    case 'Z':
+      return (st, howlen, length) => {
+        let len = lenOf(st, howlen, length);
+        const bytes = toBytes(next(st, c));
+        let fromlen = bytes.length;
+        if (howlen === Howlen.Star) {
+          len = fromlen;
+          if (c === 'Z') len++;
+        }
+        if (len <= fromlen) {
+          fromlen = len;
+          if (c === 'Z' && fromlen > 0) fromlen--;
+        }
+        if (!st.utf8) {
+          ensure(st, len);
+          st.buf.set(fromlen === bytes.length ? bytes : bytes.subarray(0, fromlen), st.cur);
+          st.cur += fromlen;
+        } else pushBytes(st, bytes, 0, fromlen);
+        zeros(st, len - fromlen, c === 'A' ? 0x20 : 0);
+      };
+    case 'b':
+    case 'B':
+      return (st, howlen, length) => {
+        let len = lenOf(st, howlen, length);
+        const str = toBytes(next(st, c));
+        const fromlen = str.length;
+        if (howlen === Howlen.Star) len = fromlen;
+        let fieldLen = Math.floor((len + 7) / 8);
+        if (len > fromlen) len = fromlen;
+        let bits = 0;
+        let l = 0;
+        let p = 0;
+        if (c === 'B') {
+          while (l++ < len) {
+            bits |= str[p++] & 1;
+            if (l & 7) bits <<= 1;
+            else {
+              pushByte(st, bits & 0xff);
+              bits = 0;
+            }
+          }
+        } else {
+          while (l++ < len) {
+            if (str[p++] & 1) bits |= 0x80;
+            if (l & 7) bits >>= 1;
+            else {
+              pushByte(st, bits & 0xff);
+              bits = 0;
+            }
+          }
+        }
+        l--;
+        if (l & 7) {
+          if (c === 'B') bits <<= 7 - (l & 7);
+          else bits >>= 7 - (l & 7);
+          pushByte(st, bits & 0xff);
+          l += 7;
+        }
+        l = Math.floor(l / 8);
+        if (howlen === Howlen.Star) fieldLen = 0;
+        else fieldLen -= l;
+        zeros(st, fieldLen);
+      };
+    case 'h':
+    case 'H':
+      return (st, howlen, length) => {
+        let len = lenOf(st, howlen, length);
+        const str = toBytes(next(st, c));
+        const fromlen = str.length;
+        if (howlen === Howlen.Star) len = fromlen;
+        let fieldLen = Math.floor((len + 1) / 2);
+        if (len > fromlen) len = fromlen;
+        let bits = 0;
+        let l = 0;
+        let p = 0;
+        const nibble = (ch: number) => (isAlpha(ch) ? (ch + 9) & 0xf : ch & 0xf);
+        if (c === 'H') {
+          while (l++ < len) {
+            bits |= nibble(str[p++]);
+            if (l & 1) bits <<= 4;
+            else {
+              pushByte(st, bits & 0xff);
+              bits = 0;
+            }
+          }
+        } else {
+          while (l++ < len) {
+            bits |= nibble(str[p++]) << 4;
+            if (l & 1) bits >>= 4;
+            else {
+              pushByte(st, bits & 0xff);
+              bits = 0;
+            }
+          }
+        }
+        l--;
+        if (l & 1) {
+          pushByte(st, bits & 0xff);
+          l++;
+        }
+        l = Math.floor(l / 2);
+        if (howlen === Howlen.Star) fieldLen = 0;
+        else fieldLen -= l;
+        zeros(st, fieldLen);
+      };
+    case 'c':
+    case 'C':
+      return (st, howlen, length) => {
+        let len = lenOf(st, howlen, length);
+        if (c === 'C' && len === 0) {
+          // C0: back to character mode.
+          st.utf8 = st.doUtf8;
+          return;
+        }
+        while (len-- > 0) {
+          const iv = toIVNumber(next(st, c), c);
+          if (c === 'c' ? iv < -128 || iv > 127 : iv < 0 || iv > 255) {
+            throw new PackError(PackErrorCode.VALUE, `Character in '${c}' format wrapped in pack`);
+          }
+          pushByte(st, iv & 0xff);
+        }
+      };
+    case 'W':
+      return (st, howlen, length) => {
+        let len = lenOf(st, howlen, length);
+        while (len-- > 0) {
+          const cp = codePoint(next(st, 'W'), 'W');
+          if (!st.utf8 && cp >= 0x100) {
+            if (st.doUtf8)
+              throw new PackError(PackErrorCode.VALUE, "Character in 'W' format wrapped in pack");
+            markedUpgrade(st);
+            st.utf8 = true;
+          }
+          if (st.utf8) {
+            const tmp: number[] = [];
+            encodeUtf8(cp, tmp);
+            ensure(st, tmp.length);
+            for (const b of tmp) st.buf[st.cur++] = b;
+          } else {
+            ensure(st, 1);
+            st.buf[st.cur++] = Number(cp);
+          }
+        }
+      };
+    case 'U':
+      return (st, howlen, length) => {
+        let len = lenOf(st, howlen, length);
+        if (len === 0) {
+          // U0: the following bytes are UTF-8 of a character string.
+          markedUpgrade(st);
+          st.utf8 = false;
+          return;
+        }
+        while (len-- > 0) {
+          const cp = codePoint(next(st, 'U'), 'U');
+          const tmp: number[] = [];
+          encodeUtf8(cp, tmp);
+          if (st.utf8) pushBytes(st, tmp, 0, tmp.length);
+          else {
+            ensure(st, tmp.length);
+            for (const b of tmp) st.buf[st.cur++] = b;
+          }
+        }
+      };
+    case 'f':
+    case 'd':
+    case 'F': {
+      const little = isLittle(sym);
+      const single = c === 'f';
+      return (st, howlen, length) => {
+        let len = lenOf(st, howlen, length);
+        while (len-- > 0) {
+          let nv = toNV(next(st, c));
+          if (single) {
+            if (nv > FLT_MAX) nv = Infinity;
+            else if (nv < -FLT_MAX) nv = -Infinity;
+            scratch.setFloat32(0, nv, true);
+            writeScratch(st, 4, little);
+          } else {
+            scratch.setFloat64(0, nv, true);
+            writeScratch(st, 8, little);
+          }
+        }
+      };
+    }
+    case 'w':
+      return (st, howlen, length) => {
+        let len = lenOf(st, howlen, length);
+        while (len-- > 0) {
+          const v = next(st, 'w');
+          if (typeof v === 'number' && v >= 0 && v <= 0x7fffffff && Number.isInteger(v)) {
+            // The common small case without bigint arithmetic.
+            if (v < 0x80) pushByte(st, v);
+            else {
+              const tmp: number[] = [];
+              let x = v;
+              tmp.push(x & 0x7f);
+              x = Math.floor(x / 128);
+              while (x > 0) {
+                tmp.push((x & 0x7f) | 0x80);
+                x = Math.floor(x / 128);
+              }
+              for (let i = tmp.length - 1; i >= 0; i--) pushByte(st, tmp[i]);
+            }
+            continue;
+          }
+          let n = toBerInteger(v);
+          const tmp: number[] = [Number(n & 0x7fn)];
+          n >>= 7n;
+          while (n > 0n) {
+            tmp.push(Number(n & 0x7fn) | 0x80);
+            n >>= 7n;
+          }
+          for (let i = tmp.length - 1; i >= 0; i--) pushByte(st, tmp[i]);
+        }
+      };
+    case 'u':
+      return (st, howlen, length) => {
+        let len = howlen === Howlen.Star ? 0 : length;
+        const bytes = toBytes(next(st, 'u'));
+        if (len <= 2) len = 45;
+        else len = Math.floor(len / 3) * 3;
+        if (len >= 64) throw new PackError(PackErrorCode.VALUE, "Field too wide in 'u' format in pack");
+        const out: number[] = [];
+        for (let p = 0; p < bytes.length; p += len) uuLine(out, bytes, p, Math.min(len, bytes.length - p));
+        pushBytes(st, out, 0, out.length);
+      };
+    case 'p':
+    case 'P':
+    case 'D':
+      return unsupported(sym);
+    default: {
+      const size = symSize(c, sym.shriek);
+      if (!size || !'sSiIlLnNvVqQjJ'.includes(c)) {
+        return () => {
+          throw new PackError(PackErrorCode.TEMPLATE, `Invalid type '${c}' in pack`);
+        };
+      }
+      const little = isLittle(sym);
+      if (size === 8) {
+        return (st, howlen, length) => {
+          let len = lenOf(st, howlen, length);
+          while (len-- > 0) {
+            scratch.setBigUint64(0, toBits64(next(st, c), c), true);
+            writeScratch(st, 8, little);
+          }
+        };
+      }
+      return (st, howlen, length) => {
+        let len = lenOf(st, howlen, length);
+        while (len-- > 0) {
+          const v = next(st, c);
+          writeInt(st, typeof v === 'number' && Number.isSafeInteger(v) ? v : toInt(v, c), size, little);
+        }
+      };
+    }
+  }
+}
+
+/** Compiles a symbol list into one function, pairing `/` length prefixes with their targets. */
+export function compileSequence(syms: Sym[]): (st: PackState) => void {
+  const steps: PackStep[] = new Array(syms.length);
+  // Built from the end so that a `/` prefix can call its (already compiled) target.
+  for (let i = syms.length - 1; i >= 0; i--) {
+    const sym = syms[i];
+    const own = compileSym(sym, sym.group ? compileSequence(sym.group) : undefined);
+    if (!sym.slash || sym.error) {
+      steps[i] = own;
+      continue;
+    }
+    const target = syms[i + 1];
+    if (!target) {
+      steps[i] = () => {
+        throw new PackError(PackErrorCode.TEMPLATE, "Code missing after '/' in pack");
+      };
+      continue;
+    }
+    const targetStep = steps[i + 1];
+    const isString = 'aAZ'.includes(target.code);
+    steps[i] = (st, howlen, length) => {
+      const remaining = items(st);
+      let count: number;
+      if (isString) {
+        if (target.howlen === Howlen.Number) count = target.length;
+        else {
+          count = remaining > 0 ? toBytes(st.args[st.ai]).length : 0;
+          if (target.code === 'Z') count++;
+        }
+      } else {
+        count = target.howlen === Howlen.Number && target.length < remaining ? target.length : remaining;
+      }
+      st.lengthcode = count;
+      try {
+        own(st, howlen, length);
+      } finally {
+        st.lengthcode = undefined;
+      }
+      targetStep(st, Howlen.Number, count);
+    };
+  }
+  // Top-level order: a `/` prefix consumes its target.
+  const run: Array<{ step: PackStep; howlen: Howlen; length: number }> = [];
+  for (let i = 0; i < syms.length; i++) {
+    const sym = syms[i];
+    run.push({ step: steps[i], howlen: sym.howlen, length: sym.length });
+    if (sym.slash && !sym.error) {
+      while (i + 1 < syms.length && syms[i + 1].slash && !syms[i + 1].error) i++;
+      i++;
+    }
+  }
+  const n = run.length;
+  if (n === 1) {
+    const { step, howlen, length } = run[0];
+    return (st) => step(st, howlen, length);
+  }
+  const stepList = run.map((r) => r.step);
+  const howlens = run.map((r) => r.howlen);
+  const lengths = run.map((r) => r.length);
+  return (st) => {
+    for (let i = 0; i < n; i++) stepList[i](st, howlens[i], lengths[i]);
+  };
+}
+
+/** Turns the finished state into the result bytes. */
+export function finishPack(st: PackState): Buffer {
+  const out = Buffer.allocUnsafe(st.cur);
+  st.buf.copy(out, 0, 0, st.cur);
+  if (!st.doUtf8) return out;
+  // A character string: its characters as bytes when all are below 256 (what Perl writes to a
+  // byte stream), else its UTF-8 encoding. Malformed UTF-8 (from `U0` bytes) dies as in Perl.
+  let wide = false;
+  let chars = 0;
+  for (let s = 0; s < out.length; ) {
+    const [cp, n] = decodeUtf8(out, s, out.length, 'pack');
+    if (typeof cp === 'bigint' || cp > 0xff) wide = true;
+    s += n;
+    chars++;
+  }
+  if (wide) return out;
+  const bytes = Buffer.allocUnsafe(chars);
+  let o = 0;
+  for (let s = 0; s < out.length; ) {
+    const b = out[s];
+    if (b < 0x80) {
+      bytes[o++] = b;
+      s++;
+    } else {
+      bytes[o++] = ((b & 0x1f) << 6) | (out[s + 1] & 0x3f);
+      s += 2;
+    }
+  }
+  return bytes;
+}

@@ -1,0 +1,280 @@
+import { PackError, PackErrorCode } from './pack-error.js';
+
+/** How a repeat count was given: none (means 1), a number (also `[N]` / `[template]`), or `*`. */
+export const Howlen = { None: 0, Number: 1, Star: 2 } as const;
+export type Howlen = (typeof Howlen)[keyof typeof Howlen];
+
+export const Endian = { Native: 0, Little: 1, Big: 2 } as const;
+export type Endian = (typeof Endian)[keyof typeof Endian];
+
+/** One parsed template symbol, as Perl's pp_pack.c next_symbol() yields it. */
+export interface Sym {
+  /** The letter, `(` for a group, `%` for a checksum; '' for a parse error. */
+  code: string;
+  shriek: boolean;
+  endian: Endian;
+  howlen: Howlen;
+  length: number;
+  /** The group body, for `(`. */
+  group?: Sym[];
+  /** Followed by `/`: this symbol is the length of the next one. */
+  slash: boolean;
+  /** Parsing stopped here: Perl dies on reaching this symbol. */
+  error?: PackError;
+}
+
+const SHRIEKING_ALLOWED = 'sSiIlLxXnNvV@.';
+const ENDIANNESS_ALLOWED = 'sSiIlLqQjJfFdDpP(';
+const MAX_LEVEL = 100;
+
+const isSpace = (c: string) =>
+  c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v';
+const isDigit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '9';
+
+/** Byte sizes used by `[template]` counts (pp_pack.c packprops). */
+const SIZES: Record<string, number> = {
+  c: 1,
+  C: 1,
+  W: 1,
+  U: 1,
+  w: 1,
+  s: 2,
+  S: 2,
+  n: 2,
+  v: 2,
+  l: 4,
+  L: 4,
+  N: 4,
+  V: 4,
+  q: 8,
+  Q: 8,
+  j: 8,
+  J: 8,
+  i: 4,
+  I: 4,
+  f: 4,
+  d: 8,
+  F: 8,
+  p: 8,
+};
+const SHRIEK_SIZES: Record<string, number> = { s: 2, S: 2, i: 4, I: 4, l: 8, L: 8, n: 2, N: 4, v: 2, V: 4 };
+
+export function symSize(code: string, shriek: boolean): number {
+  return (shriek ? SHRIEK_SIZES[code] : SIZES[code]) ?? 0;
+}
+
+function templateError(message: string): PackError {
+  return new PackError(PackErrorCode.TEMPLATE, message);
+}
+
+/** Index of the `ender` that closes the group or bracket starting at `pos` (pp_pack.c group_end). */
+function groupEnd(t: string, pos: number, end: number, ender: string): number {
+  while (pos < end) {
+    const c = t[pos++];
+    if (isSpace(c)) continue;
+    if (c === ender) return pos - 1;
+    if (c === '#') {
+      while (pos < end && t[pos] !== '\n') pos++;
+    } else if (c === '(') pos = groupEnd(t, pos, end, ')') + 1;
+    else if (c === '[') pos = groupEnd(t, pos, end, ']') + 1;
+  }
+  throw templateError(`No group ending character '${ender}' found in template`);
+}
+
+function getNum(t: string, pos: number): [number, number] {
+  let len = t.charCodeAt(pos++) - 48;
+  while (isDigit(t[pos])) {
+    if (len >= Math.floor(0x7fffffff / 10)) throw templateError('pack/unpack repeat count overflow');
+    len = len * 10 + (t.charCodeAt(pos++) - 48);
+  }
+  return [len, pos];
+}
+
+function errorSym(error: PackError): Sym {
+  return { code: '', shriek: false, endian: 0, howlen: Howlen.None, length: 1, slash: false, error };
+}
+
+/**
+ * Parses `t[from, to)` into symbols. A template error does not throw here: it ends the list with an
+ * error symbol, because Perl only dies when its parser reaches that point (a group repeated zero
+ * times is never parsed).
+ */
+export function parseTemplate(
+  t: string,
+  op: 'pack' | 'unpack',
+  from = 0,
+  to = t.length,
+  inherited: Endian = 0,
+  level = 0,
+): Sym[] {
+  const out: Sym[] = [];
+  let pos = from;
+  try {
+    while (pos < to) {
+      const c = t[pos];
+      if (isSpace(c)) {
+        pos++;
+        continue;
+      }
+      if (c === '#') {
+        pos++;
+        while (pos < to && t[pos] !== '\n') pos++;
+        if (pos < to) pos++;
+        continue;
+      }
+      pos++;
+      if (c === ',') throw templateError(`Invalid type ',' in ${op}`);
+      const sym: Sym = { code: c, shriek: false, endian: 0, howlen: Howlen.None, length: 1, slash: false };
+      let grpBeg = 0;
+      let grpEnd = 0;
+      if (c === '(') {
+        const n = t[pos];
+        if (isDigit(n) || n === '*' || n === '[')
+          throw templateError(`()-group starts with a count in ${op}`);
+        grpBeg = pos;
+        grpEnd = groupEnd(t, pos, to, ')');
+        pos = grpEnd + 1;
+        if (level >= MAX_LEVEL) throw templateError(`Too deeply nested ()-groups in ${op}`);
+      }
+      const inheritable = inherited !== 0 && ENDIANNESS_ALLOWED.includes(c);
+      // Modifiers.
+      while (pos < to) {
+        const m = t[pos];
+        let allowed: string;
+        if (m === '!') allowed = SHRIEKING_ALLOWED;
+        else if (m === '<' || m === '>') allowed = ENDIANNESS_ALLOWED;
+        else break;
+        if (!allowed.includes(c)) throw templateError(`'${m}' allowed only after types ${allowed} in ${op}`);
+        if (m === '!') {
+          if (sym.shriek) throw templateError(`Duplicate modifier '!' after '${c}' in ${op}`);
+          sym.shriek = true;
+        } else {
+          const e: Endian = m === '<' ? Endian.Little : Endian.Big;
+          if (sym.endian !== 0 && sym.endian !== e) {
+            throw templateError(`Can't use both '<' and '>' after type '${c}' in ${op}`);
+          }
+          if (inheritable && inherited !== e) {
+            throw templateError(`Can't use '${m}' in a group with different byte-order in ${op}`);
+          }
+          if (sym.endian === e) throw templateError(`Duplicate modifier '${m}' after '${c}' in ${op}`);
+          sym.endian = e;
+        }
+        pos++;
+      }
+      if (inheritable && sym.endian === 0) sym.endian = inherited;
+      // Count.
+      if (pos < to) {
+        const n = t[pos];
+        if (isDigit(n)) {
+          [sym.length, pos] = getNum(t, pos);
+          sym.howlen = Howlen.Number;
+        } else if (n === '*') {
+          pos++;
+          sym.howlen = Howlen.Star;
+        } else if (n === '[') {
+          const lenPos = ++pos;
+          sym.howlen = Howlen.Number;
+          pos = groupEnd(t, pos, to, ']') + 1;
+          if (isDigit(t[lenPos])) {
+            const [len, after] = getNum(t, lenPos);
+            if (t[after] !== ']') throw templateError(`Malformed integer in [] in ${op}`);
+            sym.length = len;
+          } else {
+            sym.length = measure(parseTemplate(t, op, lenPos, pos - 1, 0, level), op);
+          }
+        }
+        // A '/' after the count makes this symbol a length prefix.
+        while (pos < to) {
+          const s = t[pos];
+          if (isSpace(s)) pos++;
+          else if (s === '#') {
+            pos++;
+            while (pos < to && t[pos] !== '\n') pos++;
+            if (pos < to) pos++;
+          } else {
+            if (s === '/') {
+              sym.slash = true;
+              pos++;
+              const n2 = t[pos];
+              if (pos < to && (isDigit(n2) || n2 === '*' || n2 === '[')) {
+                throw templateError(`'/' does not take a repeat count in ${op}`);
+              }
+            }
+            break;
+          }
+        }
+      }
+      if (c === '(') sym.group = parseTemplate(t, op, grpBeg, grpEnd, sym.endian, level + 1);
+      out.push(sym);
+    }
+  } catch (error) {
+    if (!(error instanceof PackError)) throw error;
+    out.push(errorSym(error));
+  }
+  return out;
+}
+
+/** The byte length of a template, for `[template]` counts (pp_pack.c measure_struct). */
+function measure(syms: Sym[], op: string): number {
+  let total = 0;
+  for (const sym of syms) {
+    if (sym.error) throw sym.error;
+    if (sym.howlen === Howlen.Star) throw templateError(`Within []-length '*' not allowed in ${op}`);
+    let len = sym.length;
+    let size = symSize(sym.code, sym.shriek);
+    if (!size) {
+      switch (sym.code) {
+        case '@':
+        case '.':
+        case '/':
+        case 'u':
+          throw templateError(`Within []-length '${sym.code}' not allowed in ${op}`);
+        case '%':
+          size = 0;
+          break;
+        case '(':
+          size = measure(sym.group!, op);
+          break;
+        case 'X':
+          if (sym.shriek) {
+            if (!len) len = 1;
+            len = total % len;
+          }
+          size = -1;
+          if (total < len) throw templateError(`'X' outside of string in ${op}`);
+          break;
+        case 'x':
+          if (sym.shriek) {
+            if (!len) len = 1;
+            const rem = total % len;
+            len = rem ? len - rem : 0;
+          }
+          size = 1;
+          break;
+        case 'A':
+        case 'Z':
+        case 'a':
+          size = 1;
+          break;
+        case 'B':
+        case 'b':
+          len = Math.floor((len + 7) / 8);
+          size = 1;
+          break;
+        case 'H':
+        case 'h':
+          len = Math.floor((len + 1) / 2);
+          size = 1;
+          break;
+        case 'P':
+          len = 1;
+          size = 8;
+          break;
+        default:
+          throw templateError(`Invalid type '${sym.code}' in ${op}`);
+      }
+    }
+    total += len * size;
+  }
+  return total;
+}

@@ -1,0 +1,696 @@
+import { PackError, PackErrorCode } from './pack-error.js';
+import { describe } from './perl-value.js';
+import { Endian, Howlen, type Sym, symSize } from './template.js';
+import { decodeUtf8, malformed, utf8Skip } from './utf8.js';
+
+/**
+ * The unpack engine: a template's symbols compiled into closures over a cursor. It follows Perl's
+ * pp_pack.c unpack_rec(), including checksums, `/` counts and its utf8 modes (`U` first, `U0`, `C0`).
+ */
+
+export interface UnpackOptions {
+  /** `q Q j J` (and `w` beyond 2^53) as `bigint` (default), or as `number` where exactly representable. */
+  int64?: 'bigint' | 'number';
+  /** `a A Z u` as `Buffer` views (default), or decoded as UTF-8 text. */
+  strings?: 'buffer' | 'utf8';
+}
+
+export interface UnpackState {
+  d: Buffer;
+  s: number;
+  end: number;
+  out: unknown[];
+  /** Parse the data as characters (unpack_rec's local `utf8`). */
+  utf8: boolean;
+  /** The data was upgraded to characters (a template starting with `U`, or with `U0`). */
+  doUtf8: boolean;
+  starts: number[];
+  level: number;
+  checksum: number;
+  cuv: bigint;
+  cdouble: number;
+  int64Number: boolean;
+  utf8Strings: boolean;
+}
+
+export type UnpackStep = (st: UnpackState, howlen: Howlen, len: number, explicit: boolean) => void;
+
+const MASK64 = (1n << 64n) - 1n;
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+function dataError(message: string): PackError {
+  return new PackError(PackErrorCode.DATA, message);
+}
+
+/** Pushes a value, or adds it to the running checksum. */
+function emit(st: UnpackState, v: number): void {
+  if (!st.checksum) st.out.push(v);
+  else if (st.checksum > 64) st.cdouble += v;
+  else st.cuv = (st.cuv + BigInt(Math.trunc(v))) & MASK64;
+}
+
+function emitBig(st: UnpackState, v: bigint): void {
+  if (!st.checksum) st.out.push(st.int64Number && v >= -SAFE && v <= SAFE ? Number(v) : v);
+  else if (st.checksum > 64) st.cdouble += Number(v);
+  else st.cuv = (st.cuv + v) & MASK64;
+}
+
+/** Perl's uni_to_byte: one character that must fit in a byte. */
+function uniToByte(st: UnpackState, letter: string): number {
+  const [v, n] = decodeUtf8(st.d, st.s, st.end, 'unpack');
+  if (typeof v === 'bigint' || v >= 0x100)
+    throw dataError(`Character in '${letter}' format wrapped in unpack`);
+  st.s += n;
+  return v;
+}
+
+function shiftByte(st: UnpackState, letter: string): number {
+  return st.utf8 ? uniToByte(st, letter) : st.d[st.s++];
+}
+
+const scratch = new DataView(new ArrayBuffer(8));
+const scratchBytes = new Uint8Array(scratch.buffer);
+
+/**
+ * Reads `size` bytes into scratch, in little-endian order (reversed when `little` is false).
+ * Returns false when the data ends first (only possible in character mode).
+ */
+function readScratch(st: UnpackState, size: number, little: boolean, letter: string): boolean {
+  if (!st.utf8) {
+    const d = st.d;
+    const s = st.s;
+    if (little) for (let i = 0; i < size; i++) scratchBytes[i] = d[s + i];
+    else for (let i = 0; i < size; i++) scratchBytes[size - 1 - i] = d[s + i];
+    st.s = s + size;
+    return true;
+  }
+  // Perl's uni_to_bytes: enough characters, each below 256.
+  let p = st.s;
+  let wrapped = false;
+  const tmp: number[] = [];
+  for (let i = 0; i < size; i++) {
+    if (p >= st.end) return false;
+    const [v, n] = decodeUtf8(st.d, p, st.end, 'unpack');
+    p += n;
+    if (typeof v === 'bigint' || v >= 0x100) wrapped = true;
+    tmp.push(Number(BigInt(v) & 0xffn));
+  }
+  if (wrapped) throw dataError(`Character(s) in '${letter}' format wrapped in unpack`);
+  for (let i = 0; i < size; i++) scratchBytes[little ? i : size - 1 - i] = tmp[i];
+  st.s = p;
+  return true;
+}
+
+function toLatin1(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
+  return s;
+}
+
+/** A byte-string result: a view of the data, or an undone upgrade in character mode. */
+function stringValue(st: UnpackState, from: number, to: number): Buffer {
+  if (!st.utf8) return st.d.subarray(from, to);
+  const bytes: number[] = [];
+  for (let p = from; p < to; ) {
+    const [v, n] = decodeUtf8(st.d, p, to, 'unpack');
+    if (typeof v === 'bigint' || v > 0xff) throw dataError('Wide character in unpack');
+    bytes.push(v);
+    p += n;
+  }
+  return Buffer.from(bytes);
+}
+
+function pushString(st: UnpackState, b: Buffer): void {
+  st.out.push(st.utf8Strings ? b.toString('utf8') : b);
+}
+
+/** Perl's POPi on the length of a `/` construct. */
+function popCount(st: UnpackState): number {
+  const v = st.out.pop();
+  if (typeof v === 'number') return Math.trunc(v);
+  if (typeof v === 'bigint') return Number(BigInt.asIntN(64, v));
+  const text = typeof v === 'string' ? v : toLatin1(v as Uint8Array);
+  if (
+    !/^[ \t\n\v\f\r]*[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)[ \t\n\v\f\r]*$/.test(text)
+  ) {
+    throw new PackError(PackErrorCode.DATA, `Argument ${describe(text)} isn't numeric in unpack`);
+  }
+  const n = Number(text.trim());
+  if (n >= 2 ** 63) return -1; // Perl's IV cast of a huge NV gives a negative count
+  return Math.trunc(n);
+}
+
+function isLittle(sym: Sym): boolean {
+  if (sym.code === 'n' || sym.code === 'N') return false;
+  if (sym.code === 'v' || sym.code === 'V') return true;
+  return sym.endian !== Endian.Big;
+}
+
+const isSpace = (b: number) => b === 32 || (b >= 9 && b <= 13);
+const HEX = '0123456789abcdef';
+const isUuChar = (b: number) => b >= 0x20 && b < 0x61;
+const uuValue = (b: number) => (b === 0x60 || b === 0x20 ? 0 : b - 0x20) & 0o77;
+
+function charsBetween(d: Uint8Array, from: number, to: number): number {
+  let n = 0;
+  while (from < to) {
+    from += utf8Skip(d[from]);
+    n++;
+  }
+  return n;
+}
+
+function compileSym(sym: Sym, groupBody?: (st: UnpackState) => void): UnpackStep {
+  if (sym.error) {
+    const { code, message } = sym.error;
+    return () => {
+      throw new PackError(code, message);
+    };
+  }
+  const c = sym.code;
+  const size = symSize(c, sym.shriek);
+  switch (c) {
+    case '(': {
+      const body = groupBody!;
+      return (st, _howlen, len) => {
+        const utf8 = st.utf8;
+        const level = ++st.level;
+        const saved = st.checksum;
+        const [cuv, cdouble] = [st.cuv, st.cdouble];
+        while (len-- > 0) {
+          st.starts[level] = st.s;
+          st.utf8 = utf8;
+          st.checksum = 0;
+          const before = st.s;
+          const outBefore = st.out.length;
+          body(st);
+          if (st.s === st.end && sym.howlen === Howlen.Star) break;
+          // A repetition that neither moved nor produced anything repeats identically: stop early.
+          if (st.s === before && st.out.length === outBefore) break;
+        }
+        st.level = level - 1;
+        st.utf8 = utf8;
+        st.checksum = saved;
+        st.cuv = cuv;
+        st.cdouble = cdouble;
+      };
+    }
+    case '.':
+      return (st, howlen, len) => {
+        const u8 = st.utf8 && !sym.shriek;
+        let from: number;
+        if (howlen === Howlen.Star) from = 0;
+        else if (len <= 0) from = st.s;
+        else {
+          const l = st.level - (len - 1);
+          from = l >= 0 ? st.starts[l] : 0;
+        }
+        const s = st.s;
+        st.out.push(
+          from <= s
+            ? u8
+              ? charsBetween(st.d, from, s)
+              : s - from
+            : -(u8 ? charsBetween(st.d, s, from) : from - s),
+        );
+      };
+    case '@':
+      return (st, _howlen, len) => {
+        st.s = st.starts[st.level];
+        if (st.utf8 && !sym.shriek) {
+          while (len > 0) {
+            if (st.s >= st.end) throw dataError("'@' outside of string in unpack");
+            st.s += utf8Skip(st.d[st.s]);
+            len--;
+          }
+          if (st.s > st.end) throw dataError("'@' outside of string with malformed UTF-8 in unpack");
+        } else {
+          if (st.end - st.s < len) throw dataError("'@' outside of string in unpack");
+          st.s += len;
+        }
+      };
+    case 'X':
+      return (st, _howlen, len) => {
+        if (sym.shriek) {
+          if (!len) len = 1;
+          if (st.utf8) {
+            let hop = 0;
+            let last = 0;
+            let l = len;
+            while (hop < st.s) {
+              hop += utf8Skip(st.d[hop]);
+              if (--l === 0) {
+                last = hop;
+                l = len;
+              }
+            }
+            if (last > st.s) throw malformed('unpack');
+            st.s = last;
+            return;
+          }
+          len = st.s % len;
+        }
+        if (st.utf8) {
+          while (len > 0) {
+            if (st.s <= 0) throw dataError("'X' outside of string in unpack");
+            st.s--;
+            while ((st.d[st.s] & 0xc0) === 0x80) {
+              if (st.s <= 0) throw dataError("'X' outside of string in unpack");
+              st.s--;
+            }
+            len--;
+          }
+        } else {
+          if (len > st.s) throw dataError("'X' outside of string in unpack");
+          st.s -= len;
+        }
+      };
+    case 'x':
+      return (st, _howlen, len) => {
+        if (sym.shriek) {
+          if (!len) len = 1;
+          const at = st.utf8 ? charsBetween(st.d, 0, st.s) : st.s;
+          const rem = at % len;
+          if (rem === 0) return;
+          len -= rem;
+        }
+        if (st.utf8) {
+          while (len > 0) {
+            if (st.s >= st.end) throw dataError("'x' outside of string in unpack");
+            st.s += utf8Skip(st.d[st.s]);
+            len--;
+          }
+        } else {
+          if (len > st.end - st.s) throw dataError("'x' outside of string in unpack");
+          st.s += len;
+        }
+      };
+    case '/':
+      return () => {
+        throw new PackError(PackErrorCode.TEMPLATE, "'/' must follow a numeric type in unpack");
+      };
+    case 'a':
+    case 'A':
+    case 'Z':
+      return (st, howlen, len) => {
+        if (st.checksum) {
+          if (len > st.end - st.s) len = st.end - st.s;
+          readChars(st, len, c);
+          return;
+        }
+        const s = st.s;
+        if (st.utf8) {
+          let hop = s;
+          for (let l = len; l > 0; l--) {
+            if (hop >= st.end) break;
+            hop += utf8Skip(st.d[hop]);
+          }
+          if (hop > st.end) throw malformed('unpack');
+          len = hop - s;
+        } else if (len > st.end - s) len = st.end - s;
+        let to = s + len;
+        if (c === 'Z') {
+          let p = s;
+          while (p < to && st.d[p] !== 0) p++;
+          if (howlen === Howlen.Star) len = p - s + (p !== st.end ? 1 : 0);
+          to = p;
+        } else if (c === 'A') {
+          let p = to - 1;
+          while (p >= s && (st.d[p] === 0 || isSpace(st.d[p]))) p--;
+          to = p + 1;
+        }
+        pushString(st, stringValue(st, s, to));
+        st.s = s + len;
+      };
+    case 'b':
+    case 'B':
+      return (st, howlen, len) => {
+        if (howlen === Howlen.Star || len > (st.end - st.s) * 8) len = (st.end - st.s) * 8;
+        if (st.checksum) {
+          let n = 0;
+          while (len >= 8 && st.s < st.end) {
+            let byte = shiftByte(st, c);
+            while (byte) {
+              n += byte & 1;
+              byte >>= 1;
+            }
+            len -= 8;
+          }
+          if (len && st.s < st.end) {
+            let bits = shiftByte(st, c);
+            if (c === 'b') {
+              while (len-- > 0) {
+                if (bits & 1) n++;
+                bits >>= 1;
+              }
+            } else {
+              while (len-- > 0) {
+                if (bits & 0x80) n++;
+                bits = (bits << 1) & 0xff;
+              }
+            }
+          }
+          st.cuv = (st.cuv + BigInt(n)) & MASK64;
+          return;
+        }
+        let str = '';
+        let bits = 0;
+        for (let l = 0; l < len; l++) {
+          if (l & 7) bits = c === 'b' ? bits >> 1 : (bits << 1) & 0xff;
+          else {
+            if (st.utf8 && st.s >= st.end) break;
+            bits = shiftByte(st, c);
+          }
+          str += c === 'b' ? (bits & 1 ? '1' : '0') : bits & 0x80 ? '1' : '0';
+        }
+        st.out.push(str);
+      };
+    case 'h':
+    case 'H':
+      return (st, howlen, len) => {
+        if (howlen === Howlen.Star || len > (st.end - st.s) * 2) len = (st.end - st.s) * 2;
+        let str = '';
+        let bits = 0;
+        for (let l = 0; l < len; l++) {
+          if (l & 1) bits = c === 'h' ? bits >> 4 : (bits << 4) & 0xff;
+          else {
+            if (st.utf8 && st.s >= st.end) break;
+            bits = shiftByte(st, c);
+          }
+          str += HEX[c === 'h' ? bits & 15 : (bits >> 4) & 15];
+        }
+        // Checksums of 'h'/'H' sum nothing: Perl pushes the string and a zero checksum.
+        st.out.push(str);
+      };
+    case 'c':
+      return (st, _howlen, len) => {
+        if (len > st.end - st.s) len = st.end - st.s;
+        while (len-- > 0) {
+          const b = shiftByte(st, 'c');
+          emit(st, b >= 128 ? b - 256 : b);
+        }
+      };
+    case 'C':
+    case 'W':
+      return (st, _howlen, len, explicit) => {
+        if (len === 0) {
+          if (explicit && c === 'C') st.utf8 = st.doUtf8;
+          return;
+        }
+        if (len > st.end - st.s) len = st.end - st.s;
+        readChars(st, len, c);
+      };
+    case 'U':
+      return (st, _howlen, len, explicit) => {
+        if (len === 0) {
+          if (explicit) {
+            if (st.doUtf8) st.utf8 = false;
+            else throw dataError('U0 mode on a byte string');
+          }
+          return;
+        }
+        if (len > st.end - st.s) len = st.end - st.s;
+        while (len-- > 0 && st.s < st.end) {
+          if (st.utf8) {
+            // Characters carry the bytes of UTF-8 that encodes the value.
+            const save = st.s;
+            const first: number[] = [];
+            if (!readCharsAsBytes(st, 1, first)) break;
+            const n = utf8Skip(first[0]);
+            if (!readCharsAsBytes(st, n - 1, first)) {
+              st.s = save;
+              break;
+            }
+            const [v] = decodeUtf8(Uint8Array.from(first), 0, first.length, 'unpack');
+            emitCode(st, v);
+          } else {
+            const [v, n] = decodeUtf8(st.d, st.s, st.end, 'unpack');
+            st.s += n;
+            emitCode(st, v);
+          }
+        }
+      };
+    case 'w':
+      return (st, _howlen, len) => {
+        let small = 0;
+        let big: bigint | undefined;
+        let bytes = 0;
+        if (len > st.end - st.s) len = st.end - st.s;
+        while (len > 0 && st.s < st.end) {
+          const ch = shiftByte(st, 'w');
+          if (big === undefined) {
+            small = small * 128 + (ch & 0x7f);
+            // Beyond 2^46 the next step could leave the exact range of a double.
+            if (small >= 2 ** 46) big = BigInt(small);
+          } else big = (big << 7n) | BigInt(ch & 0x7f);
+          if (ch < 0x80) {
+            // 'w' is never checksummed: Perl pushes the values (and later a zero checksum).
+            st.out.push(big === undefined ? small : big <= SAFE ? Number(big) : big);
+            bytes = 0;
+            small = 0;
+            big = undefined;
+            len--;
+            continue;
+          }
+          bytes++;
+        }
+        if (st.s >= st.end && bytes) throw dataError('Unterminated compressed integer in unpack');
+      };
+    case 'u':
+      return (st) => {
+        const out: number[] = [];
+        const d = st.d;
+        const end = st.end;
+        const next = (): number | undefined => {
+          if (st.s >= end) return undefined;
+          if (!st.utf8) {
+            const b = d[st.s];
+            return isUuChar(b) ? b : undefined;
+          }
+          const [v, n] = decodeUtf8(d, st.s, end, 'unpack');
+          if (typeof v === 'bigint' || v >= 0x100 || !isUuChar(v)) return undefined;
+          void n;
+          return v;
+        };
+        const take = (): number => {
+          const v = next();
+          if (v === undefined) return 0;
+          st.s += st.utf8 ? utf8Skip(d[st.s]) : 1;
+          return uuValue(v);
+        };
+        for (;;) {
+          const first = next();
+          if (first === undefined || (!st.utf8 && first <= 0x20)) break;
+          st.s += st.utf8 ? utf8Skip(d[st.s]) : 1;
+          let len = uuValue(first);
+          while (len > 0) {
+            const a = take();
+            const b = take();
+            const cc = take();
+            const dd = take();
+            const hunk = [
+              ((a << 2) | (b >> 4)) & 0xff,
+              ((b << 4) | (cc >> 2)) & 0xff,
+              ((cc << 6) | dd) & 0xff,
+            ];
+            for (let i = 0; i < Math.min(len, 3); i++) out.push(hunk[i]);
+            len -= 3;
+          }
+          if (st.s < end && d[st.s] === 10) st.s++;
+          else if (st.s + 1 < end && d[st.s + 1] === 10) st.s += st.utf8 ? utf8Skip(d[st.s]) + 1 : 2;
+        }
+        pushString(st, Buffer.from(out));
+      };
+    case 'p':
+    case 'P':
+    case 'D':
+      return () => {
+        throw new PackError(
+          PackErrorCode.UNSUPPORTED,
+          `'${c}' is not supported: this unpack works on bytes and has no ${c === 'D' ? 'long doubles' : 'memory pointers'}`,
+        );
+      };
+    case 'f':
+    case 'd':
+    case 'F': {
+      const little = isLittle(sym);
+      return (st, _howlen, len) => {
+        const howmany = Math.floor((st.end - st.s) / size);
+        if (len > howmany) len = howmany;
+        while (len-- > 0) {
+          if (!readScratch(st, size, little, c)) break;
+          const v = size === 4 ? scratch.getFloat32(0, true) : scratch.getFloat64(0, true);
+          if (!st.checksum) st.out.push(v);
+          else st.cdouble += v;
+        }
+      };
+    }
+    default: {
+      if (!size || !'sSiIlLnNvVqQjJ'.includes(c)) {
+        return () => {
+          throw new PackError(PackErrorCode.TEMPLATE, `Invalid type '${c}' in unpack`);
+        };
+      }
+      const little = isLittle(sym);
+      const signed = 'sil'.includes(c) || ((c === 'n' || c === 'v' || c === 'N' || c === 'V') && sym.shriek);
+      if (size === 8) {
+        const isSigned = c === 'q' || c === 'j' || (c === 'l' && sym.shriek);
+        return (st, _howlen, len) => {
+          const howmany = Math.floor((st.end - st.s) / 8);
+          if (len > howmany) len = howmany;
+          while (len-- > 0) {
+            if (!readScratch(st, 8, little, c)) break;
+            const v = isSigned ? scratch.getBigInt64(0, true) : scratch.getBigUint64(0, true);
+            emitBig(st, v);
+          }
+        };
+      }
+      return (st, _howlen, len) => {
+        const howmany = Math.floor((st.end - st.s) / size);
+        if (len > howmany) len = howmany;
+        if (!st.utf8 && !st.checksum) {
+          const d = st.d;
+          const out = st.out;
+          let s = st.s;
+          if (size === 4) {
+            while (len-- > 0) {
+              const u = little
+                ? d[s] | (d[s + 1] << 8) | (d[s + 2] << 16) | (d[s + 3] << 24)
+                : (d[s] << 24) | (d[s + 1] << 16) | (d[s + 2] << 8) | d[s + 3];
+              out.push(signed ? u : u >>> 0);
+              s += 4;
+            }
+          } else {
+            while (len-- > 0) {
+              const u = little ? d[s] | (d[s + 1] << 8) : (d[s] << 8) | d[s + 1];
+              out.push(signed ? (u << 16) >> 16 : u);
+              s += 2;
+            }
+          }
+          st.s = s;
+          return;
+        }
+        while (len-- > 0) {
+          if (!readScratch(st, size, little, c)) break;
+          let v: number;
+          if (size === 4) v = signed ? scratch.getInt32(0, true) : scratch.getUint32(0, true);
+          else v = signed ? scratch.getInt16(0, true) : scratch.getUint16(0, true);
+          emit(st, v);
+        }
+      };
+    }
+  }
+}
+
+function emitCode(st: UnpackState, v: number | bigint): void {
+  if (typeof v === 'bigint') emitBig(st, v);
+  else emit(st, v);
+}
+
+/** Characters whose values must fit in a byte, read as bytes (Perl's uni_to_bytes for 'U'). */
+function readCharsAsBytes(st: UnpackState, n: number, into: number[]): boolean {
+  let p = st.s;
+  let wrapped = false;
+  const tmp: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (p >= st.end) return false;
+    const [v, k] = decodeUtf8(st.d, p, st.end, 'unpack');
+    p += k;
+    if (typeof v === 'bigint' || v >= 0x100) wrapped = true;
+    tmp.push(Number(BigInt(v) & 0xffn));
+  }
+  if (wrapped) throw dataError("Character(s) in 'U' format wrapped in unpack");
+  into.push(...tmp);
+  st.s = p;
+  return true;
+}
+
+/** 'C' / 'W' (and checksummed 'a A Z'): characters in character mode, else bytes. */
+function readChars(st: UnpackState, len: number, letter: string): void {
+  if (st.utf8) {
+    while (len-- > 0 && st.s < st.end) {
+      const [v, n] = decodeUtf8(st.d, st.s, st.end, 'unpack');
+      st.s += n;
+      emitCode(st, v);
+    }
+    return;
+  }
+  void letter;
+  const d = st.d;
+  if (!st.checksum) {
+    const out = st.out;
+    while (len-- > 0) out.push(d[st.s++]);
+  } else while (len-- > 0) emit(st, d[st.s++]);
+}
+
+const NV_CHECKSUM = 'fFdD';
+const INT_LETTERS = 'cCsSiIlLnNUWvVqQjJ';
+
+/** Pushes the finished checksum (unpack_rec's checksum block). */
+function pushChecksum(st: UnpackState, letter: string): void {
+  let checksum = st.checksum;
+  if (NV_CHECKSUM.includes(letter) || (checksum > 64 && INT_LETTERS.includes(letter))) {
+    let anv = 2 ** (checksum & 15);
+    while (checksum >= 16) {
+      checksum -= 16;
+      anv *= 65536;
+    }
+    let cd = st.cdouble;
+    while (cd < 0) cd += anv;
+    const q = cd / anv;
+    st.out.push((q - Math.trunc(q)) * anv);
+  } else {
+    let cuv = st.cuv;
+    if (checksum < 64) cuv &= (1n << BigInt(checksum)) - 1n;
+    st.out.push(cuv <= SAFE ? Number(cuv) : cuv);
+  }
+  st.checksum = 0;
+}
+
+/** Compiles a symbol list into one function (unpack_rec's main loop). */
+export function compileSequence(syms: Sym[]): (st: UnpackState) => void {
+  const steps = syms.map((sym) => compileSym(sym, sym.group ? compileSequence(sym.group) : undefined));
+  const n = syms.length;
+  return (st) => {
+    const levelStart = st.out.length;
+    for (let i = 0; i < n; i++) {
+      let sym = syms[i];
+      if (sym.code === '%' && !sym.error) {
+        st.checksum = sym.howlen === Howlen.None ? 16 : sym.howlen === Howlen.Star ? st.end : sym.length;
+        st.cuv = 0n;
+        st.cdouble = 0;
+        continue;
+      }
+      const howlen = sym.howlen;
+      let len = howlen === Howlen.Star ? st.end : sym.length;
+      let explicit = true;
+      for (;;) {
+        const beyond = st.s >= st.end;
+        steps[i](st, howlen, len, explicit);
+        if (st.checksum) pushChecksum(st, sym.code);
+        if (!sym.slash || sym.error) break;
+        if (st.out.length - levelStart <= 0) {
+          throw new PackError(PackErrorCode.TEMPLATE, "'/' must follow a numeric type in unpack");
+        }
+        const target = syms[i + 1];
+        if (!target) throw new PackError(PackErrorCode.TEMPLATE, "Code missing after '/' in unpack");
+        if (target.error) throw new PackError(target.error.code, target.error.message);
+        if (target.howlen === Howlen.Number) {
+          throw new PackError(PackErrorCode.TEMPLATE, 'Count after length/code in unpack');
+        }
+        if (beyond) throw dataError('length/code after end of string in unpack');
+        len = popCount(st);
+        if (len < 0) throw dataError("Negative '/' count in unpack");
+        i++;
+        sym = target;
+        explicit = false;
+        if (sym.code === '%') {
+          st.checksum = len;
+          st.cuv = 0n;
+          st.cdouble = 0;
+          break;
+        }
+      }
+    }
+  };
+}
