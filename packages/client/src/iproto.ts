@@ -189,7 +189,7 @@ export class IProto extends EventEmitter {
         'debug',
         'debugCb',
       ] as const) {
-        if (options[name] !== undefined) build[name] = options[name];
+        if (options[name] !== undefined) (build as Record<string, unknown>)[name] = options[name];
       }
       this.cluster = options.factory
         ? options.factory(build)
