@@ -41,9 +41,17 @@ function plain(frames: Frame[]): [number, number, string][] {
   ]);
 }
 
-function decodeChunks(chunks: Uint8Array[], decoder = new FrameDecoder()): Frame[] {
+type Mode = 'push' | 'parse';
+
+function decodeChunks(chunks: Uint8Array[], decoder = new FrameDecoder(), mode: Mode = 'push'): Frame[] {
   const frames: Frame[] = [];
-  for (const chunk of chunks) for (const frame of decoder.push(chunk)) frames.push(frame);
+  const collect = (frame: Frame) => {
+    frames.push(frame);
+  };
+  for (const chunk of chunks) {
+    if (mode === 'push') for (const frame of decoder.push(chunk)) frames.push(frame);
+    else decoder.parse(chunk, collect);
+  }
   expect(decoder.bufferedBytes).toBe(0);
   return frames;
 }
@@ -52,20 +60,21 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-describe('FrameDecoder: chunk boundaries', () => {
+describe.each(['push', 'parse'] as const)('FrameDecoder.%s: chunk boundaries', (mode) => {
+  const decode = (chunks: Uint8Array[]) => plain(decodeChunks(chunks, new FrameDecoder(), mode));
+
   for (const fixture of FIXTURES) {
     it(`${fixture.name}: whole, at every single split offset, every pair of splits, and byte by byte`, () => {
       const { bytes, frames } = fixture;
-      expect(plain(decodeChunks([bytes]))).toEqual(frames);
+      expect(decode([bytes])).toEqual(frames);
       for (let i = 0; i <= bytes.length; i++) {
-        expect(plain(decodeChunks([bytes.subarray(0, i), bytes.subarray(i)]))).toEqual(frames);
+        expect(decode([bytes.subarray(0, i), bytes.subarray(i)])).toEqual(frames);
         for (let j = i; j <= bytes.length; j++) {
-          const chunks = [bytes.subarray(0, i), bytes.subarray(i, j), bytes.subarray(j)];
-          expect(plain(decodeChunks(chunks))).toEqual(frames);
+          expect(decode([bytes.subarray(0, i), bytes.subarray(i, j), bytes.subarray(j)])).toEqual(frames);
         }
       }
       const single = Array.from(bytes, (b) => Uint8Array.of(b));
-      expect(plain(decodeChunks(single))).toEqual(frames);
+      expect(decode(single)).toEqual(frames);
     });
   }
 
@@ -110,7 +119,7 @@ describe('FrameDecoder: chunk boundaries', () => {
           chunks.push(Uint8Array.from(stream.subarray(pos, pos + size)));
           pos += size;
         }
-        expect(plain(decodeChunks(chunks)), `seed ${seed} round ${round}`).toEqual(expected);
+        expect(decode(chunks), `seed ${seed} round ${round}`).toEqual(expected);
       }
     }
   });
@@ -127,7 +136,7 @@ describe('FrameDecoder: chunk boundaries', () => {
       bytes.subarray(30),
       empty,
     ];
-    expect(plain(decodeChunks(chunks))).toEqual(FIXTURES[2].frames);
+    expect(decode(chunks)).toEqual(FIXTURES[2].frames);
   });
 });
 
@@ -271,5 +280,44 @@ describe('FrameDecoder: end()', () => {
         message: expect.stringMatching(/5 of 12/),
       }),
     );
+  });
+});
+
+describe('FrameDecoder.parse', () => {
+  it('hands frames to the callback in order, bodies as views', () => {
+    const chunk = hex('01000000 03000000 07000000 616263 02000000 00000000 08000000 0300');
+    const seen: Frame[] = [];
+    const decoder = new FrameDecoder();
+    decoder.parse(chunk, (f) => seen.push(f));
+    expect(plain(seen)).toEqual([
+      [1, 7, '616263'],
+      [2, 8, ''],
+    ]);
+    expect(seen[0].body.buffer).toBe(chunk.buffer);
+    expect(decoder.bufferedBytes).toBe(2);
+  });
+
+  it('delivers the frames before an oversized header, then throws and stays failed', () => {
+    const seen: Frame[] = [];
+    const decoder = new FrameDecoder({ maxFrameSize: 8 });
+    const chunk = hex('01000000 01000000 09000000 aa' + '02000000 09000000 0a000000');
+    expect(() => decoder.parse(chunk, (f) => seen.push(f))).toThrow(
+      expect.objectContaining({ code: 'ERR_FRAME_TOO_LARGE', offset: 13, len: 9, frames: [] }),
+    );
+    expect(plain(seen)).toEqual([[1, 9, 'aa']]);
+    expect(() => decoder.parse(hex('01000000 00000000 01000000'), (f) => seen.push(f))).toThrow(FrameError);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('fails with the error a callback throws', () => {
+    const decoder = new FrameDecoder();
+    const boom = new Error('boom');
+    expect(() =>
+      decoder.parse(hex('01000000 00000000 01000000'), () => {
+        throw boom;
+      }),
+    ).toThrow(boom);
+    expect(decoder.error).toBe(boom);
+    expect(() => decoder.push(hex('01000000 00000000 01000000'))).toThrow(boom);
   });
 });

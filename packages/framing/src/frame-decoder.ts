@@ -21,10 +21,13 @@ const EMPTY = new Uint8Array(0);
  * chunks is copied, once, into a buffer of its exact size (allocated after its header has been read
  * and checked against `maxFrameSize`).
  *
- * A header announcing a body larger than `maxFrameSize` makes `push` throw a `FrameError`
- * `ERR_FRAME_TOO_LARGE` (its `frames` holds the frames completed earlier in the same chunk). The
- * stream cannot be resynchronised after that, so the decoder stays failed: every later `push` throws
- * the same error. Use a new decoder for a new stream.
+ * Two ways to feed it: `push(chunk)` returns the completed frames as an array; `parse(chunk,
+ * onFrame)` calls back per frame and is the faster one on a busy socket (see its note).
+ *
+ * A header announcing a body larger than `maxFrameSize` throws a `FrameError` `ERR_FRAME_TOO_LARGE`
+ * (from `push`, its `frames` holds the frames completed earlier in the same chunk). The stream cannot
+ * be resynchronised after that, so the decoder stays failed: every later call throws the same error.
+ * Use a new decoder for a new stream.
  */
 export class FrameDecoder {
   readonly maxFrameSize: number;
@@ -38,7 +41,8 @@ export class FrameDecoder {
   #body: Uint8Array = EMPTY;
   #bodyFill = 0;
   #inBody = false;
-  #failed: FrameError | null = null;
+  #failed: Error | null = null;
+  #completed: Frame | null = null;
   /** Bytes of the stream consumed by earlier pushes, for error offsets. */
   #streamOffset = 0;
 
@@ -58,7 +62,7 @@ export class FrameDecoder {
   }
 
   /** The error that failed this decoder, if any. */
-  get error(): FrameError | null {
+  get error(): Error | null {
     return this.#failed;
   }
 
@@ -73,18 +77,17 @@ export class FrameDecoder {
     let pos = 0;
     if (this.#headFill !== 0 || this.#inBody) {
       pos = this.#continueSplit(chunk, frames);
-      if (pos === end) {
-        this.#streamOffset += end;
-        return frames;
+      const done = this.#completed;
+      if (done !== null) {
+        this.#completed = null;
+        frames.push(done);
       }
     }
     const max = this.maxFrameSize;
     // The hot path: whole frames inside this chunk become views of it.
     while (end - pos >= HEADER_SIZE) {
       const len = readUint32(chunk, pos + 4);
-      if (len > max) {
-        this.#fail(chunk, pos, len, frames);
-      }
+      if (len > max) this.#tooLarge(chunk, pos, len, frames);
       const bodyStart = pos + HEADER_SIZE;
       const bodyEnd = bodyStart + len;
       if (bodyEnd > end) break;
@@ -98,6 +101,52 @@ export class FrameDecoder {
     if (pos < end) this.#startSplit(chunk, pos, end);
     this.#streamOffset += end;
     return frames;
+  }
+
+  /**
+   * Like {@link push}, but hands each frame to `onFrame` as soon as it is decoded instead of
+   * collecting them in an array. This is the faster form for a busy socket: a frame the callback is
+   * done with can be collected at once, while `push` keeps every frame of a chunk alive until the
+   * caller has walked the array. Frames are the same (`body` views of the chunk, or a copy for a
+   * frame that straddled chunks).
+   *
+   * `ERR_FRAME_TOO_LARGE` is thrown after the frames before the bad header have been delivered. If
+   * `onFrame` throws, the exception propagates and the decoder fails with it (the rest of the chunk
+   * is lost with the stack frame). Do not call the decoder again from inside `onFrame`.
+   */
+  parse(chunk: Uint8Array, onFrame: (frame: Frame) => void): void {
+    if (this.#failed !== null) throw this.#failed;
+    try {
+      const end = chunk.length;
+      let pos = 0;
+      if (this.#headFill !== 0 || this.#inBody) {
+        pos = this.#continueSplit(chunk, null);
+        const done = this.#completed;
+        if (done !== null) {
+          this.#completed = null;
+          onFrame(done);
+        }
+      }
+      const max = this.maxFrameSize;
+      while (end - pos >= HEADER_SIZE) {
+        const len = readUint32(chunk, pos + 4);
+        if (len > max) this.#tooLarge(chunk, pos, len, null);
+        const bodyStart = pos + HEADER_SIZE;
+        const bodyEnd = bodyStart + len;
+        if (bodyEnd > end) break;
+        onFrame({
+          msg: readUint32(chunk, pos),
+          sync: readUint32(chunk, pos + 8),
+          body: chunk.subarray(bodyStart, bodyEnd),
+        });
+        pos = bodyEnd;
+      }
+      if (pos < end) this.#startSplit(chunk, pos, end);
+      this.#streamOffset += end;
+    } catch (error) {
+      this.#failed ??= error instanceof Error ? error : new Error(String(error));
+      throw error;
+    }
   }
 
   /**
@@ -144,8 +193,11 @@ export class FrameDecoder {
     this.#inBody = true;
   }
 
-  /** Continues a split frame with the start of `chunk`; returns how many bytes of it were used. */
-  #continueSplit(chunk: Uint8Array, frames: Frame[]): number {
+  /**
+   * Continues a split frame with the start of `chunk`; returns how many bytes of it were used. A
+   * frame it completes is left in `#completed` (at most one per chunk).
+   */
+  #continueSplit(chunk: Uint8Array, frames: Frame[] | null): number {
     let pos = 0;
     const end = chunk.length;
     if (!this.#inBody) {
@@ -159,30 +211,28 @@ export class FrameDecoder {
       head.set(chunk.subarray(0, need), this.#headFill);
       pos = need;
       const len = readUint32(head, 4);
-      if (len > this.maxFrameSize) this.#fail(head, 0, len, frames, -this.#headFill);
+      if (len > this.maxFrameSize) this.#tooLarge(head, 0, len, frames, this.#streamOffset - this.#headFill);
       this.#headFill = 0;
-      this.#msg = readUint32(head, 0);
-      this.#sync = readUint32(head, 8);
-      if (len === 0) {
-        frames.push({ msg: this.#msg, sync: this.#sync, body: chunk.subarray(pos, pos) });
-        return pos;
-      }
-      // Body entirely inside this chunk: a view, no copy.
+      const msg = readUint32(head, 0);
+      const sync = readUint32(head, 8);
+      // Body entirely inside this chunk (or empty): a view, no copy.
       if (end - pos >= len) {
-        frames.push({ msg: this.#msg, sync: this.#sync, body: chunk.subarray(pos, pos + len) });
+        this.#completed = { msg, sync, body: chunk.subarray(pos, pos + len) };
         return pos + len;
       }
+      this.#msg = msg;
+      this.#sync = sync;
       this.#body = Buffer.allocUnsafe(len);
       this.#bodyFill = 0;
       this.#inBody = true;
     }
     const body = this.#body;
     const take = Math.min(body.length - this.#bodyFill, end - pos);
-    body.set(take === end - pos && pos === 0 ? chunk : chunk.subarray(pos, pos + take), this.#bodyFill);
+    body.set(take === end && pos === 0 ? chunk : chunk.subarray(pos, pos + take), this.#bodyFill);
     this.#bodyFill += take;
     pos += take;
     if (this.#bodyFill === body.length) {
-      frames.push({ msg: this.#msg, sync: this.#sync, body });
+      this.#completed = { msg: this.#msg, sync: this.#sync, body };
       this.#body = EMPTY;
       this.#bodyFill = 0;
       this.#inBody = false;
@@ -190,17 +240,17 @@ export class FrameDecoder {
     return pos;
   }
 
-  #fail(bytes: Uint8Array, pos: number, len: number, frames: Frame[], offsetDelta = 0): never {
+  #tooLarge(bytes: Uint8Array, pos: number, len: number, frames: Frame[] | null, offset?: number): never {
     const msg = readUint32(bytes, pos);
     const sync = readUint32(bytes, pos + 8);
-    const offset = this.#streamOffset + (bytes === this.#head ? 0 : pos) + offsetDelta;
+    const at = offset ?? this.#streamOffset + pos;
     const error = new FrameError(
       'ERR_FRAME_TOO_LARGE',
-      `iproto frame too large at stream offset ${offset}: msg ${msg} sync ${sync} announces ${len} body bytes, ` +
+      `iproto frame too large at stream offset ${at}: msg ${msg} sync ${sync} announces ${len} body bytes, ` +
         `maxFrameSize is ${this.maxFrameSize}`,
-      { msg, sync, len, maxFrameSize: this.maxFrameSize, offset },
+      { msg, sync, len, maxFrameSize: this.maxFrameSize, offset: at },
     );
-    error.frames = frames;
+    if (frames !== null) error.frames = frames;
     this.#failed = error;
     throw error;
   }
