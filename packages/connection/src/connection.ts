@@ -165,8 +165,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   #target: ConnectionTarget;
   #timeout: number;
-  #sendStarted: ConnectionOptions['sendStarted'] | null;
-  #recvFinished: ConnectionOptions['recvFinished'] | null;
+  #sendStarted: NonNullable<ConnectionOptions['sendStarted']> | null;
+  #recvFinished: NonNullable<ConnectionOptions['recvFinished']> | null;
 
   #socket: Duplex | null = null;
   #connected = false;
@@ -330,13 +330,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#unsettled++;
     if (timeout > 0 && timeout !== Number.POSITIVE_INFINITY) this.#track(request, performance.now());
     if (signal !== null) signal.addEventListener('abort', request);
+    if (this.#socket === null) this.#open();
     if (queue) {
       this.#queue.push(request);
       this.#queued++;
     } else {
       this.#start(request);
     }
-    if (this.#socket === null) this.#open();
     return promise;
   }
 
@@ -432,18 +432,19 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#untrack(request);
     if (request.signal !== null) request.signal.removeEventListener('abort', request);
     this.#unsettled--;
-    if (wasSent) this.#finished(request.sync, undefined, undefined, error);
+    if (wasSent) this.#finished(request, undefined, error);
     request.reject(error);
   }
 
-  #finished(
-    sync: number,
-    msg: number | undefined,
-    body: Uint8Array | undefined,
-    error: Error | undefined,
-  ): void {
-    if (this.#recvFinished !== null) this.#recvFinished(sync, msg, body, error);
-    if (channels.reply.hasSubscribers) channels.reply.publish({ connection: this, msg, sync, body, error });
+  /** Reports a sent request's end: a reply, a noReply write (neither frame nor error), or an error. */
+  #finished(request: Request, reply: Frame | undefined, error: Error | undefined): void {
+    if (this.#recvFinished !== null) {
+      // As Perl's `_recv_finished`: msg and body are those of the reply, undefined without one.
+      this.#recvFinished(request.sync, reply?.msg, reply?.body, error);
+    }
+    if (channels.reply.hasSubscribers) {
+      channels.reply.publish({ connection: this, msg: request.msg, sync: request.sync, reply, error });
+    }
   }
 
   /**
@@ -758,7 +759,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     for (const request of batch) {
       if (this.#pending.get(request.sync) === request) this.#pending.delete(request.sync);
       if (request.state === SENT) {
-        this.#finished(request.sync, undefined, undefined, undefined);
+        this.#finished(request, undefined, undefined);
         this.#fulfil(request, undefined);
       } else if (request.state === ABANDONED) {
         request.state = DONE;
@@ -824,7 +825,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.#untrack(request);
       return true;
     }
-    this.#finished(sync, frame.msg, frame.body, undefined);
+    this.#finished(request, frame, undefined);
     this.#fulfil(request, frame);
     return true;
   }

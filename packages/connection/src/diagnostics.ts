@@ -8,11 +8,12 @@ import { channel } from 'node:diagnostics_channel';
  * - `connecting` `{ connection, address }`: a socket is being opened.
  * - `connect`    `{ connection, address }`: the socket is open.
  * - `send`       `{ connection, msg, sync, body }`: a request was handed to the socket (the `sendStarted` hook).
- * - `reply`      `{ connection, msg, sync, body, error }`: a request settled (the `recvFinished` hook).
+ * - `reply`      `{ connection, msg, sync, reply, error }`: a sent request ended (the `recvFinished` hook):
+ *                with its reply frame, with neither (a noReply request written), or with the error.
  * - `timeout`    `{ connection, msg, sync }`: a request passed its deadline.
  * - `error`      `{ connection, error }`: the connection failed; every request on it was rejected.
  * - `close`      `{ connection, error }`: the socket is gone (`error` undefined after a clean close).
- * - `debug`      `{ connection, line }`: a line of the Perl-style debug log, whatever the `debug` level.
+ * - `debug`      `{ connection, line }`: each line of the Perl-style debug log (as given to `debugCb`).
  */
 export const channels = {
   connecting: channel('iproto:connection:connecting'),

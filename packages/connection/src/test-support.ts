@@ -48,20 +48,24 @@ type Outcome =
  */
 export class Ledger {
   readonly outcomes: Outcome[] = [];
-  readonly started = new Map<number, number>();
-  readonly finished = new Map<number, number>();
+  /** Keyed `connection index:sync`: syncs repeat across connections. */
+  readonly started = new Map<string, number>();
+  readonly finished = new Map<string, number>();
   readonly connections: Connection[] = [];
 
   /** A connection whose hooks feed this ledger. */
   connection(target: ConnectionTarget, options: ConnectionOptions = {}): Connection {
+    const index = this.connections.length;
     const connection = new Connection(target, {
       ...options,
       sendStarted: (sync, msg, body) => {
-        this.started.set(sync, (this.started.get(sync) ?? 0) + 1);
+        const key = `${index}:${sync}`;
+        this.started.set(key, (this.started.get(key) ?? 0) + 1);
         options.sendStarted?.(sync, msg, body);
       },
       recvFinished: (sync, msg, body, error) => {
-        this.finished.set(sync, (this.finished.get(sync) ?? 0) + 1);
+        const key = `${index}:${sync}`;
+        this.finished.set(key, (this.finished.get(key) ?? 0) + 1);
         options.recvFinished?.(sync, msg, body, error);
       },
     });
