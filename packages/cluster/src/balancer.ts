@@ -16,6 +16,10 @@ export const HASH_PROBES = 20;
 /** Points per server on the ketama ring (MR::IProto::Cluster::_build__ketama). */
 export const KETAMA_POINTS = 11;
 
+const BUCKET_SHIFT = 20;
+const BUCKETS = 2 ** (32 - BUCKET_SHIFT);
+const BUCKET_SPAN = 2 ** BUCKET_SHIFT;
+
 // crc32(String(i), seed) for the probe indexes 0..19 depends on the 16-bit seed alone; the index
 // strings are fixed, so encode them once.
 const PROBE_NAMES = Array.from({ length: HASH_PROBES }, (_, i) => new TextEncoder().encode(String(i)));
@@ -37,6 +41,11 @@ export class Balancer<S extends Balanced> {
    * first i whose running maximum is >= h", and the running maximum is sorted: binary search works.
    */
   readonly ketamaReach: Float64Array;
+  /**
+   * KETAMA: `ketamaBucket[b]` = the first i whose reach is >= b << 20, so a search only looks at the
+   * points sharing the hash's top 12 bits (usually none to two) rather than at all of them.
+   */
+  readonly ketamaBucket: Uint32Array;
   /** RR: the working copy that picks are taken out of (_rr_servers). */
   #rrLeft: S[] = [];
 
@@ -61,6 +70,13 @@ export class Balancer<S extends Balanced> {
     this.ketamaReach = new Float64Array(points.length);
     let reach = -1;
     for (let i = 0; i < points.length; i++) this.ketamaReach[i] = reach = Math.max(reach, points[i].point);
+    this.ketamaBucket = new Uint32Array(BUCKETS + 1);
+    let i = 0;
+    for (let b = 0; b <= BUCKETS; b++) {
+      const floor = b * BUCKET_SPAN;
+      while (i < points.length && this.ketamaReach[i] < floor) i++;
+      this.ketamaBucket[b] = i;
+    }
   }
 
   /**
@@ -135,9 +151,10 @@ export class Balancer<S extends Balanced> {
     if (points.length === 0) return undefined;
     const hash = crc32(key);
     const reach = this.ketamaReach;
-    // first i with reach[i] >= hash
-    let lo = 0;
-    let hi = points.length;
+    // first i with reach[i] >= hash: it lies within the hash's bucket
+    const bucket = hash >>> BUCKET_SHIFT;
+    let lo = this.ketamaBucket[bucket];
+    let hi = this.ketamaBucket[bucket + 1];
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (reach[mid] >= hash) hi = mid;

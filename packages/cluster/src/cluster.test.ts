@@ -1,6 +1,6 @@
 import { isIProtoError } from '@iproto/connection';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HASH, KETAMA, RR } from './balance.js';
+import { type Balance, HASH, KETAMA, RR } from './balance.js';
 import { Cluster, type ClusterOptions } from './cluster.js';
 import { Server } from './server.js';
 
@@ -58,7 +58,7 @@ describe('Cluster', () => {
     [HASH, 'Cannot balance hash without key'],
     [KETAMA, 'Cannot balance ketama without key'],
   ])('%s without a key throws ERR_NO_KEY', (balance, message) => {
-    const c = cluster({ servers: hosts(3), balance });
+    const c = cluster({ servers: hosts(3), balance: balance as Balance });
     let error: unknown;
     try {
       c.server();

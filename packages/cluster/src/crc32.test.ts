@@ -32,8 +32,29 @@ describe('crc32', () => {
     expect(crc32(b, crc32(a))).toBe(crc32(Buffer.concat([a, b])));
   });
 
+  it('hashes random UTF-16 (lone surrogates too) as Buffer.from(text, "utf8") encodes it', () => {
+    for (let i = 0; i < 500; i++) {
+      const units = Array.from({ length: i % 30 }, () =>
+        Math.random() < 0.5 ? Math.floor(Math.random() * 0x80) : Math.floor(Math.random() * 0x10000),
+      );
+      const text = String.fromCharCode(...units);
+      expect(crc32(text)).toBe(zlib.crc32(Buffer.from(text, 'utf8')));
+    }
+  });
+
   it('hashes a string as its UTF-8 bytes, short or long, ASCII or not', () => {
-    for (const text of ['é', 'ключ', '☺', 'x'.repeat(64), 'y'.repeat(65), `${'a'.repeat(70)}€`]) {
+    const samples = [
+      'é',
+      'ключ',
+      '☺',
+      '😀𝄞',
+      'x'.repeat(64),
+      `${'a'.repeat(70)}€`,
+      'ab\ud800c',
+      '\udc00',
+      'z\ud83d',
+    ];
+    for (const text of samples) {
       expect(crc32(text)).toBe(zlib.crc32(Buffer.from(text, 'utf8')));
     }
   });

@@ -1,11 +1,10 @@
 import { once } from 'node:events';
-import type { Frame } from '@iproto/framing';
 import { startTestServer, type TestServer } from '@iproto/server/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HASH, RR } from './balance.js';
 import { Cluster, type ClusterOptions } from './cluster.js';
 import { HealthChecker, PING_MSG } from './health-checker.js';
-import type { Server } from './server.js';
+import type { Reply as Frame, Server } from './server.js';
 
 const servers: TestServer[] = [];
 const clusters: Cluster[] = [];

@@ -1,7 +1,7 @@
 import { Connection, type ConnectionOptions } from '@iproto/connection';
-import type { Frame } from '@iproto/framing';
 import { startTestServer, type TestServer } from '@iproto/server/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Reply as Frame } from './server.js';
 import { Server } from './server.js';
 
 let test: TestServer | undefined;
