@@ -67,6 +67,8 @@ export class IProtoServer extends EventEmitter {
   private readonly netServer: NetServer;
   private bindAddress: ServerAddress | undefined;
   private closing: Promise<void> | undefined;
+  /** Whether anyone listens to 'request': checked per frame, so kept as a field, not asked of EventEmitter. */
+  private requestListened = false;
 
   constructor(options: IProtoServerOptions = {}) {
     super();
@@ -77,6 +79,12 @@ export class IProtoServer extends EventEmitter {
       this.onConnection,
     );
     this.netServer.on('error', (error) => this.report(error));
+    this.on('newListener', (event: string | symbol) => {
+      if (event === 'request') this.requestListened = true;
+    });
+    this.on('removeListener', (event: string | symbol) => {
+      if (event === 'request') this.requestListened = this.listenerCount('request') > 0;
+    });
   }
 
   /** Routes requests with this msg code to `handler`. */
@@ -167,7 +175,8 @@ export class IProtoServer extends EventEmitter {
    * nothing); a handler that fails is reported and `respond` is not called.
    */
   protected handle(request: Frame, connection: ServerConnection, respond: Responder): void {
-    const handler = this.routes.get(request.msg) ?? this.defaultHandler;
+    const handler =
+      (this.routes.size === 0 ? undefined : this.routes.get(request.msg)) ?? this.defaultHandler;
     if (handler === undefined) {
       this.report(
         new ServerError(
@@ -250,7 +259,7 @@ export class IProtoServer extends EventEmitter {
   };
 
   private readonly onFrame = (frame: Frame, connection: ServerConnection): void => {
-    if (this.listenerCount('request') > 0) this.emit('request', frame, connection);
+    if (this.requestListened) this.emit('request', frame, connection);
     this.dispatch(frame, connection);
   };
 

@@ -34,12 +34,14 @@ export class ServerConnection {
 
   private readonly hooks: ConnectionHooks;
   private readonly decoder: FrameDecoder;
-  private readonly writer = new FrameWriter();
+  // 64 KiB: a pipelined client's replies to one read fit, so a flush is usually one chunk, one write().
+  private readonly writer = new FrameWriter({ initialSize: 64 * 1024 });
   private inRead = false;
   private flushScheduled = false;
   private backpressured = false;
   private readingStopped = false;
-  private ending = false;
+  /** Set by close(), destroy() and the socket's close: no more frames are dispatched or queued. */
+  private done = false;
   private failure: Error | undefined;
   private isClosed = false;
 
@@ -59,7 +61,7 @@ export class ServerConnection {
 
   /** True once the socket is closed or closing: replies sent now are dropped. */
   get closed(): boolean {
-    return this.isClosed || this.ending || this.socket.destroyed;
+    return this.done || this.socket.destroyed;
   }
 
   /** True while reading is paused, by backpressure or by `stopReading()`. */
@@ -72,7 +74,7 @@ export class ServerConnection {
    * nothing) when the connection is closing.
    */
   send(msg: number, sync: number, body?: Uint8Array): boolean {
-    if (this.closed) return false;
+    if (this.done) return false;
     this.writer.add(msg, sync, body);
     this.scheduleFlush();
     return true;
@@ -105,13 +107,14 @@ export class ServerConnection {
   close(): void {
     if (this.closed) return;
     this.flush();
-    this.ending = true;
+    this.done = true;
     this.socket.end(() => this.socket.destroy());
   }
 
   /** Closes the connection at once, dropping anything not yet written. */
   destroy(error?: Error): void {
     if (error !== undefined && this.failure === undefined) this.failure = error;
+    this.done = true;
     this.socket.destroy();
   }
 
@@ -170,9 +173,10 @@ export class ServerConnection {
     }
     this.inRead = true;
     try {
-      for (const frame of frames) {
-        if (this.readingStopped || this.closed) break;
-        this.hooks.onFrame(frame, this);
+      const onFrame = this.hooks.onFrame;
+      for (let i = 0; i < frames.length; i++) {
+        if (this.readingStopped || this.done) break;
+        onFrame(frames[i], this);
       }
     } finally {
       this.inRead = false;
@@ -192,6 +196,7 @@ export class ServerConnection {
   private readonly onSocketClose = (): void => {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.done = true;
     this.flushScheduled = false;
     this.hooks.onClose(this, this.failure);
   };

@@ -1,0 +1,143 @@
+// Requests per second this server answers to a pipelined client, beside the same client against a
+// bare Node echo loop. Run after a build: `pnpm --filter @iproto/server build && pnpm --filter
+// @iproto/server bench` (`--quick` or IPROTO_BENCH_QUICK=1 for a short run). Human table on stderr;
+// the last stdout line is the JSON summary described in docs/architecture.md.
+//
+// Each server runs in a child process (`node run.mjs serve iproto|bare`), so client and server do not
+// share one event loop; the client is a raw `net` socket that keeps IN_FLIGHT requests outstanding.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { connect, createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const IN_FLIGHT = 256;
+const BODY = 12;
+const FRAME = 12 + BODY;
+const QUICK = process.argv.includes('--quick') || process.env.IPROTO_BENCH_QUICK === '1';
+const ROUND_MS = QUICK ? 400 : 1000;
+const ROUNDS = QUICK ? 3 : 6;
+
+if (process.argv[2] === 'serve') {
+  await serve(process.argv[3]);
+} else {
+  await main();
+}
+
+/** Serves on 127.0.0.1:0, prints the port, exits when stdin closes. */
+async function serve(kind) {
+  let port;
+  if (kind === 'iproto') {
+    const { IProtoServer } = await import('../dist/index.js');
+    const server = new IProtoServer({ handler: (request) => request.body });
+    ({ port } = await server.listen());
+  } else {
+    const server = createServer(bareEcho);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    port = server.address().port;
+  }
+  process.stdout.write(`${port}\n`);
+  process.stdin.resume();
+  process.stdin.on('end', () => process.exit(0));
+}
+
+/**
+ * The floor: reads headers only to find where whole frames end, and writes those bytes back (an echo
+ * reply is the request itself), one write per chunk; a partial frame waits for the next chunk.
+ */
+function bareEcho(socket) {
+  socket.setNoDelay(true);
+  let rest = null;
+  socket.on('data', (chunk) => {
+    const data = rest === null ? chunk : Buffer.concat([rest, chunk]);
+    let pos = 0;
+    while (data.length - pos >= 12) {
+      const end = pos + 12 + data.readUInt32LE(pos + 4);
+      if (end > data.length) break;
+      pos = end;
+    }
+    if (pos > 0) socket.write(data.subarray(0, pos));
+    rest = pos < data.length ? data.subarray(pos) : null;
+  });
+  socket.on('error', () => {});
+}
+
+async function startServer(kind) {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'serve', kind], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const [line] = await once(child.stdout, 'data');
+  return { child, port: Number(String(line).trim()) };
+}
+
+/** Replies received in ROUND_MS by a client keeping IN_FLIGHT requests in flight; returns replies/s. */
+async function round(port) {
+  const socket = connect({ port, host: '127.0.0.1' });
+  socket.setNoDelay(true);
+  await once(socket, 'connect');
+  const requests = Buffer.alloc(IN_FLIGHT * FRAME);
+  for (let i = 0; i < IN_FLIGHT; i++) {
+    requests.writeUInt32LE(13, i * FRAME);
+    requests.writeUInt32LE(BODY, i * FRAME + 4);
+    requests.writeUInt32LE(i, i * FRAME + 8);
+    requests.fill(i & 0xff, i * FRAME + 12, (i + 1) * FRAME);
+  }
+  let replies = 0;
+  let partial = 0;
+  let stop = false;
+  // Replies are all FRAME bytes long, so counting bytes counts replies; each one frees a slot.
+  socket.on('data', (chunk) => {
+    const bytes = partial + chunk.length;
+    const done = Math.floor(bytes / FRAME);
+    partial = bytes - done * FRAME;
+    replies += done;
+    if (!stop && done > 0) socket.write(requests.subarray(0, done * FRAME));
+  });
+  const start = process.hrtime.bigint();
+  socket.write(requests);
+  await new Promise((resolve) => setTimeout(resolve, ROUND_MS));
+  stop = true;
+  const counted = replies;
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  socket.destroy();
+  return counted / seconds;
+}
+
+async function main() {
+  const iproto = await startServer('iproto');
+  const bare = await startServer('bare');
+  try {
+    // Warm up both, then alternate so both see the same machine load; keep the best round of each.
+    await round(iproto.port);
+    await round(bare.port);
+    const a = [];
+    const b = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      a.push(await round(iproto.port));
+      b.push(await round(bare.port));
+    }
+    const value = Math.max(...a);
+    const baselineValue = Math.max(...b);
+    const ratio = baselineValue / value;
+    const result = {
+      name: `pipelined echo, ${IN_FLIGHT} in flight, ${BODY}-byte bodies`,
+      unit: 'req/s',
+      value: Math.round(value),
+      baseline: 'bare Node echo loop',
+      baselineValue: Math.round(baselineValue),
+      ratio: Number(ratio.toFixed(3)),
+      target: 1.5,
+      pass: ratio <= 1.5,
+    };
+    const pad = (s, n) => String(s).padEnd(n);
+    const fmt = (v) => `${Math.round(v / 1000)} k`;
+    process.stderr.write(`${pad('benchmark', 48)}${pad('req/s', 10)}${pad('baseline', 10)}ratio  target\n`);
+    process.stderr.write(
+      `${pad(result.name, 48)}${pad(fmt(value), 10)}${pad(fmt(baselineValue), 10)}${pad(result.ratio.toFixed(2), 7)}${result.target} ${result.pass ? 'ok' : 'MISS'}\n`,
+    );
+    console.log(JSON.stringify({ package: '@iproto/server', results: [result] }));
+  } finally {
+    iproto.child.stdin.end();
+    bare.child.stdin.end();
+  }
+}
