@@ -57,8 +57,8 @@ async function startPerlServer(id: number): Promise<PerlServer> {
 }
 
 /** The host:port a Perl MR::IProto client picks for each key. */
-function perlPicks(servers: string, balance: string, keys: readonly string[]): string[] {
-  const out = execFileSync('perl', [`${perlDir}pick.pl`, servers, balance], {
+function perlPicks(servers: string, balance: string, keys: readonly string[], inactive = ''): string[] {
+  const out = execFileSync('perl', [`${perlDir}pick.pl`, servers, balance, inactive], {
     input: keys.map((k) => `${k}\n`).join(''),
     encoding: 'utf8',
   });
@@ -195,5 +195,27 @@ describe('interop with Perl MR::IProto::Server and MR::IProto', () => {
     const [failed] = await noRetry.sendBulk([new Echo.Request({ value: 1, text: 'gone' })]);
     expect(failed).toBeInstanceOf(ErrorReply);
     expect((failed as ErrorReply).errno).toBeGreaterThan(0);
+  });
+
+  it('with hash-crc32 and a server down, a retry goes where a Perl client sends the key', async () => {
+    const victim = perl[1];
+    if (victim.child.exitCode === null && victim.child.signalCode === null) {
+      victim.child.kill('SIGKILL');
+      await once(victim.child, 'exit');
+    }
+    const keys = Array.from({ length: 40 }, (_, i) => `user:${i}`);
+    // Where Perl sends each key once the dead server is marked inactive (by its failed connection).
+    const expected = perlPicks(servers, 'hash-crc32', keys, victim.address);
+    const before = perlPicks(servers, 'hash-crc32', keys);
+    expect(before).toContain(victim.address);
+    const iproto = client({ servers, balance: 'hash-crc32', messages: [Echo] });
+    const byId = new Map(perl.map((p) => [p.id, p.address]));
+    const answered: string[] = [];
+    for (const key of keys) {
+      const reply = await iproto.send(new Echo.Request({ value: 1, text: key }));
+      answered.push(byId.get(reply.server as number)!);
+    }
+    expect(answered).toEqual(expected);
+    expect(iproto.cluster.servers.find((s) => s.address === victim.address)?.active).toBe(false);
   });
 });
