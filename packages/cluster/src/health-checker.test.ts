@@ -180,4 +180,20 @@ describe('health', () => {
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(probes).toBe(after);
   });
+
+  it('close() stops the periodic checks of active servers', async () => {
+    const a = await start();
+    const b = await start();
+    let checks = 0;
+    const probe = async () => {
+      checks++;
+    };
+    const cl = cluster({ servers: `${a.address},${b.address}`, health: { ...fast, interval: 10, probe } });
+    while (checks < 4) await new Promise((resolve) => setTimeout(resolve, 10));
+    await cl.close();
+    const after = checks;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(checks).toBe(after);
+    expect(cl.servers.every((s) => s.active)).toBe(true);
+  });
 });
