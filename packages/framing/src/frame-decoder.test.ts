@@ -309,7 +309,7 @@ describe('FrameDecoder.parse', () => {
     expect(seen).toHaveLength(1);
   });
 
-  it('fails with the error a callback throws', () => {
+  it('lets a callback error through, then refuses to go on with a lost stream position', () => {
     const decoder = new FrameDecoder();
     const boom = new Error('boom');
     expect(() =>
@@ -317,7 +317,21 @@ describe('FrameDecoder.parse', () => {
         throw boom;
       }),
     ).toThrow(boom);
-    expect(decoder.error).toBe(boom);
-    expect(() => decoder.push(hex('01000000 00000000 01000000'))).toThrow(boom);
+    expect(() => decoder.push(hex('01000000 00000000 01000000'))).toThrow(/onFrame callback threw/);
+    expect(decoder.error?.message).toMatch(/position in the stream is lost/);
+    expect(() => decoder.parse(hex('01000000 00000000 01000000'), () => {})).toThrow(decoder.error!);
+  });
+
+  it('refuses to be called again from inside a callback', () => {
+    const decoder = new FrameDecoder();
+    let inner: unknown;
+    decoder.parse(hex('01000000 00000000 01000000'), () => {
+      try {
+        decoder.push(new Uint8Array(0));
+      } catch (e) {
+        inner = e;
+      }
+    });
+    expect((inner as Error).message).toMatch(/called the decoder again/);
   });
 });
