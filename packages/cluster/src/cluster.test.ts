@@ -179,6 +179,14 @@ describe('Cluster', () => {
     expect(c.servers.map((s) => s.address)).toEqual(['10.0.0.2:33014', '10.0.0.3:33015']);
   });
 
+  it('a cluster emptied by remove() says so on the next pick', async () => {
+    const c = cluster({ servers: hosts(2), balance: KETAMA });
+    for (const s of [...c.servers]) await c.remove(s);
+    expect(() => c.server('k')).toThrow(expect.objectContaining({ code: 'ERR_NO_SERVERS' }));
+    c.add('a:1');
+    expect(c.server('k').address).toBe('a:1');
+  });
+
   it('HASH over weight-0 servers only is an error, not a crash', () => {
     const c = cluster({ servers: 'a:1:0,b:2:0', balance: HASH });
     expect(() => c.server('k')).toThrow(expect.objectContaining({ code: 'ERR_NO_SERVERS' }));
