@@ -86,15 +86,23 @@ function checkFields(fields: readonly string[], reserved: Set<string>, where: st
 }
 
 /**
- * Own data properties, so names such as `__proto__` or `constructor` are ordinary fields and never
- * reach a prototype.
+ * Fields are own data properties. Plain assignment is the fast path; only `__proto__` would hit
+ * Object.prototype's setter (and change the prototype), so it is defined instead.
  */
 function setField(target: object, name: string, value: unknown): void {
-  Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+  if (name === '__proto__') {
+    Object.defineProperty(target, name, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    (target as Record<string, unknown>)[name] = value;
+  }
 }
 
+/** A field of a caller's object: never one inherited from Object.prototype (`constructor`, ...). */
 function readField(source: object, name: string): unknown {
-  return Object.hasOwn(source, name) ? (source as Record<string, unknown>)[name] : undefined;
+  const value = (source as Record<string, unknown>)[name];
+  return value === undefined || !(name in Object.prototype) || Object.hasOwn(source, name)
+    ? value
+    : undefined;
 }
 
 function nameClass(cls: Function, name: string): void {
@@ -200,7 +208,8 @@ export function defineMessage(
     }
 
     protected override encode(): Uint8Array {
-      const values = requestFields.map((name) => readField(this, name));
+      // Own fields set by the constructor (an own `__proto__` shadows the accessor, so reads are safe).
+      const values = requestFields.map((name) => (this as unknown as Record<string, unknown>)[name]);
       if (requestRest && values.length > 0) {
         const last = values.pop();
         if (!Array.isArray(last)) {

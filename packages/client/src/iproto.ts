@@ -5,10 +5,16 @@ import { channels } from './diagnostics.js';
 import { ErrorReply } from './error-reply.js';
 import { clientError } from './errors.js';
 import { MessageRegistry, type MessagesOption } from './message-registry.js';
-import { type PlainMessage, type PlainResult, plainBody, plainDecoder } from './plain-message.js';
+import {
+  type PlainMessage,
+  type PlainResult,
+  plainBody,
+  plainDecoder,
+  type ReplyDecoder,
+} from './plain-message.js';
 import { Request, type RequestClass } from './request.js';
 import { Response, type ResponseClass } from './response.js';
-import type { ClusterLike, MessageKey, ReplyFrame, ServerLike } from './types.js';
+import type { ClusterLike, MessageKey, ReplyFrame, ServerLike, ServerSendOptions } from './types.js';
 
 /** What to do with reply bytes a response class left unparsed. */
 export type TrailingDataMode = 'warn' | 'error' | 'ignore';
@@ -93,13 +99,17 @@ interface Task {
   readonly body: Uint8Array;
   readonly noReply: boolean;
   readonly responseClass: ResponseClass | undefined;
-  readonly decode: ((body: Buffer) => unknown[]) | undefined;
+  readonly decode: ReplyDecoder | undefined;
   readonly maxTries: number;
   readonly timeout: number | undefined;
   readonly signal: AbortSignal | undefined;
   readonly settle: Settle;
   tries: number;
-  tried: ServerLike[];
+  /** Servers tried so far; allocated by the first retry only (round-robin leaves them out). */
+  tried: ServerLike[] | undefined;
+  server: ServerLike | undefined;
+  /** What `server.send` gets; one shared object when the request has no options of its own. */
+  sendOptions: ServerSendOptions;
   state: 'queued' | 'running' | 'done';
   timer: NodeJS.Timeout | undefined;
   onAbort: (() => void) | undefined;
@@ -107,6 +117,7 @@ interface Task {
 }
 
 const DEFAULT_MAX_PARALLEL = 1000;
+const NO_SEND_OPTIONS: ServerSendOptions = Object.freeze({});
 const DEFAULT_MAX_REQUEST_RETRIES = 2;
 
 function isRequestObject(message: unknown): message is Request<any> {
@@ -389,7 +400,7 @@ export class IProto extends EventEmitter {
     }
     let request: Request<any> | undefined;
     let responseClass: ResponseClass | undefined;
-    let decode: ((body: Buffer) => unknown[]) | undefined;
+    let decode: ReplyDecoder | undefined;
     let msg: number;
     let key: MessageKey | undefined;
     let body: Uint8Array;
@@ -452,7 +463,12 @@ export class IProto extends EventEmitter {
       signal,
       settle,
       tries: 1,
-      tried: [],
+      tried: undefined,
+      server: undefined,
+      sendOptions:
+        noReply || timeout !== undefined || signal !== undefined
+          ? { noReply, timeout, signal }
+          : NO_SEND_OPTIONS,
       state: 'queued',
       timer: undefined,
       onAbort: undefined,
@@ -477,18 +493,17 @@ export class IProto extends EventEmitter {
       this.#finish(task, undefined, error as Error);
       return;
     }
-    task.tried.push(server);
+    if (task.server !== undefined && this.#roundRobin) (task.tried ??= []).push(task.server);
+    task.server = server;
     if (this.debug >= 2) this.debugCb(`send msg=${task.msg} try ${task.tries} of ${task.maxTries} total`);
     if (channels.send.hasSubscribers) {
       channels.send.publish({ client: this, message: task.message, msg: task.msg, try: task.tries, server });
     }
     const tries = task.tries;
-    server
-      .send(task.msg, task.body, { noReply: task.noReply, timeout: task.timeout, signal: task.signal })
-      .then(
-        (frame) => this.#onReply(task, tries, frame),
-        (error) => this.#onError(task, tries, error),
-      );
+    server.send(task.msg, task.body, task.sendOptions).then(
+      (frame) => this.#onReply(task, tries, frame),
+      (error) => this.#onError(task, tries, error),
+    );
   }
 
   /**
@@ -499,8 +514,9 @@ export class IProto extends EventEmitter {
    */
   #pickServer(task: Task): ServerLike {
     // The cluster ignores `exclude` when it would leave no server at all.
-    if (this.#roundRobin && task.tried.length > 0)
-      return this.cluster.server(task.key, { exclude: task.tried });
+    if (this.#roundRobin && task.server !== undefined) {
+      return this.cluster.server(task.key, { exclude: [...(task.tried ?? []), task.server] });
+    }
     return this.cluster.server(task.key);
   }
 
@@ -550,7 +566,7 @@ export class IProto extends EventEmitter {
         reply = response;
         again = response.retry() === true;
       } else {
-        reply = task.noReply ? [0] : task.decode!(asBuffer(frame.body));
+        reply = task.noReply ? [0] : task.decode!.unpack(asBuffer(frame.body));
         const { isRetry } = task.message as PlainMessage<any>;
         again = typeof isRetry === 'function' && Boolean(isRetry(reply as unknown[]));
       }

@@ -56,18 +56,26 @@ export function plainBody(message: PlainMessage<any>): Uint8Array {
   throw new TypeError(`message ${message.msg}: data must be an array, a Uint8Array or a string`);
 }
 
-/** The reply decoder of a plain message: `[ unpack->(data) ]` or `[ unpack TEMPLATE, data ]`. */
-export function plainDecoder(message: PlainMessage<any>): (body: Buffer) => unknown[] {
+/** Decodes a plain message's reply body into the reply array. */
+export interface ReplyDecoder {
+  unpack(body: Buffer): unknown[];
+}
+
+/**
+ * The reply decoder of a plain message: `[ unpack->(data) ]` or `[ unpack TEMPLATE, data ]`. A
+ * template's compiled form (cached by the pack layer) is the decoder itself: nothing is allocated
+ * per message on that path.
+ */
+export function plainDecoder(message: PlainMessage<any>): ReplyDecoder {
   const { unpack } = message;
+  if (typeof unpack === 'string') return compile(unpack);
   if (typeof unpack === 'function') {
-    return (body) => {
-      const value = unpack(body);
-      return Array.isArray(value) ? value : [value];
+    return {
+      unpack(body) {
+        const value = unpack(body);
+        return Array.isArray(value) ? value : [value];
+      },
     };
-  }
-  if (typeof unpack === 'string') {
-    const codec = compile(unpack);
-    return (body) => codec.unpack(body);
   }
   throw new TypeError(`message ${message.msg}: unpack must be a pack template or a function`);
 }
