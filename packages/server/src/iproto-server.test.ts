@@ -421,6 +421,50 @@ describe('IProtoServer', () => {
     expect(error.code).toBe('ECONNREFUSED');
   });
 
+  test('listen() after close() is refused', async () => {
+    const { server } = await start();
+    await server.close();
+    await expect(server.listen()).rejects.toThrow('IProtoServer: listen() after close()');
+  });
+
+  test('a client reset is reported as error and disconnect with ECONNRESET', async () => {
+    const { server, port } = await start({ handler: () => undefined });
+    const errors: NodeJS.ErrnoException[] = [];
+    const disconnects: (Error | undefined)[] = [];
+    server.on('error', (error) => errors.push(error));
+    server.on('disconnect', (_connection, error) => disconnects.push(error));
+    const c = await client(port);
+    await waitFor(() => server.connections.size === 1, 'accept');
+    c.socket.resetAndDestroy();
+    await waitFor(() => disconnects.length === 1, 'disconnect');
+    expect(errors.map((error) => error.code)).toEqual(['ECONNRESET']);
+    expect(disconnects[0]).toBe(errors[0]);
+  });
+
+  test('close() leaves no socket, server or timer behind', async () => {
+    const count = (): Record<string, number> => {
+      const counts: Record<string, number> = {};
+      for (const type of process.getActiveResourcesInfo()) counts[type] = (counts[type] ?? 0) + 1;
+      return counts;
+    };
+    const before = count();
+    const { server, port } = await start({ handler: () => new Promise(() => {}) });
+    const a = await client(port);
+    const b = await client(port);
+    a.write(frame(1, 1));
+    b.write(frame(1, 2));
+    await waitFor(() => server.connections.size === 2, 'two connections');
+    await server.close();
+    await a.waitClosed();
+    await b.waitClosed();
+    a.destroy();
+    b.destroy();
+    await new Promise((resolve) => setImmediate(resolve));
+    const after = count();
+    for (const type of ['TCPServerWrap', 'TCPSocketWrap', 'Timeout'])
+      expect(after[type] ?? 0).toBeLessThanOrEqual(before[type] ?? 0);
+  });
+
   test('close() on a server that never listened resolves', async () => {
     const server = new IProtoServer();
     let closed = false;

@@ -120,6 +120,7 @@ export class IProtoServer extends EventEmitter {
 
   /** Starts accepting connections. Port 0 picks a free port; the result says which. */
   listen(port = 0, host = '127.0.0.1'): Promise<ServerAddress> {
+    if (this.closing !== undefined) return Promise.reject(new Error('IProtoServer: listen() after close()'));
     return new Promise((resolve, reject) => {
       const onError = (error: Error): void => reject(error);
       this.netServer.once('error', onError);

@@ -172,7 +172,7 @@ describe('faults', () => {
     const connection = [...server.connections][0];
     expect(connection.paused).toBe(true);
     // More than the kernel buffers of both ends hold: the rest stays in the client's write buffer.
-    c.write(Buffer.alloc(64 * 1024 * 1024));
+    c.write(Buffer.alloc(32 * 1024 * 1024));
     await waitFor(() => c.socket.writableLength > 0, 'writes to back up');
     await quiet();
     expect(c.socket.writableLength).toBeGreaterThan(0);
