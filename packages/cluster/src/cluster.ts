@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { IProtoError } from '@iproto/connection';
 import { type Balance, HASH, KETAMA, normalizeBalance, RR } from './balance.js';
 import { Balancer } from './balancer.js';
+import { channels } from './diagnostics.js';
 import { HealthChecker, type HealthOptions } from './health-checker.js';
 import { type BalanceKey, keyBytes } from './key.js';
 import { parseServer, parseServers } from './parse-servers.js';
@@ -71,6 +72,7 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     this.health = new HealthChecker(
       health === false ? { enabled: false } : (health ?? {}),
       () => this.servers,
+      this,
     );
     for (const server of list) this.#watch(server);
   }
@@ -176,10 +178,12 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     const down = (reason: unknown) => {
       // A server taken out by hand stays out until put back by hand, as in Perl.
       if (reason !== SET_INACTIVE) this.health.serverDown(server);
+      if (channels.serverDown.hasSubscribers) channels.serverDown.publish({ cluster: this, server, reason });
       this.emit('server down', server, reason);
     };
     const up = (reason: string) => {
       this.health.forget(server);
+      if (channels.serverUp.hasSubscribers) channels.serverUp.publish({ cluster: this, server, reason });
       this.emit('server up', server, reason);
     };
     server.on('down', down);

@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { once } from 'node:events';
 import { startTestServer, type TestServer } from '@iproto/server/testing';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -179,6 +180,49 @@ describe('health', () => {
     const after = probes;
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(probes).toBe(after);
+  });
+
+  it('probe timers do not keep the process alive (unref), and report on diagnostics channels', async () => {
+    const a = await start();
+    const b = await start();
+    const messages: unknown[] = [];
+    const listen = (name: string) => (message: unknown) => messages.push([name, message]);
+    const onDown = listen('down');
+    const onProbe = listen('probe');
+    subscribe('iproto:cluster:server-down', onDown);
+    subscribe('iproto:cluster:probe', onProbe);
+    try {
+      const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+      const before = timers();
+      let probed = false;
+      const cl = cluster({
+        servers: `${a.address},${b.address}`,
+        health: {
+          minDelay: 5,
+          maxDelay: 60_000,
+          interval: 60_000,
+          probe: async () => {
+            probed = true;
+            throw new Error('still down');
+          },
+        },
+      });
+      const failure = new Error('test failure');
+      cl.servers[0].setActive(false, failure);
+      expect(cl.health.pendingProbes).toBe(1);
+      // A probe timer and the check interval exist, but neither holds the event loop.
+      expect(timers()).toBe(before);
+      while (!probed) await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(messages).toContainEqual(['down', { cluster: cl, server: cl.servers[0], reason: failure }]);
+      expect(messages).toContainEqual([
+        'probe',
+        { cluster: cl, server: cl.servers[0], error: expect.objectContaining({ message: 'still down' }) },
+      ]);
+    } finally {
+      unsubscribe('iproto:cluster:server-down', onDown);
+      unsubscribe('iproto:cluster:probe', onProbe);
+    }
   });
 
   it('close() stops the periodic checks of active servers', async () => {

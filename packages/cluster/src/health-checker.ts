@@ -1,3 +1,4 @@
+import { channels } from './diagnostics.js';
 import type { Server } from './server.js';
 
 /** The iproto ping: an empty request that Octopus / Tarantool 1.5 answer with an empty reply. */
@@ -48,9 +49,11 @@ export class HealthChecker {
   #probing = new Set<Server>();
   #interval: NodeJS.Timeout | undefined;
   #servers: () => readonly Server[];
+  #owner: unknown;
   #closed = false;
 
-  constructor(options: HealthOptions, servers: () => readonly Server[]) {
+  /** `servers` lists the current members; `owner` (the cluster) is named in diagnostics messages. */
+  constructor(options: HealthOptions, servers: () => readonly Server[], owner?: unknown) {
     this.options = {
       enabled: options.enabled ?? true,
       probe: options.probe ?? 'ping',
@@ -69,6 +72,7 @@ export class HealthChecker {
       throw new RangeError('health: need 0 <= minDelay <= maxDelay and factor >= 1');
     }
     this.#servers = servers;
+    this.#owner = owner;
     if (this.options.enabled && interval > 0) {
       this.#interval = setInterval(() => this.#checkActive(), interval);
       this.#interval.unref();
@@ -156,6 +160,12 @@ export class HealthChecker {
 
   /** Probes once; resolves to the failure, or undefined when the server answered. */
   async #probe(server: Server): Promise<unknown> {
+    const error = await this.#probeOnce(server);
+    if (channels.probe.hasSubscribers) channels.probe.publish({ cluster: this.#owner, server, error });
+    return error;
+  }
+
+  async #probeOnce(server: Server): Promise<unknown> {
     const { probe, pingMsg, pingBody, probeTimeout } = this.options;
     try {
       if (typeof probe === 'function') await probe(server);

@@ -7,6 +7,7 @@ export {
   type ServerDefaults,
 } from './cluster.js';
 export { crc32 } from './crc32.js';
+export { channels } from './diagnostics.js';
 export { HealthChecker, type HealthOptions, PING_MSG } from './health-checker.js';
 export { type BalanceKey, keyBytes, perlNumberString } from './key.js';
 export { parseServer, parseServers, type ServerAddress } from './parse-servers.js';
