@@ -120,6 +120,9 @@ export class HealthChecker {
   }
 
   #schedule(server: Server): void {
+    // One timer per server: a probe ending while the server went down again must not add a second.
+    const pending = this.#timers.get(server);
+    if (pending) clearTimeout(pending);
     const attempt = this.#attempts.get(server) ?? 0;
     const timer = setTimeout(() => {
       this.#timers.delete(server);
