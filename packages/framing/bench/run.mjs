@@ -11,10 +11,12 @@ const ROUNDS = 15;
 
 /**
  * Frames per second of CPU time (user + system, all threads, so GC helpers count): on a shared
- * machine wall time mostly measures how often other processes preempted us.
+ * machine wall time mostly measures how often other processes preempted us. No forced `gc()`
+ * between rounds: a full collection shrinks V8's young generation back to its minimum, which a
+ * long-running process decoding a busy socket never sees, and which penalises the decoder's
+ * short-lived frames out of proportion.
  */
 function rate(fn) {
-  globalThis.gc?.();
   const start = process.cpuUsage();
   const frames = fn();
   const used = process.cpuUsage(start);
