@@ -9,6 +9,7 @@ import { NoResponse } from './no-response.js';
 import { Request } from './request.js';
 import { Response } from './response.js';
 import { deferred, Fixture } from './test-helpers.js';
+import * as appMessages from './test-messages.js';
 import type { ClusterLike, ServerLike } from './types.js';
 
 const ECHO = 1;
@@ -172,6 +173,17 @@ describe('IProto', () => {
       expect(response.value).toBe(12);
     });
 
+    it("takes an imported module namespace as the registry (the seed's prefix)", async () => {
+      const servers = await fixture.startServers(1);
+      const client = fixture.client(servers, { messages: appMessages });
+      expect(client.messages.size).toBe(2);
+      const sum = await client.send(new appMessages.AddRequest(3, 4));
+      expect(sum).toBeInstanceOf(appMessages.AddResponse);
+      expect([sum.first, sum.second]).toEqual([3, 4]);
+      const named = await client.send(new appMessages.Name.Request({ name: 'n' }));
+      expect(String(named.name)).toBe('n');
+    });
+
     it('an unknown response class is an error naming the code, and nothing is sent', async () => {
       const servers = await fixture.startServers(1);
       const client = fixture.client(servers, { messages: [BusyResponse] });
@@ -222,6 +234,17 @@ describe('IProto', () => {
       lax.on('warning', (w) => warnings.push(w));
       expect((await lax.send(new EchoRequest(3))).value).toBe(3);
       expect(warnings).toHaveLength(1);
+    });
+
+    it('warns through process.emitWarning when the client has no warning listener', async () => {
+      const servers = await fixture.startServers(1);
+      servers[0].on(ECHO, (request) => Buffer.concat([request.body, Buffer.from([1])]));
+      const client = fixture.client(servers, { messages });
+      const warning = new Promise<Error & { code?: string }>((resolve) => process.once('warning', resolve));
+      await client.send(new EchoRequest(3));
+      const emitted = await warning;
+      expect(emitted.code).toBe('ERR_TRAILING_DATA');
+      expect(emitted.message).toMatch(/^Not all data was parsed/);
     });
 
     it('a response class that throws while decoding fails the request', async () => {
@@ -316,6 +339,22 @@ describe('IProto', () => {
       });
       expect(reply).toEqual([2]);
       expect(seen).toEqual([1, 2]);
+    });
+
+    it('an abort during the retry delay settles the request at once, and no retry is sent', async () => {
+      const servers = await fixture.startServers(1);
+      servers[0].faults.add({ type: 'close' }, { times: 1 });
+      const client = fixture.client(servers, { retryDelay: 60_000 });
+      const controller = new AbortController();
+      const pending = client.send(
+        { msg: 7, data: [3], unpack: 'L', retry: true },
+        { signal: controller.signal },
+      );
+      await new Promise((resolve) => client.once('retry', resolve));
+      controller.abort();
+      expect((await errorOf(pending)).code).toBe('ABORT_ERR');
+      expect(client.inProgress).toBe(0);
+      expect(servers[0].requests).toBe(1);
     });
 
     it('waits retryDelay between tries', async () => {

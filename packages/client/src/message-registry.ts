@@ -53,17 +53,17 @@ export class MessageRegistry {
       return;
     }
     if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return;
-    const own = Object.getOwnPropertyDescriptor(value, 'Response');
-    if (own && 'value' in own && isResponseClass(own.value)) {
-      this.#register(own.value);
-      return;
+    if (Object.hasOwn(value, 'Response')) {
+      const paired = (value as { Response?: unknown }).Response;
+      if (isResponseClass(paired)) {
+        this.#register(paired);
+        return;
+      }
     }
-    // A namespace object: look one level into its exports (a defineMessage pair per export).
+    // A namespace object: look one level into its exports (a defineMessage pair per export). Own
+    // keys only; exports may be getters (bundlers' and test runners' namespaces are), so read them.
     if (depth > 0 || typeof value !== 'object') return;
-    for (const name of Object.keys(value)) {
-      const entry = Object.getOwnPropertyDescriptor(value, name);
-      if (entry && 'value' in entry) this.#visit(entry.value, depth + 1);
-    }
+    for (const name of Object.keys(value)) this.#visit((value as Record<string, unknown>)[name], depth + 1);
   }
 
   #register(cls: ResponseClass): void {
