@@ -443,7 +443,8 @@ export class IProto extends EventEmitter {
       if (!noReply) decode = plainDecoder(plain);
       key = plain.key;
       body = plainBody(plain);
-      if (plain.maxRequestRetries !== undefined) {
+      // MR::IProto::_send_try: `$args->{max_request_retries} ||= $self->max_request_retries`.
+      if (plain.maxRequestRetries) {
         maxTries = positiveInteger(plain.maxRequestRetries, maxTries, 'maxRequestRetries');
       }
       timeout ??= plain.timeout;
