@@ -144,6 +144,7 @@ describe('parity with Perl MR::IProto::Cluster', () => {
     it(`${balance} picks the server Perl picks (random fleets, weights, inactive servers, keys)`, async () => {
       let compared = 0;
       let fellBack = 0;
+      let retried = 0;
       for (let trial = 0; trial < 80; trial++) {
         const specs = randomServers();
         const active = randomActive(specs.length);
@@ -173,9 +174,39 @@ describe('parity with Perl MR::IProto::Cluster', () => {
             compared++;
           }
         });
+
+        // Retries: `exclude` is what Perl does once the tried server is marked inactive (HASH), or
+        // what Perl picks from the list without it (KETAMA, which ignores `active`).
+        if (specs.length > 1) {
+          const x = int(specs.length);
+          const tried = cluster.servers[x];
+          if (balance === HASH) {
+            await perl.request({ op: 'active', active: active.map((on, i) => Number(on && i !== x)) });
+          } else {
+            await perl.request({
+              op: 'setup',
+              servers: specs.filter((_, i) => i !== x),
+              balance: perlBalance,
+            });
+          }
+          const retry = await perl.request<{ picks: [number | null, number][] }>({
+            op: 'pick',
+            keys: keys.map((k) => k.perl),
+          });
+          keys.forEach(({ key }, i) => {
+            const [index, random] = retry.picks[i];
+            if (random) return;
+            const perlIndex = balance === HASH ? index! : index! + (index! >= x ? 1 : 0);
+            const where = `${balance} retry, trial ${trial}, key ${String(key)}, excluding ${x} of ${JSON.stringify(specs)}`;
+            const ours = cluster.server(key, { exclude: [tried] });
+            expect(cluster.servers.indexOf(ours), where).toBe(perlIndex);
+            retried++;
+          });
+        }
         await cluster.close();
       }
       expect(compared).toBeGreaterThan(4000);
+      expect(retried).toBeGreaterThan(3000);
       // KETAMA never falls back; HASH must have been seen doing both.
       if (balance === KETAMA) expect(fellBack).toBe(0);
       else expect(fellBack).toBeGreaterThan(0);
