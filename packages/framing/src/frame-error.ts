@@ -26,17 +26,18 @@ const BRAND = Symbol.for('iproto.error');
 export class FrameError extends Error {
   override readonly name = 'FrameError' as const;
   readonly code: FrameErrorCode;
-  readonly msg?: number;
-  readonly sync?: number;
-  readonly len?: number;
-  readonly maxFrameSize?: number;
-  readonly offset?: number;
+  declare readonly msg?: number;
+  declare readonly sync?: number;
+  declare readonly len?: number;
+  declare readonly maxFrameSize?: number;
+  declare readonly offset?: number;
   /**
    * Frames completed by the same `FrameDecoder.push` call before the error was found, in order. The
    * decoder throws rather than returns, so these would otherwise be lost; a connection can still
-   * settle the requests they answer.
+   * settle the requests they answer. Set on the decoder's `ERR_FRAME_TOO_LARGE` (empty from
+   * `parse`, which has delivered them already).
    */
-  frames: Frame[] = [];
+  declare frames?: Frame[];
 
   constructor(code: FrameErrorCode, message: string, options: FrameErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });

@@ -105,7 +105,7 @@ export class FrameWriter {
   take(): Buffer[] {
     this.#cut();
     const chunks = this.#chunks;
-    if (chunks.length === 0) return chunks;
+    if (chunks.length === 0) return [];
     this.#chunks = [];
     this.#chunkBytes = 0;
     return chunks;
