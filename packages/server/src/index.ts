@@ -1,3 +1,4 @@
+export { channels } from './diagnostics.js';
 export {
   type Body,
   type Handler,

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
-import type { Frame, FrameError } from '@iproto/framing';
+import { dumpPacket, encodeHeader, type Frame, type FrameError } from '@iproto/framing';
+import { channels } from './diagnostics.js';
 import { ServerConnection } from './server-connection.js';
 import { ServerError } from './server-error.js';
 
@@ -33,7 +34,20 @@ export interface IProtoServerOptions {
   highWaterMark?: number;
   /** Disable Nagle's algorithm on accepted sockets. Default true. */
   noDelay?: boolean;
+  /**
+   * Perl debug level (MR::IProto::Server::Connection): 1 accept, close, errors and failed handlers;
+   * 5 dump received packets; 6 dump sent packets too. Default 0.
+   */
+  debug?: number;
+  /** Receives each debug line (`host(host:port): text`). Default: stderr, prefixed `MR::IProto::Server: `. */
+  debugCb?: (line: string) => void;
+  /** Dumps show bytes only, not the `unpack('L*')` integers (Perl's `dump_no_ints`). */
+  dumpNoInts?: boolean;
 }
+
+const defaultDebugCb = (line: string): void => {
+  process.stderr.write(`MR::IProto::Server: ${line}\n`);
+};
 
 export interface ServerAddress {
   host: string;
@@ -65,6 +79,8 @@ export class IProtoServer extends EventEmitter {
   private readonly routes = new Map<number, Handler>();
   private readonly options: IProtoServerOptions;
   private readonly netServer: NetServer;
+  private readonly debug: number;
+  private readonly debugCb: (line: string) => void;
   private bindAddress: ServerAddress | undefined;
   private closing: Promise<void> | undefined;
   /** Whether anyone listens to 'request': checked per frame, so kept as a field, not asked of EventEmitter. */
@@ -74,6 +90,8 @@ export class IProtoServer extends EventEmitter {
     super();
     this.options = options;
     this.defaultHandler = options.handler;
+    this.debug = options.debug ?? 0;
+    this.debugCb = options.debugCb ?? defaultDebugCb;
     this.netServer = createServer(
       options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark },
       this.onConnection,
@@ -215,6 +233,7 @@ export class IProtoServer extends EventEmitter {
 
   /** Emits `error` when someone listens: a server must not crash because one request failed. */
   protected report(error: Error, connection?: ServerConnection): void {
+    if (channels.error.hasSubscribers) channels.error.publish({ server: this, connection, error });
     if (this.listenerCount('error') > 0) this.emit('error', error, connection);
   }
 
@@ -232,6 +251,8 @@ export class IProtoServer extends EventEmitter {
 
   private handlerFailed(request: Frame, connection: ServerConnection, cause: unknown): void {
     const reason = cause instanceof Error ? cause.message : String(cause);
+    // Perl (MR::IProto::Server::Connection::_build__recv_header) warns this whatever the level.
+    if (this.debug >= 1) this.debugLine(connection, `Failed to handle cmd=${request.msg}: ${reason}`);
     this.report(
       new ServerError(
         'ERR_HANDLER_FAILED',
@@ -254,12 +275,24 @@ export class IProtoServer extends EventEmitter {
       onFrameError: this.onFrameError,
       onError: this.onSocketError,
       onClose: this.onClose,
+      onSend: this.debug >= 6 ? this.dumpSent : undefined,
     });
     (this.connections as Set<ServerConnection>).add(connection);
+    if (this.debug >= 1) {
+      this.debugLine(connection, 'Connection accepted');
+      socket.once('end', () => this.debugLine(connection, 'Connection closed by foreign host'));
+    }
+    if (channels.accept.hasSubscribers) channels.accept.publish({ server: this, connection });
     this.emit('accept', connection);
   };
 
   private readonly onFrame = (frame: Frame, connection: ServerConnection): void => {
+    if (this.debug >= 5) {
+      this.dump(connection, 'recv header: ', encodeHeader(frame.msg, frame.body.length, frame.sync));
+      this.dump(connection, 'recv payload: ', frame.body);
+    }
+    if (channels.request.hasSubscribers)
+      channels.request.publish({ server: this, connection, request: frame });
     if (this.requestListened) this.emit('request', frame, connection);
     this.dispatch(frame, connection);
   };
@@ -270,16 +303,42 @@ export class IProtoServer extends EventEmitter {
       `${connection.address}: ${error.message}; connection closed`,
       { cause: error, address: connection.address, msg: error.msg, sync: error.sync },
     );
+    if (this.debug >= 1) this.debugLine(connection, `error: ${error.message}`);
     this.report(failure, connection);
     return failure;
   };
 
   private readonly onSocketError = (error: Error, connection: ServerConnection): void => {
+    if (this.debug >= 1) this.debugLine(connection, `error: ${error.message}`);
     this.report(error, connection);
   };
 
   private readonly onClose = (connection: ServerConnection, error?: Error): void => {
     (this.connections as Set<ServerConnection>).delete(connection);
+    if (channels.disconnect.hasSubscribers) channels.disconnect.publish({ server: this, connection, error });
     this.emit('disconnect', connection, error);
+  };
+
+  // ---- debug (MR::IProto::Role::Debuggable) ---------------------------------------------------
+
+  /** Lines name the client as MR::IProto::Server::Connection `_debug` does: `hostname(host:port)`. */
+  private debugLine(connection: ServerConnection, text: string): void {
+    const line = `${connection.host}(${connection.address}): ${text}`;
+    this.debugCb(line);
+    if (channels.debug.hasSubscribers) channels.debug.publish({ server: this, connection, line });
+  }
+
+  private dump(connection: ServerConnection, prefix: string, bytes: Uint8Array): void {
+    this.debugLine(connection, prefix + dumpPacket(bytes, { ints: this.options.dumpNoInts !== true }));
+  }
+
+  private readonly dumpSent = (
+    msg: number,
+    sync: number,
+    body: Uint8Array | undefined,
+    connection: ServerConnection,
+  ): void => {
+    this.dump(connection, 'send header: ', encodeHeader(msg, body === undefined ? 0 : body.length, sync));
+    this.dump(connection, 'send payload: ', body ?? new Uint8Array(0));
   };
 }

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { type Frame, FrameDecoder, FrameError, FrameWriter } from '@iproto/framing';
+import { channels } from './diagnostics.js';
 
 /** What a connection needs from the server that accepted it. */
 export interface ConnectionHooks {
@@ -15,6 +16,8 @@ export interface ConnectionHooks {
   onError(error: Error, connection: ServerConnection): void;
   /** The socket is gone; `error` is the socket or framing error that ended it, if any. */
   onClose(connection: ServerConnection, error?: Error): void;
+  /** Called for every frame queued by `send()` (the debug log's packet dumps); absent when not needed. */
+  onSend?(msg: number, sync: number, body: Uint8Array | undefined, connection: ServerConnection): void;
 }
 
 /**
@@ -33,6 +36,7 @@ export class ServerConnection {
   readonly address: string;
 
   private readonly hooks: ConnectionHooks;
+  private readonly onSend: ConnectionHooks['onSend'];
   private readonly decoder: FrameDecoder;
   // 64 KiB: a pipelined client's replies to one read fit, so a flush is usually one chunk, one write().
   private readonly writer = new FrameWriter({ initialSize: 64 * 1024 });
@@ -48,6 +52,7 @@ export class ServerConnection {
   constructor(socket: Socket, hooks: ConnectionHooks) {
     this.socket = socket;
     this.hooks = hooks;
+    this.onSend = hooks.onSend;
     this.host = socket.remoteAddress ?? '';
     this.port = socket.remotePort ?? 0;
     this.address = `${this.host}:${this.port}`;
@@ -76,6 +81,8 @@ export class ServerConnection {
   send(msg: number, sync: number, body?: Uint8Array): boolean {
     if (this.done) return false;
     this.writer.add(msg, sync, body);
+    if (this.onSend !== undefined) this.onSend(msg, sync, body, this);
+    if (channels.reply.hasSubscribers) channels.reply.publish({ connection: this, msg, sync, body });
     this.scheduleFlush();
     return true;
   }
