@@ -207,7 +207,7 @@ describe('FrameDecoder: maxFrameSize', () => {
     expect(fe.message).toMatch(
       /offset 13.*msg 2 sync 10 announces 4294967295 body bytes, maxFrameSize is 16777216/,
     );
-    expect(plain(fe.frames ?? [])).toEqual([[1, 9, 'aa']]);
+    expect(plain(fe.frames)).toEqual([[1, 9, 'aa']]);
     expect(alloc).not.toHaveBeenCalled();
     expect(allocSlow).not.toHaveBeenCalled();
     expect((fe as unknown as Record<symbol, unknown>)[Symbol.for('iproto.error')]).toBe(true);

@@ -260,7 +260,7 @@ export class FrameDecoder {
         `maxFrameSize is ${this.maxFrameSize}`,
       { msg, sync, len, maxFrameSize: this.maxFrameSize, offset: at },
     );
-    error.frames = frames ?? [];
+    if (frames !== null) error.frames = frames;
     this.#failed = error;
     throw error;
   }

@@ -34,10 +34,10 @@ export class FrameError extends Error {
   /**
    * Frames completed by the same `FrameDecoder.push` call before the error was found, in order. The
    * decoder throws rather than returns, so these would otherwise be lost; a connection can still
-   * settle the requests they answer. Set on the decoder's `ERR_FRAME_TOO_LARGE` (empty from
-   * `parse`, which has delivered them already).
+   * settle the requests they answer. Empty otherwise (and from `parse`, which has delivered them
+   * already).
    */
-  declare frames?: Frame[];
+  frames: Frame[] = [];
 
   constructor(code: FrameErrorCode, message: string, options: FrameErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
