@@ -133,6 +133,16 @@ function executor(resolve: (value: any) => void, reject: (error: unknown) => voi
 /** Live connections (those with a socket), for `Connection.disconnectAll()`; left on teardown. */
 const live = new Set<Connection>();
 
+/**
+ * A hook that throws is a bug in the caller's code: surface it as an uncaught exception, as Node does
+ * for a throwing listener, but only after our bookkeeping for the request is done.
+ */
+function rethrowLater(error: unknown): void {
+  queueMicrotask(() => {
+    throw error;
+  });
+}
+
 const defaultDebugCb = (line: string): void => {
   process.stderr.write(`MR::IProto: ${line}\n`);
 };
@@ -191,6 +201,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** Requests the caller still waits for. */
   #unsettled = 0;
   #lastSync = 0;
+  #wrapped = false;
 
   #lists = new Map<number, DeadlineList>();
   #timer: NodeJS.Timeout | null = null;
@@ -199,6 +210,16 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   readonly #flushBound = (): void => this.#flush();
   readonly #onTimerBound = (): void => this.#onTimer();
+  readonly #onFrameBound = (frame: Frame): void => this.#onFrame(frame);
+  /** The socket whose chunk is being decoded. */
+  #reading: Duplex | null = null;
+  /**
+   * The clock, read once per tick of sends (when the first send of a batch schedules the flush), per
+   * chunk read and per timer run rather than once per request.
+   */
+  #now = 0;
+  /** One-entry cache of the deadline list of the last timeout used. */
+  #lastList: DeadlineList | null = null;
 
   constructor(target: ConnectionTarget & ConnectionOptions, options?: ConnectionOptions);
   constructor(target: ConnectionTarget, options?: ConnectionOptions);
@@ -328,7 +349,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const promise = new Promise<Frame | undefined>(executor);
     executorTarget = null;
     this.#unsettled++;
-    if (timeout > 0 && timeout !== Number.POSITIVE_INFINITY) this.#track(request, performance.now());
+    if (timeout > 0 && timeout !== Number.POSITIVE_INFINITY) {
+      this.#track(request, this.#flushScheduled ? this.#now : (this.#now = performance.now()));
+    }
     if (signal !== null) signal.addEventListener('abort', request);
     if (this.#socket === null) this.#open();
     if (queue) {
@@ -364,11 +387,20 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   // ---- requests -------------------------------------------------------------------------------
 
   #nextSync(): number {
+    // A counter rather than Perl's random draw (MR::IProto::Connection::Async `_choose_sync`): cheaper,
+    // and a sync is not reused until 2^32 - 2 later requests, so a very late reply cannot be taken for
+    // a newer request's reply. Until the counter first wraps every value it gives is new, so only
+    // after a wrap must it skip values still in flight.
     let sync = this.#lastSync;
-    // A counter rather than Perl's random draw: cheaper, and a sync is not reused until 2^32 - 2 later
-    // requests, so a very late reply cannot be taken for a newer request's reply.
+    if (sync < MAX_SYNC && !this.#wrapped) {
+      this.#lastSync = ++sync;
+      return sync;
+    }
     do {
-      sync = sync >= MAX_SYNC ? 1 : sync + 1;
+      if (sync >= MAX_SYNC) {
+        sync = 1;
+        this.#wrapped = true;
+      } else sync++;
     } while (this.#pending.has(sync));
     this.#lastSync = sync;
     return sync;
@@ -381,12 +413,18 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     request.state = SENT;
     if (this.#pending.size === 0) {
       // The read-idle clock starts when we begin to wait for something.
-      this.#lastActivity = performance.now();
+      this.#lastActivity = this.#flushScheduled ? this.#now : (this.#now = performance.now());
       if (this.#timeout > 0) this.#arm(this.#lastActivity + this.#timeout);
     }
     this.#pending.set(sync, request);
     const body = request.body;
-    if (this.#sendStarted !== null) this.#sendStarted(sync, request.msg, body);
+    if (this.#sendStarted !== null) {
+      try {
+        this.#sendStarted(sync, request.msg, body);
+      } catch (error) {
+        rethrowLater(error);
+      }
+    }
     if (channels.send.hasSubscribers) {
       channels.send.publish({ connection: this, msg: request.msg, sync, body });
     }
@@ -440,7 +478,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   #finished(request: Request, reply: Frame | undefined, error: Error | undefined): void {
     if (this.#recvFinished !== null) {
       // As Perl's `_recv_finished`: msg and body are those of the reply, undefined without one.
-      this.#recvFinished(request.sync, reply?.msg, reply?.body, error);
+      try {
+        this.#recvFinished(request.sync, reply?.msg, reply?.body, error);
+      } catch (thrown) {
+        rethrowLater(thrown);
+      }
     }
     if (channels.reply.hasSubscribers) {
       channels.reply.publish({ connection: this, msg: request.msg, sync: request.sync, reply, error });
@@ -474,7 +516,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.#queued--;
       this.#rejectRequest(request, error);
     } else if (request.state === SENT) {
-      this.#abandon(request, error, performance.now());
+      this.#abandon(request, error, (this.#now = performance.now()));
     }
     if (this.#closing) this.#maybeFinishClose();
   }
@@ -498,10 +540,16 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   // ---- deadlines: one timer per connection, armed for the earliest deadline -------------------
 
   #track(request: Request, now: number, timeout = request.timeout): void {
-    let list = this.#lists.get(timeout);
-    if (list === undefined) {
-      list = new DeadlineList(timeout);
-      this.#lists.set(timeout, list);
+    let list = this.#lastList;
+    if (list === null || list.timeout !== timeout) {
+      list = this.#lists.get(timeout) ?? null;
+      if (list === null) {
+        list = new DeadlineList(timeout);
+        this.#lists.set(timeout, list);
+      }
+      const previous = this.#lastList;
+      if (previous !== null && previous.head === null) this.#lists.delete(previous.timeout);
+      this.#lastList = list;
     }
     request.deadline = now + timeout;
     request.list = list;
@@ -522,7 +570,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     else request.next.prev = request.prev;
     request.prev = request.next = null;
     request.list = null;
-    if (list.head === null && list.timeout !== this.#timeout) this.#lists.delete(list.timeout);
+    if (list.head === null && list !== this.#lastList) this.#lists.delete(list.timeout);
   }
 
   #arm(due: number): void {
@@ -539,6 +587,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   #onTimer(): void {
     this.#timer = null;
     const now = performance.now();
+    this.#now = now;
     // Perl (MR::IProto::Connection::Async, `on_timeout`): a handle silent for `timeout` while
     // callbacks wait is an error, ETIMEDOUT, failing every request on it.
     if (this.#idle(now)) {
@@ -770,30 +819,33 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   #onData(chunk: Buffer): void {
-    this.#lastActivity = performance.now();
-    let frames: Frame[];
+    const now = performance.now();
+    this.#now = now;
+    this.#lastActivity = now;
+    const socket = this.#socket;
+    this.#reading = socket;
     try {
-      frames = this.#decoder.push(chunk);
+      this.#decoder.parse(chunk, this.#onFrameBound);
     } catch (error) {
-      if (error instanceof FrameError) {
-        for (const frame of error.frames) if (!this.#reply(frame)) return;
-      }
-      const e = error as FrameError;
+      this.#reading = null;
+      if (this.#socket !== socket || !(error instanceof FrameError)) return;
       this.#fail(
-        new IProtoError('ERR_FRAME_TOO_LARGE', `${this.address}: ${e.message}`, {
+        new IProtoError('ERR_FRAME_TOO_LARGE', `${this.address}: ${error.message}`, {
           address: this.address,
-          msg: e.msg,
-          sync: e.sync,
+          msg: error.msg,
+          sync: error.sync,
           cause: error,
         }),
       );
       return;
     }
-    for (let i = 0; i < frames.length; i++) {
-      // A reply may have let close() finish, or a callback destroyed us: the rest is not ours.
-      if (this.#socket === null || !this.#reply(frames[i])) return;
-    }
-    if (this.#queued !== 0) this.#pump();
+    this.#reading = null;
+    if (this.#queued !== 0 && this.#socket === socket) this.#pump();
+  }
+
+  #onFrame(frame: Frame): void {
+    // Once a reply has failed the connection (or let close() finish), the rest of the chunk is not ours.
+    if (this.#socket === this.#reading && this.#reading !== null) this.#reply(frame);
   }
 
   /** Matches a reply to its request; false when the connection failed on it. */
