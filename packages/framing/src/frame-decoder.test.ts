@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type Frame, FrameDecoder, FrameError, HEADER_SIZE } from './index.js';
+import { type Frame, FrameDecoder, FrameError, HEADER_SIZE, parseCapture } from './index.js';
 import { hex, prng } from './test-support.js';
 
 /** Hand-built streams (header words written out in little-endian hex) and the frames they hold. */
@@ -333,5 +333,59 @@ describe('FrameDecoder.parse', () => {
       }
     });
     expect((inner as Error).message).toMatch(/called the decoder again/);
+  });
+});
+
+describe('FrameDecoder against parseCapture (seeded fuzz)', () => {
+  it('agrees on frames, leftover bytes and errors for arbitrary bytes in arbitrary chunks', () => {
+    const rand = prng(2024);
+    let errors = 0;
+    let leftovers = 0;
+    for (let trial = 0; trial < 300; trial++) {
+      // Mostly small announced lengths so that frames complete, sometimes a length over the limit.
+      const parts: number[] = [];
+      const frames = 1 + Math.floor(rand() * 8);
+      for (let f = 0; f < frames; f++) {
+        const len = rand() < 0.1 ? 30 + Math.floor(rand() * 100) : Math.floor(rand() * 20);
+        const header = [0, 0, 0, 0, len & 0xff, 0, 0, 0, 0, 0, 0, 0].map((b, i) =>
+          i >= 4 && i < 8 ? b : Math.floor(rand() * 256),
+        );
+        parts.push(...header);
+        for (let k = 0; k < len; k++) parts.push(Math.floor(rand() * 256));
+      }
+      const bytes = Buffer.from(parts.slice(0, Math.floor(rand() * (parts.length + 1))));
+      const options = { maxFrameSize: 40 };
+
+      let expected: { frames: [number, number, string][]; rest: number; error?: string };
+      try {
+        const capture = parseCapture(bytes, options);
+        expected = { frames: plain(capture.frames), rest: capture.rest };
+      } catch (e) {
+        const error = e as FrameError;
+        const before = parseCapture(bytes.subarray(0, error.offset), options);
+        expected = { frames: plain(before.frames), rest: 0, error: `${error.code}@${error.offset}` };
+      }
+
+      const decoder = new FrameDecoder(options);
+      const got: Frame[] = [];
+      let error: string | undefined;
+      for (let pos = 0; pos < bytes.length && error === undefined; ) {
+        const size = 1 + Math.floor(rand() * 25);
+        try {
+          decoder.parse(bytes.subarray(pos, pos + size), (f) => got.push(f));
+        } catch (e) {
+          error = `${(e as FrameError).code}@${(e as FrameError).offset}`;
+        }
+        pos += size;
+      }
+      expect(plain(got), `trial ${trial}`).toEqual(expected.frames);
+      expect(error, `trial ${trial}`).toBe(expected.error);
+      if (error === undefined) expect(decoder.bufferedBytes, `trial ${trial}`).toBe(expected.rest);
+      if (error !== undefined) errors++;
+      else if (expected.rest > 0) leftovers++;
+    }
+    // The fuzz must exercise both failure paths, not only clean streams.
+    expect(errors).toBeGreaterThan(20);
+    expect(leftovers).toBeGreaterThan(20);
   });
 });
