@@ -158,6 +158,25 @@ describe('IProto', () => {
     });
   });
 
+  describe('queue', () => {
+    it('a long queue of requests that fail before sending settles without growing the stack', async () => {
+      const servers = await fixture.startServers(2);
+      for (const server of servers) server.faults.add({ type: 'delay', ms: 20 });
+      const client = fixture.client(servers, { balance: 'hash-crc32', maxParallel: 1 });
+      // One request in flight, then a queue of requests that fail at balancing (no key): when the
+      // first one finishes, each queued one starts and fails in turn.
+      const first = client.send({ msg: 7, key: 'k', data: [1], unpack: 'L' });
+      const results = client.sendBulk(Array.from({ length: 20_000 }, () => ({ msg: 7, unpack: 'L' })));
+      expect(client.queued).toBe(20_000);
+      expect(await first).toEqual([1]);
+      const settled = await results;
+      expect(settled.every((r) => (r.error as { code?: string } | undefined)?.code === 'ERR_NO_KEY')).toBe(
+        true,
+      );
+      expect(client.inProgress).toBe(0);
+    });
+  });
+
   describe('message objects', () => {
     it('finds the response class in a module namespace registry', async () => {
       const servers = await fixture.startServers(1);

@@ -338,7 +338,8 @@ export class IProto extends EventEmitter {
 
   /**
    * Stops the client: queued requests and requests waiting for a retry fail with
-   * `ERR_CLIENT_CLOSED`, and a cluster the client built is closed (failing what is in flight on it).
+   * `ERR_CLIENT_CLOSED`, and a cluster the client built is closed gracefully (requests in flight
+   * get their replies first). A cluster the client was given stays open.
    */
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
@@ -491,7 +492,9 @@ export class IProto extends EventEmitter {
     try {
       server = this.#pickServer(task);
     } catch (error) {
-      this.#finish(task, undefined, error as Error);
+      // Deferred: finishing starts the next queued request, which may fail here too; a microtask
+      // per failure keeps a long queue of such requests from growing the stack.
+      queueMicrotask(() => this.#finish(task, undefined, error as Error));
       return;
     }
     if (task.server !== undefined && this.#roundRobin) (task.tried ??= []).push(task.server);
