@@ -32,7 +32,7 @@ const PERL_ASYNC_DEPTH = 256;
 
 const plan = flags.quick
   ? { warmupMs: 100, durationMs: 400, rounds: 1, perlSeconds: 1 }
-  : { warmupMs: 300, durationMs: 1500, rounds: 2, perlSeconds: 3 };
+  : { warmupMs: 300, durationMs: 1500, rounds: 2, perlSeconds: 2 };
 
 const PERL_SCRIPT = fileURLToPath(new URL('./perl/client.pl', import.meta.url));
 const notes = [];
@@ -83,9 +83,17 @@ try {
   const { IProto, reason: clientMissing } = await loadClient();
   if (clientMissing) notes.push(`IProto figures missing: ${clientMissing}.`);
 
-  // Rounds interleave the two Node clients depth by depth, so both see the same machine load;
-  // each figure is the best of its rounds (noise from other work only ever slows a run down).
-  const best = { client: DEPTHS.map(() => undefined), bare: DEPTHS.map(() => undefined) };
+  const perl = perlInfo();
+  let perlFailure = perl.reason;
+  // Rounds interleave the clients (the two Node ones depth by depth, then Perl's two modes), so
+  // all of them meet the same machine load; each figure is the best of its rounds (load from other
+  // work only ever slows a run down).
+  const best = {
+    client: DEPTHS.map(() => undefined),
+    bare: DEPTHS.map(() => undefined),
+    perlSync: [undefined],
+    perlAsync: [undefined],
+  };
   const keep = (kind, i, rps) => {
     if (best[kind][i] === undefined || rps > best[kind][i]) best[kind][i] = rps;
   };
@@ -95,36 +103,39 @@ try {
     durationMs: plan.durationMs,
     warmupMs: plan.warmupMs,
   };
+  // maxParallel is the client-wide limit; the server's connection has its own (10 by default, as
+  // MR::IProto::Cluster::Server), raised too so that `depth` requests are on the wire.
+  const create = (n) =>
+    new IProto({ servers: server.address, maxParallel: n, clusterOptions: { maxParallel: n } });
   for (let round = 0; round < plan.rounds; round++) {
+    const label = `round ${round + 1}/${plan.rounds}`;
     for (const [i, depth] of DEPTHS.entries()) {
       gc();
       keep('bare', i, (await bareLoop({ ...common, depth })).rps);
       if (IProto) {
         gc();
-        // maxParallel is the client-wide limit; the server's connection has its own (10 by
-        // default, as MR::IProto::Cluster::Server), raised too so that `depth` are on the wire.
-        const create = (n) =>
-          new IProto({ servers: server.address, maxParallel: n, clusterOptions: { maxParallel: n } });
         keep('client', i, (await clientLoop({ ...common, depth, create })).rps);
       }
       process.stderr.write(
-        `round ${round + 1}/${plan.rounds} depth ${depth}: bare ${quantity(best.bare[i], 'req/s')}, IProto ${quantity(best.client[i], 'req/s')}\n`,
+        `${label} depth ${depth}: bare ${quantity(best.bare[i], 'req/s')}, IProto ${quantity(best.client[i], 'req/s')}\n`,
       );
     }
-  }
-
-  const perl = perlInfo();
-  let perlSync;
-  let perlAsync;
-  if (perl.reason) {
-    notes.push(`Perl figures missing: ${perl.reason}.`);
-  } else {
+    if (perlFailure) continue;
     try {
-      perlSync = (await runPerl(server.address, 'sync', 1)).rps;
-      perlAsync = (await runPerl(server.address, 'async', PERL_ASYNC_DEPTH)).rps;
+      keep('perlSync', 0, (await runPerl(server.address, 'sync', 1)).rps);
+      keep('perlAsync', 0, (await runPerl(server.address, 'async', PERL_ASYNC_DEPTH)).rps);
+      process.stderr.write(
+        `${label} Perl MR::IProto: sync ${quantity(best.perlSync[0], 'req/s')}, async ${quantity(best.perlAsync[0], 'req/s')}\n`,
+      );
     } catch (error) {
-      notes.push(`Perl figures missing: ${error.message}.`);
+      perlFailure = error.message;
     }
+  }
+  const [perlSync] = best.perlSync;
+  const [perlAsync] = best.perlAsync;
+  if (perlFailure) {
+    notes.push(`Perl figures missing: ${perlFailure}.`);
+  } else {
     notes.push(
       `Perl: MR::IProto (${perl.mrIProto}) on perl ${perl.perl}, timed inside Perl; sync sends one ` +
         `request at a time, async (AnyEvent) keeps ${PERL_ASYNC_DEPTH} in flight, the server's ` +
