@@ -53,6 +53,24 @@ describe('FrameWriter', () => {
     expect(chunks.length).toBeLessThanOrEqual(8);
   });
 
+  it('keeps its buffer size under steady small batches and doubles it for a batch that outgrows it', () => {
+    // 8 KiB and up are not taken from Buffer's shared pool, so chunk.buffer is the writer's own buffer.
+    const writer = new FrameWriter({ initialSize: 8192 });
+    const body = Buffer.alloc(88);
+    const sizes = new Set<number>();
+    for (let i = 0; i < 1000; i++) {
+      writer.add(1, i, body);
+      for (const chunk of writer.take()) sizes.add(chunk.buffer.byteLength);
+    }
+    expect([...sizes]).toEqual([8192]);
+    // 20,000 bytes in one batch: the rest of the current buffer, a same-size one (the batch had
+    // not outgrown 8 KiB yet when it was needed), then a doubled one.
+    for (let i = 0; i < 200; i++) writer.add(2, i, body);
+    const grown = writer.take();
+    expect(Buffer.concat(grown).length).toBe(20_000);
+    expect(grown.map((c) => c.buffer.byteLength)).toEqual([8192, 8192, 16384]);
+  });
+
   it('sends a large body as its own chunk, without copying it', () => {
     const writer = new FrameWriter();
     const big = Buffer.alloc(DEFAULT_LARGE_BODY_THRESHOLD, 7);

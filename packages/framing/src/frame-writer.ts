@@ -36,7 +36,9 @@ export class FrameWriter {
   /** End of the bytes written. */
   #pos = 0;
   #chunks: Buffer[] = [];
+  /** Bytes in `#chunks`, and how many of them are large bodies handed out uncopied. */
   #chunkBytes = 0;
+  #largeBytes = 0;
 
   constructor(options: FrameWriterOptions = {}) {
     const size = options.initialSize ?? DEFAULT_INITIAL_SIZE;
@@ -76,6 +78,7 @@ export class FrameWriter {
       const chunk = Buffer.isBuffer(body) ? body : Buffer.from(body!.buffer, body!.byteOffset, len);
       this.#chunks.push(chunk);
       this.#chunkBytes += len;
+      this.#largeBytes += len;
       return;
     }
     this.#reserve(HEADER_SIZE + len);
@@ -108,6 +111,7 @@ export class FrameWriter {
     if (chunks.length === 0) return [];
     this.#chunks = [];
     this.#chunkBytes = 0;
+    this.#largeBytes = 0;
     return chunks;
   }
 
@@ -123,10 +127,11 @@ export class FrameWriter {
   #reserve(bytes: number): void {
     const buffer = this.#buffer;
     if (buffer.length - this.#pos >= bytes) return;
-    // Grow only when one batch outgrows the buffer; a buffer merely used up by earlier batches is
-    // replaced by one of the same size, so steady traffic does not inflate it.
+    // Grow only when the bytes copied since the last take() outgrow the buffer; a buffer merely used
+    // up by earlier batches is replaced by one of the same size, so steady traffic does not inflate it.
     let size = buffer.length;
-    if (this.#pos - this.#start + bytes > size) size = Math.max(size, Math.min(size * 2, MAX_GROWN_SIZE));
+    const batch = this.#chunkBytes - this.#largeBytes + this.#pos - this.#start;
+    if (batch + bytes > size) size = Math.max(size, Math.min(size * 2, MAX_GROWN_SIZE));
     this.#cut();
     this.#buffer = Buffer.allocUnsafe(Math.max(size, bytes));
     this.#start = 0;
