@@ -426,9 +426,32 @@ describe('transports', () => {
         throw Object.assign(new Error('no route'), { code: 'EHOSTUNREACH' });
       },
     });
-    const error = await rejection(ledger.track(connection.send(1)));
+    const closes: unknown[] = [];
+    connection.on('close', (error) => closes.push(error));
+    const both = [ledger.track(connection.send(1)), ledger.track(connection.send(2))];
+    const error = await rejection(both[0]);
     expect(error).toMatchObject({ code: 'EHOSTUNREACH', address: 'stream', errno: 113 });
     expect(error.cause.message).toBe('no route');
+    expect(await rejection(both[1])).toBe(error);
+    expect(closes).toEqual([error]);
+  });
+});
+
+describe('reconnecting', () => {
+  it('frames queued for a connect() that threw are not written on the next connection', async () => {
+    let attempts = 0;
+    const connection = ledger.connection({
+      connect: () => {
+        if (attempts++ === 0) throw Object.assign(new Error('not yet'), { code: 'ECONNREFUSED' });
+        return netConnect({ host: server.host, port: server.port });
+      },
+    });
+    expect(await rejection(ledger.track(connection.send(1, Buffer.from('lost'))))).toMatchObject({
+      code: 'ECONNREFUSED',
+    });
+    const reply = await ledger.track(connection.send(2, Buffer.from('kept')));
+    expect(text(reply.body)).toBe('kept');
+    expect(server.requests).toBe(1);
   });
 });
 

@@ -186,6 +186,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   #destroyed = false;
   #closeWaiters: (() => void)[] = [];
   #closingSocket: Duplex | null = null;
+  /** The error of a `connect` callback that threw, until it is reported on the next tick. */
+  #connectFailure: IProtoError | null = null;
 
   #decoder: FrameDecoder;
   #writer = new FrameWriter();
@@ -662,6 +664,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   // ---- socket ---------------------------------------------------------------------------------
 
   #open(): void {
+    if (this.#connectFailure !== null) return;
     if (this.debug >= 4) this.#debugLine('connecting');
     if (channels.connecting.hasSubscribers)
       channels.connecting.publish({ connection: this, address: this.address });
@@ -688,9 +691,14 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         waitFor = 'connect';
       }
     } catch (error) {
-      // The user's connect() threw: fail like a refused connection, asynchronously.
-      const failure = fromSocketError(error, this.address, 'connect');
-      process.nextTick(() => this.#failRequests(failure));
+      // The user's connect() threw: fail like a refused connection, asynchronously (so that sends of
+      // this tick join the failure rather than call connect() again).
+      this.#connectFailure = fromSocketError(error, this.address, 'connect');
+      process.nextTick(() => {
+        const failure = this.#connectFailure!;
+        this.#connectFailure = null;
+        this.#teardown(failure, failure, false, true);
+      });
       return;
     }
     this.#socket = socket;
@@ -905,16 +913,18 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * Closes the socket and rejects every request with `error`. `reported` is the error passed to the
    * `error` and `close` events (undefined for a deliberate close).
    */
-  #teardown(error: Error, reported: Error | undefined, final: boolean): void {
+  #teardown(error: Error, reported: Error | undefined, final: boolean, failedOpen = false): void {
     const socket = this.#socket;
-    const hadSocket = socket !== null;
+    const hadSocket = socket !== null || failedOpen;
     if (hadSocket) {
       this.#socket = null;
       this.#connected = false;
       live.delete(this);
       if (reported !== undefined) this.#debugError(reported);
-      if (this.debug >= 1) this.#debugLine('closing socket');
-      socket.destroy();
+      if (socket !== null) {
+        if (this.debug >= 1) this.#debugLine('closing socket');
+        socket.destroy();
+      }
     }
     if (final && this.#closingSocket !== null) {
       this.#closingSocket.destroy();
