@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { defineMessage } from './define-message.js';
 import { MessageRegistry } from './message-registry.js';
 import { NoResponse } from './no-response.js';
@@ -37,6 +37,30 @@ describe('defineMessage', () => {
     expect(response.request).toBe(request);
     const longer = new Get.Response(Buffer.concat([body, Buffer.from([9, 9])]), request);
     expect(longer.unparsed).toBe(2);
+  });
+
+  it('types fields from a template with one item per field, and falls back to unknown', () => {
+    const request = new Get.Request({ id: 1, name: 'x' });
+    expectTypeOf(request.id).toEqualTypeOf<number>();
+    expectTypeOf(request.name).toEqualTypeOf<Uint8Array | string>();
+    const response = new Get.Response(Buffer.from([1, 0, 0, 0, 0]), request);
+    expectTypeOf(response.id).toEqualTypeOf<number>();
+    expectTypeOf(response.name).toEqualTypeOf<Buffer>();
+    expect(Buffer.isBuffer(response.name)).toBe(true);
+    const Packed = defineMessage({
+      msg: 2,
+      request: { template: 'LQ', fields: ['a', 'b'] as const },
+      response: { template: 'q w', fields: ['big', 'ber'] as const },
+    });
+    expectTypeOf(new Packed.Request({ a: 1, b: 2 }).a).toBeUnknown();
+    const packed = new Packed.Response(
+      Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 5]),
+      new Packed.Request({ a: 1, b: 2 }),
+    );
+    expectTypeOf(packed.big).toEqualTypeOf<bigint>();
+    expectTypeOf(packed.ber).toEqualTypeOf<number | bigint>();
+    expect(packed.big).toBe(0n);
+    expect(packed.ber).toBe(5);
   });
 
   it('spreads a rest field into the template, and collects the rest of a reply', () => {

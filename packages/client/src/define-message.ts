@@ -2,15 +2,16 @@ import { compile } from '@iproto/pack';
 import { NoResponse } from './no-response.js';
 import { Request } from './request.js';
 import { Response, type ResponseClass } from './response.js';
+import type { TemplateFields } from './template-types.js';
 import type { MessageKey } from './types.js';
 
 /** An object with one `unknown` property per field name. */
 export type FieldValues<F extends readonly string[]> = { -readonly [K in F[number]]: unknown };
 
 /** The request half of a `defineMessage` spec. */
-export interface RequestSpec<F extends readonly string[]> {
+export interface RequestSpec<F extends readonly string[], T extends string = string> {
   /** The pack template of the body; fields are packed in `fields` order. */
-  template: string;
+  template: T;
   fields: F;
   /** The field that is the balancing key, or a function computing the key. */
   key?: F[number] | ((request: FieldValues<F>) => MessageKey | undefined);
@@ -21,9 +22,9 @@ export interface RequestSpec<F extends readonly string[]> {
 }
 
 /** The response half of a `defineMessage` spec. */
-export interface ResponseSpec<F extends readonly string[]> {
+export interface ResponseSpec<F extends readonly string[], T extends string = string> {
   /** The pack template of the body; unpacked values become fields in `fields` order. */
-  template: string;
+  template: T;
   fields: F;
   /** Does the server ask for a retry with this reply (MR::IProto::Response::retry)? */
   retry?: (response: FieldValues<F>) => boolean;
@@ -120,15 +121,29 @@ function nameClass(cls: Function, name: string): void {
  *   request: { template: 'L', fields: ['id'] as const, key: 'id' },
  *   response: { template: 'L w/a*', fields: ['id', 'name'] as const },
  * });
- * const reply = await client.send(new Get.Request({ id: 1 })); // reply.name
+ * const reply = await client.send(new Get.Request({ id: 1 })); // reply.id: number, reply.name: Buffer
  * ```
+ *
+ * Fields are typed from the template when it lists one item per field, separated by spaces
+ * (`'L w/a*'`: a number, then bytes); otherwise they are `unknown`.
  */
-export function defineMessage<const Q extends readonly string[], const S extends readonly string[]>(
-  spec: DefineMessageSpec<Q, S> & { response: ResponseSpec<S> },
-): MessagePair<FieldValues<Q>, FieldValues<S>>;
-export function defineMessage<const Q extends readonly string[]>(
-  spec: DefineMessageSpec<Q, readonly string[]> & { response: { noReply: true } },
-): MessagePair<FieldValues<Q>, object, NoResponse<Request<any> & FieldValues<Q>>>;
+export function defineMessage<
+  const Q extends readonly string[],
+  const S extends readonly string[],
+  const QT extends string,
+  const ST extends string,
+>(spec: {
+  msg: number;
+  name?: string;
+  request: RequestSpec<Q, QT>;
+  response: ResponseSpec<S, ST>;
+}): MessagePair<TemplateFields<QT, Q, true>, TemplateFields<ST, S>>;
+export function defineMessage<const Q extends readonly string[], const QT extends string>(spec: {
+  msg: number;
+  name?: string;
+  request: RequestSpec<Q, QT>;
+  response: { noReply: true };
+}): MessagePair<TemplateFields<QT, Q, true>, object, NoResponse<Request<any> & TemplateFields<QT, Q, true>>>;
 export function defineMessage(
   spec: DefineMessageSpec<readonly string[], readonly string[]>,
 ): MessagePair<any, any> {

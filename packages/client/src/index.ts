@@ -31,4 +31,5 @@ export type { RequestClass } from './request.js';
 export { Request } from './request.js';
 export type { ResponseClass } from './response.js';
 export { Response } from './response.js';
+export type { ItemInput, ItemValue, TemplateFields, TemplateItems } from './template-types.js';
 export type { ClusterLike, MessageKey, ReplyFrame, ServerLike, ServerSendOptions } from './types.js';
