@@ -32,7 +32,7 @@ const PERL_ASYNC_DEPTH = 256;
 
 const plan = flags.quick
   ? { warmupMs: 100, durationMs: 400, rounds: 1, perlSeconds: 1 }
-  : { warmupMs: 300, durationMs: 1500, rounds: 2, perlSeconds: 2 };
+  : { warmupMs: 300, durationMs: 1500, rounds: 3, perlSeconds: 2 };
 
 const PERL_SCRIPT = fileURLToPath(new URL('./perl/client.pl', import.meta.url));
 const notes = [];

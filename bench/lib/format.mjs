@@ -19,11 +19,11 @@ export function quantity(value, unit = '') {
 
 export function ratio(value) {
   if (typeof value !== 'number' || !Number.isFinite(value)) return '–';
-  return value >= 100
-    ? `${value.toFixed(0)}x`
-    : value >= 10
-      ? `${value.toFixed(1)}x`
-      : `${value.toFixed(2)}x`;
+  if (value >= 100) return `${value.toFixed(0)}x`;
+  if (value >= 10) return `${value.toFixed(1)}x`;
+  // Two significant digits below 0.1x, so that 0.0027x does not read as 0.00x.
+  if (value > 0 && value < 0.1) return `${Number(value.toPrecision(2))}x`;
+  return `${value.toFixed(2)}x`;
 }
 
 /**
