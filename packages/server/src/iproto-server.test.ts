@@ -53,7 +53,10 @@ describe('IProtoServer', () => {
   test('listen() rejects when the port is taken', async () => {
     const { port } = await start();
     const other = new IProtoServer();
+    const errors: Error[] = [];
+    other.on('error', (error) => errors.push(error));
     await expect(other.listen(port)).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    expect(errors).toEqual([]);
     await other.close();
   });
 
@@ -499,6 +502,22 @@ describe('ServerConnection', () => {
     await c.waitClosed();
     expect(c.received).toEqual(frame(1, 2, 'bye'));
     expect(c.error).toBeUndefined();
+  });
+
+  test('requests read before stopReading() wait for resumeReading(), in order', async () => {
+    const { port } = await start({
+      handler: (request, connection) => {
+        if (request.msg === 1) {
+          connection.stopReading();
+          setTimeout(() => connection.resumeReading(), 30);
+        }
+        return request.body;
+      },
+    });
+    const c = await client(port);
+    c.write(frame(1, 1, 'stop'), frame(2, 2, 'held'), frame(3, 3, 'too'));
+    const expected = Buffer.concat([frame(1, 1, 'stop'), frame(2, 2, 'held'), frame(3, 3, 'too')]);
+    expect(await c.bytes(expected.length)).toEqual(expected);
   });
 
   test('stopReading() and resumeReading()', async () => {

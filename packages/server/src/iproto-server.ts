@@ -96,7 +96,10 @@ export class IProtoServer extends EventEmitter {
       options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark },
       this.onConnection,
     );
-    this.netServer.on('error', (error) => this.report(error));
+    // A failed listen() rejects its promise; only errors of a listening server are reported.
+    this.netServer.on('error', (error) => {
+      if (this.netServer.listening) this.report(error);
+    });
     this.on('newListener', (event: string | symbol) => {
       if (event === 'request') this.requestListened = true;
     });

@@ -39,7 +39,10 @@ export class ServerConnection {
   private readonly onSend: ConnectionHooks['onSend'];
   private readonly decoder: FrameDecoder;
   // 64 KiB: a pipelined client's replies to one read fit, so a flush is usually one chunk, one write().
-  private readonly writer = new FrameWriter({ initialSize: 64 * 1024 });
+  // Made on the first reply: an idle connection does not hold a write buffer.
+  private writer: FrameWriter | undefined;
+  /** Frames read but not dispatched because `stopReading()` came first; `resumeReading()` runs them. */
+  private held: Frame[] | undefined;
   private inRead = false;
   private flushScheduled = false;
   private backpressured = false;
@@ -80,7 +83,7 @@ export class ServerConnection {
    */
   send(msg: number, sync: number, body?: Uint8Array): boolean {
     if (this.done) return false;
-    this.writer.add(msg, sync, body);
+    (this.writer ??= new FrameWriter()).add(msg, sync, body);
     if (this.onSend !== undefined) this.onSend(msg, sync, body, this);
     if (channels.reply.hasSubscribers) channels.reply.publish({ connection: this, msg, sync, body });
     this.scheduleFlush();
@@ -95,16 +98,25 @@ export class ServerConnection {
     return true;
   }
 
-  /** Stops reading requests, so the client's writes back up; requests already read are not answered. */
+  /**
+   * Stops handling requests and reading the socket, so the client's writes back up. Requests already
+   * read wait (unanswered) for `resumeReading()`.
+   */
   stopReading(): void {
     this.readingStopped = true;
     this.socket.pause();
   }
 
-  /** Undoes `stopReading()`. */
+  /** Undoes `stopReading()`: handles the requests that waited, then reads on. */
   resumeReading(): void {
+    if (!this.readingStopped) return;
     this.readingStopped = false;
-    if (!this.backpressured && !this.closed) this.socket.resume();
+    const held = this.held;
+    if (held !== undefined) {
+      this.held = undefined;
+      this.dispatch(held);
+    }
+    if (!this.readingStopped && !this.backpressured && !this.closed) this.socket.resume();
   }
 
   /**
@@ -128,8 +140,9 @@ export class ServerConnection {
   /** Writes the queued frames now instead of at the end of the tick. */
   flush(): void {
     this.flushScheduled = false;
-    if (this.writer.pendingBytes === 0) return;
-    const chunks = this.writer.take();
+    const writer = this.writer;
+    if (writer === undefined || writer.pendingBytes === 0) return;
+    const chunks = writer.take();
     if (this.closed) return;
     const socket = this.socket;
     let ok: boolean;
@@ -168,7 +181,7 @@ export class ServerConnection {
   };
 
   private readonly onData = (chunk: Buffer): void => {
-    if (this.readingStopped || this.closed) return;
+    if (this.done) return;
     let frames: Frame[];
     let failure: FrameError | undefined;
     try {
@@ -178,22 +191,30 @@ export class ServerConnection {
       failure = error;
       frames = error.frames;
     }
+    this.dispatch(frames);
+    if (failure !== undefined && !this.socket.destroyed) {
+      this.failure = this.hooks.onFrameError(failure, this);
+      this.socket.destroy();
+    }
+  };
+
+  /** Hands `frames` to the server, then writes the replies they produced at once. */
+  private dispatch(frames: Frame[]): void {
+    const onFrame = this.hooks.onFrame;
     this.inRead = true;
     try {
-      const onFrame = this.hooks.onFrame;
-      for (let i = 0; i < frames.length; i++) {
-        if (this.readingStopped || this.done) break;
+      for (let i = 0; i < frames.length && !this.done; i++) {
+        if (this.readingStopped) {
+          this.held = this.held === undefined ? frames.slice(i) : this.held.concat(frames.slice(i));
+          break;
+        }
         onFrame(frames[i], this);
       }
     } finally {
       this.inRead = false;
     }
     this.flush();
-    if (failure !== undefined && !this.socket.destroyed) {
-      this.failure = this.hooks.onFrameError(failure, this);
-      this.socket.destroy();
-    }
-  };
+  }
 
   private readonly onSocketError = (error: Error): void => {
     if (this.failure === undefined) this.failure = error;
