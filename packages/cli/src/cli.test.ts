@@ -68,40 +68,27 @@ afterEach(async () => {
 describe('help and usage errors', () => {
   it('prints the command list without arguments (exit 2) and with --help (exit 0)', async () => {
     const bare = await runCli([]);
-    expect(bare.code).toBe(2);
+    expect(bare.code, bare.stderr + bare.stdout).toBe(2);
     expect(bare.stdout).toContain('Commands:');
     const help = await runCli(['--help']);
-    expect(help.code).toBe(0);
+    expect(help.code, help.stderr + help.stdout).toBe(0);
     for (const c of ['ping', 'send', 'decode', 'bench', 'serve']) expect(help.stdout).toContain(`  ${c} `);
   });
 
-  it('has help for every command, as "help <cmd>" and "<cmd> --help"', async () => {
-    for (const c of ['ping', 'send', 'decode', 'bench', 'serve']) {
-      const a = await runCli(['help', c]);
-      const b = await runCli([c, '--help']);
-      expect(a.code).toBe(0);
-      expect(a.stdout).toContain(`Usage: iproto ${c}`);
-      expect(b.stdout).toBe(a.stdout);
-    }
+  it('prints a command help for "help <cmd>" and "<cmd> --help" alike', async () => {
+    const a = await runCli(['help', 'send']);
+    const b = await runCli(['send', '--help']);
+    expect(a.code, a.stderr + a.stdout).toBe(0);
+    expect(a.stdout).toContain('Usage: iproto send');
+    expect(b.stdout).toBe(a.stdout);
   });
 
   it('reports a bad command line as one line on stderr with exit 2', async () => {
-    for (const args of [
-      ['frobnicate'],
-      ['help', 'frobnicate'],
-      ['ping', '--bogus', '127.0.0.1:1'],
-      ['ping'],
-      ['send', '127.0.0.1:1'],
-      ['send', '127.0.0.1:1', '--msg', 'x'],
-      ['bench', 'nohost'],
-      ['send', '127.0.0.1:1', '--msg', '1', '--pack', 'L', 'str:oops'],
-    ]) {
-      const r = await runCli(args);
-      expect(r.code, args.join(' ')).toBe(2);
-      expect(r.stdout).toBe('');
-      expect(r.stderr.trimEnd().split('\n'), args.join(' ')).toHaveLength(1);
-      expect(r.stderr).toMatch(/^iproto/);
-    }
+    const r = await runCli(['ping', '--bogus', '127.0.0.1:1']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^iproto ping: Unknown option '--bogus'.*\n$/);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
   });
 });
 
@@ -110,24 +97,26 @@ describe('iproto ping', () => {
     const a = await start(true);
     const b = await start(false);
     const r = await runCli(['ping', `${a},${b}`, '--count', '3']);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(
       new RegExp(`^${a}\\s+up\\s+min/avg/max [\\d.]+/[\\d.]+/[\\d.]+ ms \\(3 pings\\)$`),
     );
-    expect(lines[1]).toMatch(new RegExp(`^${b}\\s+up\\s+[\\d.]+ ms`));
+    expect(lines[1]).toMatch(new RegExp(`^${b}\\s+up\\s+min/avg/max `));
+    const one = await runCli(['ping', b]);
+    expect(one.stdout).toMatch(new RegExp(`^${b}  up    [\\d.]+ ms\n$`));
   });
 
   it('exits 1 when any server is down, naming it and the reason', async () => {
     const up = await start(true);
     const down = `127.0.0.1:${await closedPort()}`;
     const r = await runCli(['ping', up, down, '--timeout', '5000']);
-    expect(r.code).toBe(1);
+    expect(r.code, r.stderr + r.stdout).toBe(1);
     expect(r.stdout).toMatch(new RegExp(`${up}\\s+up`));
     expect(r.stdout).toMatch(new RegExp(`${down}\\s+down\\s+.*ECONNREFUSED`));
     const json = await runCli(['ping', `${up},${down}`, '--json']);
-    expect(json.code).toBe(1);
+    expect(json.code, json.stderr + json.stdout).toBe(1);
     const out = JSON.parse(json.stdout);
     expect(out.ok).toBe(false);
     expect(out.servers[0]).toMatchObject({ address: up, up: true });
@@ -142,7 +131,7 @@ describe('iproto ping', () => {
     server.on('request', (frame: { msg: number }) => seen.push(frame.msg));
     const { port } = await server.listen(0, '127.0.0.1');
     const r = await runCli(['ping', `127.0.0.1:${port}`, '--msg', '0x11', '--count', '2']);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(seen).toEqual([17, 17]);
   });
 });
@@ -163,10 +152,10 @@ describe('iproto send', () => {
       'L',
     ]);
     expect(set.stderr).toBe('');
-    expect(set.code).toBe(0);
+    expect(set.code, set.stderr + set.stdout).toBe(0);
     expect(set.stdout).toMatch(/^reply msg=1 sync=\d+ len=4 time=[\d.]+ ms\n0\n$/);
     const get = await runCli(['send', box, '--msg', '2', '--pack', 'w/a*', 'greeting', '--unpack', 'L w/a*']);
-    expect(get.code).toBe(0);
+    expect(get.code, get.stderr + get.stdout).toBe(0);
     expect(get.stdout.split('\n')[1]).toBe('0 "hello world"');
     const json = await runCli(['send', box, '--msg', '4', '--unpack', 'L L', '--json']);
     expect(JSON.parse(json.stdout)).toMatchObject({ msg: 4, len: 8, values: [0, 1] });
@@ -175,7 +164,7 @@ describe('iproto send', () => {
   it('prints the reply as a packet dump without --unpack, with --no-ints too', async () => {
     const echo = await start(true);
     const r = await runCli(['send', echo, '--msg', '7', '--pack', 'L Q', '5', '18446744073709551615']);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
     const [head, dump] = r.stdout.trimEnd().split('\n');
     const sync = Number(/sync=(\d+)/.exec(head)![1]);
     const body = pack('L Q', 5, 18446744073709551615n);
@@ -189,7 +178,7 @@ describe('iproto send', () => {
   it('sends a no-reply message and returns once written', async () => {
     const box = await start(false);
     const r = await runCli(['send', box, '--msg', '1', '--pack', 'w/a* w/a*', 'k', 'v', '--no-reply']);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toContain('no reply expected');
     // The box did store it: the message was really sent.
     const get = await runCli([
@@ -209,13 +198,15 @@ describe('iproto send', () => {
 
   it('fails with one line and exit 1 when the server is down or the reply does not unpack', async () => {
     const down = await runCli(['send', `127.0.0.1:${await closedPort()}`, '--msg', '1']);
-    expect(down.code).toBe(1);
+    expect(down.code, down.stderr + down.stdout).toBe(1);
     expect(down.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(down.stderr).toContain('ECONNREFUSED');
     const echo = await start(true);
-    const bad = await runCli(['send', echo, '--msg', '1', '--payload-hex', '01', '--unpack', 'L']);
-    expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/^iproto send: cannot unpack the reply with "L"/);
+    // An unterminated BER integer: Perl's unpack dies on it, and so does ours.
+    const bad = await runCli(['send', echo, '--msg', '1', '--payload-hex', '80', '--unpack', 'w']);
+    expect(bad.code, bad.stderr + bad.stdout).toBe(1);
+    expect(bad.stderr).toMatch(/^iproto send: cannot unpack the reply with "w": /);
+    expect(bad.stdout).toMatch(/^reply msg=1 /);
   });
 });
 
@@ -236,7 +227,7 @@ describe('iproto decode', () => {
     const file = join(dir, 'capture.bin');
     await writeFile(file, capture);
     const r = await runCli(['decode', file, '--unpack', 'L w/a*', '--msg', '1']);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toBe(
       `#1 @0 msg=1 sync=100 len=10\n  ${dumpPacket(frames[0])}\n  = 0 "alpha"\n1 frame, ${capture.length} bytes\n`,
     );
@@ -245,7 +236,7 @@ describe('iproto decode', () => {
 
   it('reads stdin and prints JSON', async () => {
     const r = await runCli(['decode', '-', '--json', '--no-ints'], { input: Buffer.concat(frames) });
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(r.stderr).toBe('');
     const out = JSON.parse(r.stdout);
     expect(out.rest).toBe(0);
@@ -259,7 +250,7 @@ describe('iproto decode', () => {
 
   it('exits 1 with one line for a missing file', async () => {
     const r = await runCli(['decode', join(dir, 'nope.bin')]);
-    expect(r.code).toBe(1);
+    expect(r.code, r.stderr + r.stdout).toBe(1);
     expect(r.stderr).toMatch(/^iproto decode: cannot read .*nope\.bin: .*ENOENT/);
   });
 });
@@ -280,7 +271,7 @@ describe('iproto bench', () => {
       '32',
     ]);
     expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
     // stdout is a pipe here, so no live progress line
     expect(r.stdout).not.toContain('\r');
     for (const row of [
@@ -301,7 +292,7 @@ describe('iproto bench', () => {
   it('prints JSON with ordered percentiles', async () => {
     const echo = await start(true);
     const r = await runCli(['bench', echo, '--requests', '2000', '--depth', '8', '--json']);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ requests: 2000, errors: 0, depth: 8, connections: 1, msg: 0xff00 });
     const l = out.latency;
@@ -315,7 +306,7 @@ describe('iproto bench', () => {
 
   it('fails with one line when the server is down', async () => {
     const r = await runCli(['bench', `127.0.0.1:${await closedPort()}`, '--requests', '10']);
-    expect(r.code).toBe(1);
+    expect(r.code, r.stderr + r.stdout).toBe(1);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('ECONNREFUSED');
   });
@@ -352,9 +343,14 @@ describe('iproto serve', () => {
     const { listening, kind } = JSON.parse(s.firstLine);
     expect(kind).toBe('key-value box');
     expect((await runCli(['ping', listening])).code).toBe(0);
-    await runCli(['send', listening, '--msg', '1', '--pack', 'w/a* w/a*', 'a', '1', '--unpack', 'L']);
-    await runCli(['send', listening, '--msg', '1', '--pack', 'w/a* w/a*', 'b', '2', '--unpack', 'L']);
-    await runCli(['send', listening, '--msg', '3', '--pack', 'w/a*', 'a', '--unpack', 'L']);
+    for (const args of [
+      ['--msg', '1', '--pack', 'w/a* w/a*', 'a', '1', '--unpack', 'L'],
+      ['--msg', '1', '--pack', 'w/a* w/a*', 'b', '2', '--unpack', 'L'],
+      ['--msg', '3', '--pack', 'w/a*', 'a', '--unpack', 'L'],
+    ]) {
+      const r = await runCli(['send', listening, ...args]);
+      expect(r.stderr + r.stdout.split('\n')[1], args.join(' ')).toBe('0');
+    }
     const count = await runCli(['send', listening, '--msg', '4', '--unpack', 'L L', '--json']);
     expect(JSON.parse(count.stdout).values).toEqual([0, 1]);
     const missing = await runCli([
@@ -374,7 +370,7 @@ describe('iproto serve', () => {
     expect(JSON.parse(bad.stdout).values).toEqual([2]);
     s.child.kill('SIGTERM');
     const done = await s.exit;
-    expect(done.code).toBe(0);
+    expect(done.code, done.stderr + done.stdout).toBe(0);
     expect(done.stderr).toBe('');
   });
 
@@ -386,14 +382,14 @@ describe('iproto serve', () => {
     expect(r.stdout.split('\n')[1]).toBe('"ping-pong"');
     s.child.kill('SIGINT');
     const done = await s.exit;
-    expect(done.code).toBe(0);
+    expect(done.code, done.stderr + done.stdout).toBe(0);
     expect(done.stdout).toContain('iproto serve: stopped');
   });
 
   it('fails with one line when the port is taken', async () => {
     const taken = await start(true);
     const r = await runCli(['serve', '--port', taken.split(':')[1]]);
-    expect(r.code).toBe(1);
+    expect(r.code, r.stderr + r.stdout).toBe(1);
     expect(r.stderr).toMatch(/^iproto serve: cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
   });
 });

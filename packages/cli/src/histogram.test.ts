@@ -48,6 +48,14 @@ describe('Histogram', () => {
     }
   });
 
+  it('ranks p99.9 of 1000 samples at the 999th, despite 99.9 / 100 * 1000 rounding up', () => {
+    const h = new Histogram();
+    for (let v = 1; v <= 250; v++) for (let k = 0; k < 4; k++) h.record(v);
+    // 1000 samples; the 999th smallest is 250, the 996th is 249
+    expect(h.percentile(99.6)).toBe(249);
+    expect(h.percentile(99.9)).toBe(250);
+  });
+
   it('merges and resets', () => {
     const a = new Histogram();
     const b = new Histogram();

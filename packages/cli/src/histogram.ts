@@ -62,7 +62,8 @@ export class Histogram {
    */
   percentile(p: number): number {
     if (this.total === 0) return 0;
-    const rank = Math.max(1, Math.ceil((Math.min(Math.max(p, 0), 100) / 100) * this.total));
+    // p * total / 100, not p / 100 * total: 99.9 / 100 * 1000 rounds to 999.0000000000001.
+    const rank = Math.max(1, Math.ceil((Math.min(Math.max(p, 0), 100) * this.total) / 100));
     let seen = 0;
     for (let i = 0; i < BUCKETS; i++) {
       seen += this.counts[i];

@@ -53,7 +53,9 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     return await COMMANDS[command](rest, io);
   } catch (error) {
     if (error instanceof CliError) {
-      io.stderr.write(`${error.message}\n`);
+      // Helpers throw without knowing the command; name it so every error line says where it came from.
+      const line = error.message.startsWith('iproto') ? error.message : `iproto ${command}: ${error.message}`;
+      io.stderr.write(`${line}\n`);
       return error.exitCode;
     }
     io.stderr.write(`iproto${command ? ` ${command}` : ''}: ${describeError(error)}\n`);

@@ -148,11 +148,16 @@ export function formatCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
-/** A one-line message for any error, with its code when it has one. */
-export function describeError(error: unknown): string {
+/**
+ * A one-line message for any error, with its code when it has one. `address`, when given, is left
+ * out of the message's start: the caller prints it already.
+ */
+export function describeError(error: unknown, address?: string): string {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
-    const message = error.message.split('\n')[0];
+    let message = error.message.split('\n')[0];
+    if (address !== undefined && message.startsWith(`${address}: `))
+      message = message.slice(address.length + 2);
     return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
   }
   return String(error);

@@ -50,7 +50,8 @@ export async function pingServer(address: Address, options: PingOptions = {}): P
       address: name,
       up: false,
       rtt,
-      error: describeError(error),
+      // The address is the table's first column already; do not say it twice.
+      error: describeError(error, name),
       ...(typeof code === 'string' ? { code } : {}),
     };
   } finally {

@@ -1,6 +1,6 @@
 import { Connection } from '@iproto/connection';
 import { dumpPacket, encodeFrame } from '@iproto/framing';
-import { pack, unpack } from '@iproto/pack';
+import { compile, pack, unpack } from '@iproto/pack';
 import { CliError, ExitCode } from '../cli-error.js';
 import type { CliIO } from '../io.js';
 import { parseOptions, stringOption } from '../parse-options.js';
@@ -45,6 +45,18 @@ export async function sendCommand(argv: string[], io: CliIO): Promise<number> {
   if (template === undefined && words.length > 0) {
     throw new CliError(`iproto send: values given without --pack: ${words.join(' ')}`);
   }
+  if (unpackTemplate !== undefined) {
+    // A bad template is a mistake in the command line: say so before anything is sent.
+    // Unpacking zeros parses the whole template; running out of data is not a template error.
+    try {
+      compile(unpackTemplate).unpack(new Uint8Array(4096));
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code === 'ERR_PACK_TEMPLATE' || code === 'ERR_PACK_UNSUPPORTED') {
+        throw new CliError(`iproto send: bad --unpack template: ${describeError(error)}`);
+      }
+    }
+  }
   let body: Uint8Array;
   try {
     body =
@@ -71,7 +83,9 @@ export async function sendCommand(argv: string[], io: CliIO): Promise<number> {
     try {
       reply = await connection.send(msg, body, { noReply, timeout });
     } catch (error) {
-      throw new CliError(`iproto send: ${name}: ${describeError(error)}`, ExitCode.FAILURE, { cause: error });
+      throw new CliError(`iproto send: ${name}: ${describeError(error, name)}`, ExitCode.FAILURE, {
+        cause: error,
+      });
     }
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     if (noReply) {

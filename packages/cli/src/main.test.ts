@@ -1,0 +1,162 @@
+import type { IProtoServer } from '@iproto/server';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createServer } from './commands/serve.js';
+import { COMMAND_HELP } from './help.js';
+import type { CliIO } from './io.js';
+import { main } from './main.js';
+
+/** `main` in-process with captured output: the command-line handling without a child process. */
+function fakeIO(options: { tty?: boolean; signal?: AbortSignal; stdin?: Uint8Array[] } = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIO = {
+    stdout: { write: (t: string) => out.push(t), isTTY: options.tty },
+    stderr: { write: (t: string) => err.push(t) },
+    stdin: (async function* () {
+      yield* options.stdin ?? [];
+    })(),
+    signal: options.signal,
+  };
+  return { io, stdout: () => out.join(''), stderr: () => err.join('') };
+}
+
+const servers: IProtoServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+describe('main: help', () => {
+  it('has help for every command, as "help <cmd>" and "<cmd> --help" / "-h"', async () => {
+    for (const c of Object.keys(COMMAND_HELP)) {
+      for (const argv of [
+        ['help', c],
+        [c, '--help'],
+        [c, '-h', 'whatever'],
+      ]) {
+        const t = fakeIO();
+        expect(await main(argv, t.io)).toBe(0);
+        expect(t.stdout()).toBe(`${COMMAND_HELP[c as keyof typeof COMMAND_HELP]}\n`);
+        expect(t.stdout()).toMatch(new RegExp(`^Usage: iproto ${c}`));
+      }
+    }
+  });
+});
+
+describe('main: usage errors are one line with exit 2', () => {
+  const cases: [string[], RegExp][] = [
+    [['frobnicate'], /^iproto: unknown command "frobnicate" \(commands: ping, send, decode, bench, serve\)$/],
+    [['help', 'frobnicate'], /^iproto help: unknown command "frobnicate"/],
+    [['ping', '--bogus', '127.0.0.1:1'], /^iproto ping: Unknown option '--bogus'/],
+    [['ping'], /^iproto ping: no server given/],
+    [['ping', 'nohost'], /^iproto ping: bad address "nohost"/],
+    [['send', '127.0.0.1:1'], /^iproto send: --msg is required$/],
+    [['send', '127.0.0.1:1', '--msg', 'x'], /^iproto send: bad value for --msg: "x"/],
+    [['send', '127.0.0.1:1', '--msg', '1', 'v'], /^iproto send: values given without --pack: v$/],
+    [
+      ['send', '127.0.0.1:1', '--msg', '1', '--pack', 'L', '--payload-hex', '00'],
+      /either --pack or --payload-hex/,
+    ],
+    [['send', '127.0.0.1:1', '--msg', '1', '--payload-hex', 'abc'], /bad value for --payload-hex/],
+    [
+      ['send', '127.0.0.1:1', '--msg', '1', '--pack', 'L', 'str:oops'],
+      /^iproto send: cannot pack the body: /,
+    ],
+    [['send', '127.0.0.1:1', '--msg', '1', '--pack', 'L'], /^iproto send: cannot pack the body: /],
+    [['send', '127.0.0.1:1', '--msg', '1', '--unpack', 'L Y'], /^iproto send: bad --unpack template: /],
+    [['decode', 'a', 'b'], /^iproto decode: give one file/],
+    [['bench'], /^iproto bench: give one server/],
+    [['bench', '127.0.0.1:1', '--depth', '0'], /^iproto bench: bad value for --depth: "0"/],
+    [['serve', 'extra'], /^iproto serve: unexpected argument "extra"$/],
+    [['serve', '--port', '70000'], /^iproto serve: bad value for --port/],
+  ];
+  for (const [argv, pattern] of cases) {
+    it(argv.join(' '), async () => {
+      const t = fakeIO();
+      expect(await main(argv, t.io)).toBe(2);
+      expect(t.stdout()).toBe('');
+      const lines = t.stderr().split('\n');
+      expect(lines).toHaveLength(2); // one line and its newline
+      expect(lines[0]).toMatch(pattern);
+    });
+  }
+
+  it('prints the general help and exits 2 without a command, 0 with --help', async () => {
+    const bare = fakeIO();
+    expect(await main([], bare.io)).toBe(2);
+    expect(bare.stdout()).toContain('Commands:');
+    const help = fakeIO();
+    expect(await main(['--help'], help.io)).toBe(0);
+    expect(help.stdout()).toBe(bare.stdout());
+  });
+});
+
+describe('main: bench on a terminal', () => {
+  it('clears its live progress line before printing the table', async () => {
+    const server = createServer({ echo: true });
+    servers.push(server);
+    const { port } = await server.listen(0, '127.0.0.1');
+    const t = fakeIO({ tty: true });
+    expect(await main(['bench', `127.0.0.1:${port}`, '--requests', '500', '--depth', '4'], t.io)).toBe(0);
+    const out = t.stdout();
+    expect(out).toMatch(/\r\x1b\[Kiproto bench 127\.0\.0\.1:\d+ {2}msg=65280/);
+    expect(out).toMatch(/requests +500\n/);
+  });
+
+  it('stops early when its signal aborts and reports what completed', async () => {
+    const server = createServer({ echo: true });
+    servers.push(server);
+    const { port } = await server.listen(0, '127.0.0.1');
+    const controller = new AbortController();
+    let seen = 0;
+    server.on('request', () => {
+      if (++seen === 100) controller.abort();
+    });
+    const t = fakeIO({ signal: controller.signal });
+    const code = await main(
+      ['bench', `127.0.0.1:${port}`, '--requests', '1000000', '--depth', '4', '--json'],
+      t.io,
+    );
+    expect(code).toBe(0);
+    const result = JSON.parse(t.stdout());
+    expect(result.requests).toBeGreaterThanOrEqual(100);
+    expect(result.requests).toBeLessThan(1_000_000);
+    expect(result.errors).toBe(0);
+  });
+});
+
+describe('main: serve in-process', () => {
+  it('listens, answers, and closes when its signal aborts', async () => {
+    const controller = new AbortController();
+    const t = fakeIO({ signal: controller.signal });
+    const running = main(['serve', '--json'], t.io);
+    while (!t.stdout().includes('\n')) await new Promise((r) => setTimeout(r, 10));
+    const { port, kind } = JSON.parse(t.stdout());
+    expect(kind).toBe('key-value box');
+    const ping = fakeIO();
+    expect(await main(['ping', String(port)], ping.io)).toBe(0);
+    controller.abort();
+    expect(await running).toBe(0);
+    // closed: the port answers no more
+    const after = fakeIO();
+    expect(await main(['ping', String(port), '--timeout', '2000'], after.io)).toBe(1);
+  });
+});
+
+describe('main: decode from stdin', () => {
+  it('reads "-" (and no file at all) from stdin', async () => {
+    const frame = Buffer.from('0100000001000000090000002a', 'hex');
+    for (const argv of [['decode', '-'], ['decode']]) {
+      const t = fakeIO({ stdin: [frame.subarray(0, 5), frame.subarray(5)] });
+      expect(await main([...argv, '--unpack', 'C'], t.io)).toBe(0);
+      expect(t.stdout()).toBe(
+        '#1 @0 msg=1 sync=9 len=1\n  1 1 9 > 01 00 00 00 01 00 00 00 09 00 00 00 2a\n  = 42\n1 frame, 13 bytes\n',
+      );
+    }
+  });
+
+  it('fails with one line on a frame larger than the limit', async () => {
+    const t = fakeIO({ stdin: [Buffer.from('01000000ffffffff00000000', 'hex')] });
+    expect(await main(['decode'], t.io)).toBe(1);
+    expect(t.stderr()).toMatch(/^iproto decode: -: .*ERR_FRAME_TOO_LARGE.*\n$/);
+  });
+});
