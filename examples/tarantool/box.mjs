@@ -7,7 +7,8 @@
 //   INSERT body   L L L (w/a*)*         space, flags, cardinality, fields
 //   SELECT body   L L L L a* L a*       space, index, offset, limit, field format (empty), key count, keys
 //     each key    L (w/a*)*             cardinality, fields
-//   every reply   L ...                 return code (low byte: 0 ok, 1 transient, 2 permanent), then:
+//   every reply   LX[L]CSC ...          return code, read whole and as severity (0 ok, 1 transient,
+//                                       2 permanent), description, project; then:
 //     INSERT      L                     tuples affected
 //     SELECT / INSERT with WANT_RESULT  L (L L a*)*   tuple count, then per tuple: size, cardinality, fields
 //   an error      L a*                  return code, message
@@ -116,7 +117,9 @@ class SelectRequest extends Request {
 class BoxResponse extends Response {
   constructor(data, request) {
     super(data, request);
-    [this.code] = this.unpack('L');
+    // MR::Tarantool::Box reads the code twice: whole (L), then, after backing up (X[L]), as its
+    // severity byte (0 ok, 1 transient, 2 permanent), a 16-bit description and a project byte.
+    [this.code, this.severity] = this.unpack('LX[L]CSC');
     if (this.code !== 0) {
       this.error = `Error ${this.code.toString(16).toUpperCase().padStart(8, '0')}: ${this.rest.toString()}`;
       this.consume();
@@ -125,7 +128,7 @@ class BoxResponse extends Response {
 
   /** MR::Tarantool::Box retries a transient error (severity 1). */
   retry() {
-    return (this.code & 0xff) === 1;
+    return this.severity === 1;
   }
 
   /** Reads `L (L L a*)*`: the tuple count, then each tuple. */
