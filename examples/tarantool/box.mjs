@@ -31,13 +31,14 @@ const Msg = {
 /** INSERT flags (MR::Tarantool::Box's constants). */
 const Flags = { WANT_RESULT: 1, INSERT_ADD: 2, INSERT_REPLACE: 4 };
 
-/** Error codes the box answers with (their low byte is the severity, 2 = permanent). */
-const Errors = {
-  12546: "Tuple doesn't exist",
-  14082: 'Tuple already exists',
-  14594: 'Space does not exists',
-  2562: 'Unsupported command',
-};
+/** Error codes the box answers with (their low byte is the severity: 1 transient, 2 permanent). */
+const Errors = new Map([
+  [0x00000601, 'Tuple is locked'],
+  [0x00003102, "Tuple doesn't exist"],
+  [0x00003702, 'Tuple already exists'],
+  [0x00003902, 'Space does not exists'],
+  [0x00000a02, 'Unsupported command'],
+]);
 
 /** Space 0: `id` (a number, packed as L), `name` (a string), `score` (L): Box's format 'L$L'. */
 const SPACE = 0;
@@ -176,7 +177,8 @@ class SelectResponse extends BoxResponse {
 /** A one-space box: tuples by primary key, kept as their packed fields. */
 function startBox() {
   const tuples = new Map();
-  const error = (code) => pack('L a*', code, Errors[code]);
+  let locked = true; // the first select meets a locked tuple: a transient error, worth a retry
+  const error = (code) => pack('L a*', code, Errors.get(code));
   const server = new IProtoServer();
 
   server.on(Msg.INSERT, (request) => {
@@ -195,6 +197,10 @@ function startBox() {
   server.on(Msg.SELECT, (request) => {
     const [space, , offset, limit, keyCount, keyBytes] = unpack('L L L L L a*', request.body);
     if (space !== SPACE) return error(0x00003902);
+    if (locked) {
+      locked = false;
+      return error(0x00000601);
+    }
     const found = [];
     let rest = keyBytes;
     for (let i = 0; i < keyCount; i++) {
@@ -234,7 +240,10 @@ try {
   const duplicate = await client.send(new InsertRequest([1, 'mallory', 0], { flags: Flags.INSERT_ADD }));
   console.log(`add of an existing id: ${duplicate.error}`);
 
+  let retries = 0;
+  client.on('retry', () => retries++);
   const selected = await client.send(new SelectRequest([3, 1, 2, 42]));
+  console.log(`select retried ${retries} time(s) after a transient error`);
   for (const [id, name, score] of selected.tuples) console.log(`select: ${id} ${name} ${score}`);
 
   const ping = await client.send({ msg: Msg.PING, unpack: 'a*' });

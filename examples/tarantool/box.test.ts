@@ -33,6 +33,7 @@ it('runs the Tarantool 1.5 style box example to a clean exit', async () => {
     'inserted 3 tuples',
     'replaced: [2,"bob",101]',
     'add of an existing id: Error 00003702: Tuple already exists',
+    'select retried 1 time(s) after a transient error',
     'select: 3 carol 133',
     'select: 1 alice 120',
     'select: 2 bob 101',
