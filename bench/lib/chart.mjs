@@ -2,9 +2,9 @@
 // Node client, one dashed horizontal line per fixed-depth reference (the Perl client).
 import { si } from './format.mjs';
 
-const WIDTH = 760;
+const WIDTH = 800;
 const HEIGHT = 440;
-const MARGIN = { top: 48, right: 190, bottom: 56, left: 78 };
+const MARGIN = { top: 48, right: 220, bottom: 56, left: 78 };
 
 function escapeXml(text) {
   return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
