@@ -184,16 +184,33 @@ try {
   const victim = shards[1];
   step(`killing ${victim.name} (${victim.address}) while writing ${fmt(KEYS / 2)} new keys`);
   const before = shards.map((s) => s.requests);
+  // Where each new key belongs while all shards are up: HASH's first pick.
+  const sessionKey = (i) => `session:${i}`;
+  const home = Array.from({ length: KEYS / 2 }, (_, i) => shardOf(cluster.server(sessionKey(i))));
   let killed;
   const outage = await runPool(KEYS / 2, 64, async (i) => {
     // Kill the shard a tenth of the way in: requests in flight on it fail and are retried elsewhere.
     if (i === Math.floor(KEYS / 20)) killed = victim.kill();
-    await set(`session:${i}`, `token-${i}`);
+    await set(sessionKey(i), `token-${i}`);
   });
   await killed;
   out(
     `  ${fmt(KEYS / 2 - outage.failed)} of ${fmt(KEYS / 2)} writes succeeded, ${fmt(outage.failed)} failed` +
       ` (requests cut off by the kill were retried on another shard)`,
+  );
+  const movedTo = shards.map(() => 0);
+  home.forEach((shard, i) => {
+    if (shard !== victim) return;
+    const holder = shards.findIndex((s) => s !== victim && s.store.has(sessionKey(i)));
+    if (holder >= 0) movedTo[holder]++;
+  });
+  const moved = movedTo.reduce((a, b) => a + b, 0);
+  out(
+    `  ${fmt(moved)} writes meant for ${victim.name} failed over: ` +
+      shards
+        .map((s, i) => (s === victim ? undefined : `${fmt(movedTo[i])} to ${s.name}`))
+        .filter(Boolean)
+        .join(', '),
   );
   out('  requests per shard during the outage:');
   barChart(shards.map((s, i) => ({ label: s.name, value: s.requests - before[i] })));

@@ -43,6 +43,13 @@ it('runs the sharded key-value demo to a clean exit', async () => {
   expect(stdout).toMatch(/\[cluster\] server down: shard 2 127\.0\.0\.1:\d+/);
   expect(stdout).toMatch(/\[cluster\] server up: shard 2 127\.0\.0\.1:\d+/);
   expect(stdout).toContain('1,500 of 1,500 writes succeeded, 0 failed');
+  // shard 2's share of the new keys went to the other two shards
+  const moved =
+    /([\d,]+) writes meant for shard 2 failed over: ([\d,]+) to shard 1, ([\d,]+) to shard 3/.exec(stdout);
+  expect(moved).not.toBeNull();
+  const [total, one, three] = moved!.slice(1).map((n) => Number(n.replace(/,/g, '')));
+  expect(total).toBe(one + three);
+  expect(total).toBeGreaterThan(200);
   // after the restart, shard 2 serves its keys again
   expect(stdout).toMatch(/shard 2 answered [1-9][\d,]* of those reads/);
   expect(stdout).toMatch(/throughput +[\d,]+ req\/s +\(0 failed\)/);
