@@ -21,7 +21,7 @@ export const echo: Handler = (request) => request.body;
 export class TestServer extends IProtoServer {
   /** Scripted misbehaviour; see `Fault`. */
   readonly faults = new FaultSet();
-  /** Request frames received so far (faulted ones included). */
+  /** Requests handled so far, faulted ones included (not those held back by `stopReading`). */
   requests = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
 
