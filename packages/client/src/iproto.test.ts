@@ -376,6 +376,18 @@ describe('IProto', () => {
       expect(servers[0].requests).toBe(1);
     });
 
+    it('a throwing retry listener fails the request instead of escaping as an unhandled rejection', async () => {
+      const servers = await fixture.startServers(1);
+      servers[0].faults.add({ type: 'close' }, { times: 1 });
+      const client = fixture.client(servers);
+      client.on('retry', () => {
+        throw new Error('listener broke');
+      });
+      const error = await errorOf(client.send({ msg: 7, data: [1], unpack: 'L', retry: true }));
+      expect(error.message).toBe('listener broke');
+      expect(client.inProgress).toBe(0);
+    });
+
     it('waits retryDelay between tries', async () => {
       const servers = await fixture.startServers(1);
       servers[0].faults.add({ type: 'close' }, { times: 1 });

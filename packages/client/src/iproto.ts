@@ -505,9 +505,36 @@ export class IProto extends EventEmitter {
     }
     const tries = task.tries;
     server.send(task.msg, task.body, task.sendOptions).then(
-      (frame) => this.#onReply(task, tries, frame),
-      (error) => this.#onError(task, tries, error),
+      (frame) => {
+        try {
+          this.#onReply(task, tries, frame);
+        } catch (thrown) {
+          this.#escaped(task, thrown);
+        }
+      },
+      (error) => {
+        try {
+          this.#onError(task, tries, error);
+        } catch (thrown) {
+          this.#escaped(task, thrown);
+        }
+      },
     );
+  }
+
+  /**
+   * A user hook (a `retry` / `warning` listener, `debugCb`, a plain message's `retry` function)
+   * threw outside the request's own error handling: the request fails with it if still pending,
+   * and it is never left to become an unhandled rejection.
+   */
+  #escaped(task: Task, thrown: unknown): void {
+    if (task.state !== 'done') {
+      this.#finish(task, undefined, thrown instanceof Error ? thrown : new Error(String(thrown)));
+      return;
+    }
+    process.nextTick(() => {
+      throw thrown;
+    });
   }
 
   /**
