@@ -15,6 +15,7 @@ import {
 import { channels } from './diagnostics.js';
 import { errnoOf, fromSocketError, IProtoError } from './errors.js';
 import { RingQueue } from './ring-queue.js';
+import { SyncTable } from './sync-table.js';
 
 /** Where a `Connection` goes: TCP, a unix socket, or any stream the caller opens (TLS, an in-memory pair). */
 export type ConnectionTarget =
@@ -196,14 +197,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   #noReplyBatch: Request[] | null = null;
 
   /** Requests holding a slot, by sync (sent ones, noReply ones not yet written, abandoned ones). */
-  #pending = new Map<number, Request>();
+  #pending = new SyncTable<Request>();
   #queue = new RingQueue<Request>();
   /** Live (not aborted or expired) requests in `#queue`. */
   #queued = 0;
   /** Requests the caller still waits for. */
   #unsettled = 0;
   #lastSync = 0;
-  #wrapped = false;
 
   #lists = new Map<number, DeadlineList>();
   #timer: NodeJS.Timeout | null = null;
@@ -391,19 +391,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   #nextSync(): number {
     // A counter rather than Perl's random draw (MR::IProto::Connection::Async `_choose_sync`): cheaper,
     // and a sync is not reused until 2^32 - 2 later requests, so a very late reply cannot be taken for
-    // a newer request's reply. Until the counter first wraps every value it gives is new, so only
-    // after a wrap must it skip values still in flight.
+    // a newer request's reply. It skips values whose slot in the table is taken (a request still in
+    // flight with the same low bits), which keeps syncs unique among requests in flight.
     let sync = this.#lastSync;
-    if (sync < MAX_SYNC && !this.#wrapped) {
-      this.#lastSync = ++sync;
-      return sync;
-    }
     do {
-      if (sync >= MAX_SYNC) {
-        sync = 1;
-        this.#wrapped = true;
-      } else sync++;
-    } while (this.#pending.has(sync));
+      sync = sync >= MAX_SYNC ? 1 : sync + 1;
+    } while (!this.#pending.isFree(sync));
     this.#lastSync = sync;
     return sync;
   }
@@ -418,7 +411,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.#lastActivity = this.#flushScheduled ? this.#now : (this.#now = performance.now());
       if (this.#timeout > 0) this.#arm(this.#lastActivity + this.#timeout);
     }
-    this.#pending.set(sync, request);
+    this.#pending.add(request);
     const body = request.body;
     if (this.#sendStarted !== null) {
       try {
@@ -505,7 +498,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   /** Frees a request's slot. */
   #release(request: Request): void {
-    if (this.#pending.get(request.sync) === request) this.#pending.delete(request.sync);
+    this.#pending.remove(request);
     request.state = DONE;
     this.#untrack(request);
     if (this.#queued !== 0) this.#pump();
@@ -814,7 +807,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   #written(batch: Request[], socket: Duplex, error: Error | null | undefined): void {
     if (error || this.#socket !== socket) return; // the failure path settles them
     for (const request of batch) {
-      if (this.#pending.get(request.sync) === request) this.#pending.delete(request.sync);
+      this.#pending.remove(request);
       if (request.state === SENT) {
         this.#finished(request, undefined, undefined);
         this.#fulfil(request, undefined);
@@ -879,7 +872,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       );
       return false;
     }
-    this.#pending.delete(sync);
+    this.#pending.remove(request);
     if (request.state === ABANDONED) {
       request.state = DONE;
       this.#untrack(request);
@@ -947,7 +940,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   /** Rejects every request, in flight and queued, and the `connect()` waiters. */
   #failRequests(error: Error): void {
-    const pending = [...this.#pending.values()];
+    const pending = this.#pending.values();
     this.#pending.clear();
     const queued = this.#queue.drain();
     this.#queued = 0;
