@@ -347,23 +347,44 @@ describe('IProtoServer', () => {
 
   test('stops reading while the client does not read its replies, and resumes on drain', async () => {
     const big = Buffer.alloc(256 * 1024, 7);
-    const { server, port } = await start({ highWaterMark: 64 * 1024, handler: () => big });
+    let handled = 0;
+    const { server, port } = await start({
+      highWaterMark: 64 * 1024,
+      handler: () => {
+        handled++;
+        return big;
+      },
+    });
     const c = await client(port);
     c.socket.pause();
     let sent = 0;
     const request = frame(1, 0, 'give me 256 KiB');
     const connection = (): ServerConnection => [...server.connections][0];
-    // Keep asking until the server has stopped reading: its replies fill both socket buffers.
-    while (connection()?.paused !== true) {
+    const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+    // Keep asking until the server has stopped reading for good: the client reads nothing, so once a
+    // pause outlasts a loopback transfer both kernels' buffers are full and no drain will come.
+    for (;;) {
       c.write(request);
       sent++;
-      await new Promise((resolve) => setTimeout(resolve, 2));
-      if (sent > 5000) throw new Error('the server never stopped reading');
+      await sleep(2);
+      if (connection()?.paused === true) {
+        const before = handled;
+        await sleep(50);
+        if (connection().paused && handled === before) break;
+      }
+      if (sent > 500) throw new Error('the server never stopped reading');
     }
     expect(connection().socket.isPaused()).toBe(true);
+    // Requests sent now are not read.
+    const stalled = handled;
+    c.write(request, request, request);
+    sent += 3;
+    await sleep(50);
+    expect(handled).toBe(stalled);
     c.socket.resume();
     const replySize = 12 + big.length;
     await c.bytes(sent * replySize, 30_000);
+    expect(handled).toBe(sent);
     expect(c.received.length).toBe(sent * replySize);
     expect(c.received.subarray(0, 12)).toEqual(frame(1, 0, big).subarray(0, 12));
     expect(connection().paused).toBe(false);
