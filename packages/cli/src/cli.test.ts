@@ -248,6 +248,23 @@ describe('iproto decode', () => {
     expect(out.frames[2].dump).toBe(dumpPacket(frames[2], { ints: false }));
   });
 
+  it('exits 0 quietly when the reader closes the pipe early (| head)', async () => {
+    const file = join(dir, 'big.bin');
+    await writeFile(
+      file,
+      Buffer.concat(Array.from({ length: 20_000 }, (_, i) => encodeFrame(1, i, pack('L', i)))),
+    );
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, [CLI, 'decode', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (c) => (stderr += c));
+      child.stdout.once('data', () => child.stdout.destroy());
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+    expect(result).toEqual({ code: 0, stderr: '' });
+  });
+
   it('exits 1 with one line for a missing file', async () => {
     const r = await runCli(['decode', join(dir, 'nope.bin')]);
     expect(r.code, r.stderr + r.stdout).toBe(1);

@@ -9,6 +9,11 @@ const stop = () => {
   controller.abort();
 };
 process.on('SIGINT', stop);
+// `iproto decode big.bin | head` closes the pipe early: that is the reader's choice, not a failure.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 process.on('SIGTERM', stop);
 
 main(process.argv.slice(2), processIO(controller.signal)).then((code) => {

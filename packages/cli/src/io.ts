@@ -8,7 +8,15 @@ export interface CliIO {
 }
 
 export function processIO(signal?: AbortSignal): CliIO {
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, signal };
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    // process.stdin opens the stream on first access; only `decode -` needs it.
+    get stdin() {
+      return process.stdin;
+    },
+    signal,
+  };
 }
 
 /** Reads a whole stream into one buffer. */
