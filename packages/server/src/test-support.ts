@@ -26,7 +26,8 @@ export async function waitFor(check: () => boolean, what: string, timeout = 10_0
 /** A plain TCP client that records every byte it receives, to check the server's exact output. */
 export class RawClient {
   readonly socket: Socket;
-  received: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private length = 0;
   ended = false;
   closed = false;
   error: Error | undefined;
@@ -34,7 +35,8 @@ export class RawClient {
   private constructor(socket: Socket) {
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => {
-      this.received = Buffer.concat([this.received, chunk]);
+      this.chunks.push(chunk);
+      this.length += chunk.length;
     });
     socket.on('end', () => {
       this.ended = true;
@@ -45,6 +47,12 @@ export class RawClient {
     socket.on('close', () => {
       this.closed = true;
     });
+  }
+
+  /** Every byte received so far. */
+  get received(): Buffer {
+    if (this.chunks.length !== 1) this.chunks = [Buffer.concat(this.chunks, this.length)];
+    return this.chunks[0];
   }
 
   static async connect(port: number, host = '127.0.0.1'): Promise<RawClient> {
@@ -59,7 +67,7 @@ export class RawClient {
 
   /** Resolves with the first `n` bytes received once that many have arrived. */
   async bytes(n: number, timeout?: number): Promise<Buffer> {
-    await waitFor(() => this.received.length >= n, `${n} bytes (have ${this.received.length})`, timeout);
+    await waitFor(() => this.length >= n, `${n} bytes (have ${this.length})`, timeout);
     return this.received.subarray(0, n);
   }
 
