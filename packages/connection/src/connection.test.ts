@@ -175,10 +175,11 @@ describe('sending', () => {
     expect(await rejection(long)).toMatchObject({ code: 'ERR_DESTROYED' });
   });
 
-  it('rejects a bad msg code with a RangeError', async () => {
+  it('rejects a bad msg code or body at once', async () => {
     const connection = ledger.connection({ host: server.host, port: server.port });
     await expect(connection.send(-1)).rejects.toThrow(RangeError);
     await expect(connection.send(2 ** 32)).rejects.toThrow(RangeError);
+    await expect(connection.send(1, 'text' as unknown as Uint8Array)).rejects.toThrow(TypeError);
   });
 });
 
@@ -198,6 +199,14 @@ describe('closing', () => {
     expect(closes).toEqual([undefined]);
     await until(() => server.connections.size === 0, 'the server to see the close');
     await expect(connection.connect()).rejects.toMatchObject({ code: 'ERR_CONNECTION_CLOSED' });
+  });
+
+  it('close() while connecting rejects the connect() waiting for it', async () => {
+    const connection = ledger.connection({ host: server.host, port: server.port });
+    const connecting = expect(connection.connect()).rejects.toMatchObject({ code: 'ERR_CONNECTION_CLOSED' });
+    await connection.close();
+    await connecting;
+    expect(connection.connected).toBe(false);
   });
 
   it('close() of a connection never opened resolves at once', async () => {

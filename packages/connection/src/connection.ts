@@ -325,6 +325,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         new RangeError(`Connection.send: msg must be an integer from 0 to 4294967295, got ${msg}`),
       );
     }
+    if (body !== undefined && !(body instanceof Uint8Array)) {
+      return Promise.reject(
+        new TypeError(`Connection.send: body must be a Uint8Array or Buffer, msg ${msg}`),
+      );
+    }
     let noReply = false;
     let timeout = this.#timeout;
     let signal: AbortSignal | null = null;
@@ -984,6 +989,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.#timer = null;
     }
     this.#clearConnectTimer();
+    const waiters = this.#connectWaiters;
+    this.#connectWaiters = [];
+    for (const waiter of waiters) waiter.reject(this.#closedError());
     if (this.debug >= 1) this.#debugLine('closing socket');
     const force = setTimeout(() => socket.destroy(), this.#timeout || 2000);
     force.unref();
