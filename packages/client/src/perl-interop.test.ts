@@ -3,10 +3,13 @@
  * MR::IProto client asked where it balances keys. These tests fail (never skip) when perl or the
  * MR::IProto / AnyEvent modules are missing: they are the proof of compatibility.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { pack } from '@iproto/pack';
+import { startTestServer, type TestServer } from '@iproto/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineMessage } from './define-message.js';
 import { ErrorReply } from './error-reply.js';
@@ -217,5 +220,64 @@ describe('interop with Perl MR::IProto::Server and MR::IProto', () => {
     }
     expect(answered).toEqual(expected);
     expect(iproto.cluster.servers.find((s) => s.address === victim.address)?.active).toBe(false);
+  });
+});
+
+describe('retries: the tries a Perl MR::IProto client makes, made the same way', () => {
+  const run = promisify(execFile);
+  let server: TestServer | undefined;
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  /** Runs one message through the Perl client, then through ours, counting what the server sees. */
+  async function both(mode: 'retry' | 'noretry' | 'isretry', max: number) {
+    server = await startTestServer();
+    let counter = 0;
+    if (mode === 'isretry') server.on(7, () => pack('L', ++counter));
+    else server.faults.add({ type: 'close' });
+
+    // Async: the server answering the Perl child lives in this process.
+    const { stdout } = await run('perl', [`${perlDir}retries.pl`, server.address, String(max), mode]);
+    const perlTries = server.requests;
+
+    server.requests = 0;
+    counter = 0;
+    const iproto = new IProto({ servers: server.address, maxRequestRetries: max });
+    const ours = await iproto
+      .send({
+        msg: 7,
+        data: [1],
+        unpack: 'L',
+        retry: mode === 'retry',
+        isRetry: mode === 'isretry' ? (data) => (data[0] as number) < 100 : undefined,
+      })
+      .then(
+        (reply) => `reply ${reply.join(' ')}`,
+        () => 'error',
+      );
+    const ourTries = server.requests;
+    await iproto.close();
+    await server.close();
+    server = undefined;
+    return { perl: { tries: perlTries, outcome: stdout.trim() }, ours: { tries: ourTries, outcome: ours } };
+  }
+
+  it('retries a communication error up to max_request_retries tries when retry is allowed', async () => {
+    const { perl, ours } = await both('retry', 3);
+    expect(perl).toEqual({ tries: 3, outcome: 'error' });
+    expect(ours).toEqual(perl);
+  });
+
+  it('does not retry a communication error when retry is not allowed', async () => {
+    const { perl, ours } = await both('noretry', 3);
+    expect(perl).toEqual({ tries: 1, outcome: 'error' });
+    expect(ours).toEqual(perl);
+  });
+
+  it('retries while is_retry says so, and returns the last reply when the tries are spent', async () => {
+    const { perl, ours } = await both('isretry', 4);
+    expect(perl).toEqual({ tries: 4, outcome: 'reply 4' });
+    expect(ours).toEqual(perl);
   });
 });
