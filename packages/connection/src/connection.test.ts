@@ -16,16 +16,19 @@ import {
   resources,
   serveEcho,
   until,
+  watchTimers,
 } from './test-support.js';
 
 const text = (body: Uint8Array): string => Buffer.from(body).toString();
 
 let before: Record<string, number>;
+let timers: ReturnType<typeof watchTimers>;
 let ledger: Ledger;
 let server: TestServer;
 
 beforeEach(async () => {
   before = resources();
+  timers = watchTimers();
   ledger = new Ledger();
   server = await startTestServer();
 });
@@ -34,7 +37,7 @@ afterEach(async () => {
   await ledger.check();
   await ledger.closeAll();
   await server.close();
-  await expectNoLeaks(before);
+  await expectNoLeaks(before, timers);
 });
 
 describe('sending', () => {

@@ -5,12 +5,13 @@ import { listenBlackhole, startTestServer, type TestServer } from '@iproto/serve
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Connection } from './connection.js';
 import { IProtoError, isIProtoError } from './errors.js';
-import { expectNoLeaks, Ledger, rejection, resources, until } from './test-support.js';
+import { expectNoLeaks, Ledger, rejection, resources, until, watchTimers } from './test-support.js';
 
 const { errno } = constants;
 const body = (text: string): Buffer => Buffer.from(text);
 
 let before: Record<string, number>;
+let timers: ReturnType<typeof watchTimers>;
 let ledger: Ledger;
 let server: TestServer;
 let closed: (Error | undefined)[];
@@ -24,6 +25,7 @@ function open(options: ConstructorParameters<typeof Connection>[1] = {}): Connec
 
 beforeEach(async () => {
   before = resources();
+  timers = watchTimers();
   ledger = new Ledger();
   closed = [];
   server = await startTestServer();
@@ -33,7 +35,7 @@ afterEach(async () => {
   await ledger.check();
   await ledger.closeAll();
   await server.close();
-  await expectNoLeaks(before);
+  await expectNoLeaks(before, timers);
 });
 
 function expectError(error: unknown, code: string, extra: Partial<IProtoError> = {}): void {

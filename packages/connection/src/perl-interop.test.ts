@@ -2,7 +2,7 @@
 // This test fails, rather than skips, when perl, AnyEvent or MR::IProto are missing.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { expectNoLeaks, Ledger, resources, until } from './test-support.js';
+import { expectNoLeaks, Ledger, resources, until, watchTimers } from './test-support.js';
 
 // MR::IProto::Server takes a fixed port; to listen on a free one we pass a prepare callback to
 // AnyEvent::Socket::tcp_server (through the name MR::IProto::Server imported), then print the port
@@ -36,9 +36,11 @@ let child: ChildProcess;
 let port: number;
 let lines: string[];
 let before: Record<string, number>;
+let timers: ReturnType<typeof watchTimers>;
 
 beforeEach(async () => {
   before = resources();
+  timers = watchTimers();
   lines = [];
   child = spawn('perl', ['-e', SERVER], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -71,7 +73,7 @@ afterEach(async () => {
     child.kill();
     await exited;
   }
-  await expectNoLeaks(before);
+  await expectNoLeaks(before, timers);
 });
 
 it('talks to the Perl MR::IProto::Server: pipelined requests, replies matched by sync', async () => {

@@ -1,4 +1,5 @@
 // Helpers for this package's tests (not exported by the package).
+import { createHook } from 'node:async_hooks';
 import { createServer, type Server } from 'node:net';
 import { Duplex } from 'node:stream';
 import { encodeFrame, type Frame, FrameDecoder } from '@iproto/framing';
@@ -16,13 +17,42 @@ export function resources(): Record<string, number> {
 }
 
 /** Waits (up to ~2 s, handles close asynchronously) until no kind of resource exceeds `before`. */
-export async function expectNoLeaks(before: Record<string, number>): Promise<void> {
+export async function expectNoLeaks(
+  before: Record<string, number>,
+  timers?: { live(): string[]; stop(): void },
+): Promise<void> {
+  if (timers !== undefined) {
+    // A destroy hook runs asynchronously after clearTimeout.
+    for (let i = 0; i < 100 && timers.live().length !== 0; i++) await new Promise((r) => setTimeout(r, 5));
+    timers.stop();
+    expect(timers.live(), 'timers of connection.ts left after close()').toEqual([]);
+  }
   let now = resources();
   for (let i = 0; i < 200 && KINDS.some((k) => now[k] > before[k]); i++) {
     await new Promise((resolve) => setTimeout(resolve, 10));
     now = resources();
   }
   for (const kind of KINDS) expect(now[kind], `${kind} left open`).toBeLessThanOrEqual(before[kind]);
+}
+
+/**
+ * Watches the timers that connection.ts creates (found by their creation stack), so a test can check
+ * that none is left after close(): unref'd timers do not show in getActiveResourcesInfo().
+ */
+export function watchTimers(): { live(): string[]; stop(): void } {
+  const alive = new Map<number, string>();
+  const hook = createHook({
+    init(id, type) {
+      if (type !== 'Timeout') return;
+      const stack = new Error().stack ?? '';
+      if (stack.includes('connection.ts')) alive.set(id, stack.split('\n').slice(2, 6).join(' | '));
+    },
+    destroy(id) {
+      alive.delete(id);
+    },
+  });
+  hook.enable();
+  return { live: () => [...alive.values()], stop: () => hook.disable() };
 }
 
 export function until(condition: () => boolean, what: string, ms = 5000): Promise<void> {
