@@ -212,8 +212,9 @@ export class IProto extends EventEmitter {
     } else {
       throw new TypeError('IProto: either `servers` or `cluster` is required');
     }
+    // Our name or Perl's constant (MR::IProto::Cluster's RR = 1); a cluster without one balances RR.
     const balance = String(this.cluster.balance ?? 'round-robin');
-    this.#roundRobin = balance === 'round-robin' || balance === 'rr' || balance === '1';
+    this.#roundRobin = balance === 'round-robin' || balance === '1';
 
     for (const event of ['server down', 'server up']) {
       const listener = (...args: unknown[]) => this.emit(event, ...args);
