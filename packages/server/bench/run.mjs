@@ -30,6 +30,11 @@ async function serve(kind) {
     const { IProtoServer } = await import('../dist/index.js');
     const server = new IProtoServer({ handler: (request) => request.body });
     ({ port } = await server.listen());
+  } else if (kind === 'codec') {
+    const server = createServer(await codecEcho());
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    port = server.address().port;
   } else {
     const server = createServer(bareEcho);
     server.listen(0, '127.0.0.1');
@@ -60,6 +65,25 @@ function bareEcho(socket) {
     rest = pos < data.length ? data.subarray(pos) : null;
   });
   socket.on('error', () => {});
+}
+
+/**
+ * For scale, not a target: the codec alone (FrameDecoder in, FrameWriter out, one write per read),
+ * without the server around it. The gap between this and the bare loop is the codec's.
+ */
+async function codecEcho() {
+  const { FrameDecoder, FrameWriter } = await import('@iproto/framing');
+  return (socket) => {
+    socket.setNoDelay(true);
+    const decoder = new FrameDecoder();
+    const writer = new FrameWriter();
+    socket.on('data', (chunk) => {
+      const frames = decoder.push(chunk);
+      for (let i = 0; i < frames.length; i++) writer.add(frames[i].msg, frames[i].sync, frames[i].body);
+      for (const out of writer.take()) socket.write(out);
+    });
+    socket.on('error', () => {});
+  };
 }
 
 async function startServer(kind) {
@@ -106,18 +130,23 @@ async function round(port) {
 async function main() {
   const iproto = await startServer('iproto');
   const bare = await startServer('bare');
+  const codec = await startServer('codec');
   try {
-    // Warm up both, then alternate so both see the same machine load; keep the best round of each.
+    // Warm up all, then alternate so all see the same machine load; keep the best round of each.
     await round(iproto.port);
     await round(bare.port);
+    await round(codec.port);
     const a = [];
     const b = [];
+    const c = [];
     for (let i = 0; i < ROUNDS; i++) {
       a.push(await round(iproto.port));
       b.push(await round(bare.port));
+      c.push(await round(codec.port));
     }
     const value = Math.max(...a);
     const baselineValue = Math.max(...b);
+    const codecValue = Math.max(...c);
     const ratio = baselineValue / value;
     const result = {
       name: `pipelined echo, ${IN_FLIGHT} in flight, ${BODY}-byte bodies`,
@@ -135,9 +164,13 @@ async function main() {
     process.stderr.write(
       `${pad(result.name, 48)}${pad(fmt(value), 10)}${pad(fmt(baselineValue), 10)}${pad(result.ratio.toFixed(2), 7)}${result.target} ${result.pass ? 'ok' : 'MISS'}\n`,
     );
+    process.stderr.write(
+      `${pad('  for scale: FrameDecoder + FrameWriter alone', 48)}${pad(fmt(codecValue), 10)}${pad(fmt(baselineValue), 10)}${(baselineValue / codecValue).toFixed(2)}\n`,
+    );
     console.log(JSON.stringify({ package: '@iproto/server', results: [result] }));
   } finally {
     iproto.child.stdin.end();
     bare.child.stdin.end();
+    codec.child.stdin.end();
   }
 }
