@@ -5,6 +5,7 @@ import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Cluster } from '@iproto/cluster';
 import { dumpPacket, encodeFrame } from '@iproto/framing';
 import { pack } from '@iproto/pack';
 import type { IProtoServer } from '@iproto/server';
@@ -173,6 +174,51 @@ describe('iproto send', () => {
     expect(hex.stdout.trimEnd().split('\n')[1]).toBe(
       '07 00 00 00 03 00 00 00 ' + syncHex(hex.stdout) + ' 01 02 03',
     );
+  });
+
+  it('sends to the server Perl MR::IProto::Cluster picks for --key among several', async () => {
+    const boxes = [createServer({ echo: true }), createServer({ echo: true }), createServer({ echo: true })];
+    servers.push(...boxes);
+    const received = boxes.map(() => 0);
+    const addresses: string[] = [];
+    for (const [i, box] of boxes.entries()) {
+      box.on('request', () => received[i]++);
+      addresses.push(`127.0.0.1:${(await box.listen(0, '127.0.0.1')).port}`);
+    }
+    const list = `${addresses[0]}:2,${addresses[1]},${addresses[2]}`; // a weight, as Perl allows
+    for (const [balance, key] of [
+      ['hash-crc32', 'user:7'],
+      ['hash-crc32', '12345'],
+      ['ketama', 'user:7'],
+      ['ketama', 'session-99'],
+    ]) {
+      const reference = new Cluster({ servers: list, balance: balance as 'ketama', health: false });
+      const expected = reference.server(key).address;
+      await reference.close();
+      const before = [...received];
+      const r = await runCli([
+        'send',
+        list,
+        '--key',
+        key,
+        '--balance',
+        balance,
+        '--msg',
+        '5',
+        '--payload-hex',
+        '01',
+        '--json',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ server: expected, msg: 5, body: '01' });
+      const hit = addresses.indexOf(expected);
+      expect(received.map((n, i) => n - before[i])).toEqual(addresses.map((_, i) => (i === hit ? 1 : 0)));
+    }
+    const human = await runCli(['send', list, '--key', 'user:7', '--msg', '5']);
+    expect(human.stdout).toMatch(/^reply msg=5 sync=\d+ len=0 time=[\d.]+ ms from 127\.0\.0\.1:\d+\n/);
+    const noKey = await runCli(['send', list, '--balance', 'ketama', '--msg', '5']);
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toBe('iproto send: --balance ketama needs --key\n');
   });
 
   it('sends a no-reply message and returns once written', async () => {

@@ -14,9 +14,11 @@ Options:
 Example:
   iproto ping 127.0.0.1:33013,127.0.0.1:33014 --count 3`,
 
-  send: `Usage: iproto send host:port --msg N [--pack TEMPLATE] [values...] [options]
+  send: `Usage: iproto send host:port[,host:port...] --msg N [--pack TEMPLATE] [values...] [options]
 
-Sends one message and prints the reply, decoded with --unpack or as a packet dump.
+Sends one message and prints the reply, decoded with --unpack or as a packet dump. Given several
+servers (Perl's "host:port[:weight],..." string), it sends to the one MR::IProto::Cluster picks
+for --key with --balance, and says which.
 
 Options:
   --msg N              message code (decimal or 0x hex; required)
@@ -26,6 +28,9 @@ Options:
   --no-reply           the message has no reply: done once written
   --no-ints            leave the integers out of the packet dump (MR::IProto's dump_no_ints)
   --timeout MS         connect and reply timeout in milliseconds (default 2000)
+  --key KEY            balancing key (a string; numbers hash as their decimal form, as in Perl)
+  --balance NAME       round-robin, hash-crc32 or ketama (default hash-crc32 with --key,
+                       else round-robin)
   --json               print one JSON object
   -h, --help           show this help
 
@@ -35,7 +40,8 @@ begin with "-".
 
 Example (the key-value box of "iproto serve"):
   iproto send 127.0.0.1:33013 --msg 1 --pack 'w/a* w/a*' greeting hello --unpack L
-  iproto send 127.0.0.1:33013 --msg 2 --pack 'w/a*' greeting --unpack 'L w/a*'`,
+  iproto send 127.0.0.1:33013 --msg 2 --pack 'w/a*' greeting --unpack 'L w/a*'
+  iproto send 10.0.0.1:33013,10.0.0.2:33013 --key user:7 --msg 2 --pack 'w/a*' user:7`,
 
   decode: `Usage: iproto decode [file|-] [options]
 

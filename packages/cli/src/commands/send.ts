@@ -1,5 +1,6 @@
+import { Cluster, HASH, KETAMA, RR } from '@iproto/cluster';
 import { Connection } from '@iproto/connection';
-import { dumpPacket, encodeFrame } from '@iproto/framing';
+import { dumpPacket, encodeFrame, type Frame } from '@iproto/framing';
 import { compile, pack, unpack } from '@iproto/pack';
 import { CliError, ExitCode } from '../cli-error.js';
 import type { CliIO } from '../io.js';
@@ -8,7 +9,7 @@ import {
   describeError,
   formatAddress,
   formatValue,
-  parseAddress,
+  parseAddressList,
   parseHex,
   parseInteger,
   parseValue,
@@ -24,11 +25,21 @@ export async function sendCommand(argv: string[], io: CliIO): Promise<number> {
     'no-reply': { type: 'boolean' },
     'no-ints': { type: 'boolean' },
     timeout: { type: 'string' },
+    key: { type: 'string' },
+    balance: { type: 'string' },
   });
   const [target, ...words] = positionals;
   if (target === undefined)
     throw new CliError('iproto send: no server given (usage: iproto send host:port --msg N)');
-  const address = parseAddress(target);
+  // Validates every address up front, so a typo is a usage error before anything connects.
+  const addresses = parseAddressList(target);
+  const key = stringOption(values, 'key');
+  const balance = stringOption(values, 'balance') ?? (key === undefined ? RR : HASH);
+  if (balance !== RR && balance !== HASH && balance !== KETAMA) {
+    throw new CliError(`iproto send: bad --balance "${balance}" (expected ${RR}, ${HASH} or ${KETAMA})`);
+  }
+  if (key === undefined && balance !== RR)
+    throw new CliError(`iproto send: --balance ${balance} needs --key`);
   const msgText = stringOption(values, 'msg');
   if (msgText === undefined) throw new CliError('iproto send: --msg is required');
   const msg = parseInteger('--msg', msgText);
@@ -70,40 +81,58 @@ export async function sendCommand(argv: string[], io: CliIO): Promise<number> {
     throw new CliError(`iproto send: cannot pack the body: ${describeError(error)}`);
   }
 
-  const name = formatAddress(address);
-  const connection = new Connection({
-    host: address.host,
-    port: address.port,
-    connectTimeout: timeout,
-    timeout,
-  });
+  const connectionOptions = { connectTimeout: timeout, timeout };
+  // One server: a plain connection. Several: a cluster, so the pick is the one a Perl
+  // MR::IProto::Cluster with the same servers and balance makes for the key.
+  const cluster =
+    addresses.length > 1 || key !== undefined
+      ? new Cluster({ servers: target, balance, health: false, ...connectionOptions })
+      : undefined;
+  const single = cluster ? undefined : new Connection({ ...addresses[0], ...connectionOptions });
   try {
+    const server = cluster?.server(key);
+    const name = server ? server.address : formatAddress(addresses[0]);
     const started = process.hrtime.bigint();
-    let reply: { msg: number; sync: number; body: Uint8Array };
+    let reply: Frame | undefined;
     try {
-      reply = await connection.send(msg, body, { noReply, timeout });
+      reply = await (server ?? single!).send(msg, body, { noReply, timeout });
     } catch (error) {
       throw new CliError(`iproto send: ${name}: ${describeError(error, name)}`, ExitCode.FAILURE, {
         cause: error,
       });
     }
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    if (noReply) {
+    if (noReply || reply === undefined) {
       if (values.json)
-        io.stdout.write(`${JSON.stringify({ sent: true, msg, len: body.length, time: ms })}\n`);
+        io.stdout.write(`${JSON.stringify({ sent: true, server: name, msg, len: body.length, time: ms })}\n`);
       else io.stdout.write(`sent msg=${msg} len=${body.length} to ${name} (no reply expected)\n`);
       return ExitCode.OK;
     }
-    return printReply(io, reply, { requestMsg: msg, ms, unpackTemplate, ints, json: values.json === true });
+    return printReply(io, reply, {
+      requestMsg: msg,
+      ms,
+      unpackTemplate,
+      ints,
+      json: values.json === true,
+      server: cluster ? name : undefined,
+    });
   } finally {
-    await connection.close().catch(() => {});
+    await (cluster ?? single!).close().catch(() => {});
   }
 }
 
 function printReply(
   io: CliIO,
-  reply: { msg: number; sync: number; body: Uint8Array },
-  options: { requestMsg: number; ms: number; unpackTemplate?: string; ints: boolean; json: boolean },
+  reply: Frame,
+  options: {
+    requestMsg: number;
+    ms: number;
+    unpackTemplate?: string;
+    ints: boolean;
+    json: boolean;
+    /** The server the cluster picked, when there was a choice. */
+    server?: string;
+  },
 ): number {
   let decoded: unknown[] | undefined;
   let decodeError: string | undefined;
@@ -123,6 +152,7 @@ function printReply(
   if (options.json) {
     io.stdout.write(
       `${JSON.stringify({
+        ...(options.server ? { server: options.server } : {}),
         msg: reply.msg,
         sync: reply.sync,
         len: reply.body.length,
@@ -134,7 +164,8 @@ function printReply(
     );
   } else {
     io.stdout.write(
-      `reply msg=${reply.msg} sync=${reply.sync} len=${reply.body.length} time=${options.ms.toFixed(3)} ms\n`,
+      `reply msg=${reply.msg} sync=${reply.sync} len=${reply.body.length} time=${options.ms.toFixed(3)} ms` +
+        `${options.server ? ` from ${options.server}` : ''}\n`,
     );
     if (decoded) io.stdout.write(`${decoded.map(formatValue).join(' ')}\n`);
     else io.stdout.write(`${dump}\n`);
