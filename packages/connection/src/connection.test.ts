@@ -183,6 +183,7 @@ describe('sending', () => {
     await expect(connection.send(-1)).rejects.toThrow(RangeError);
     await expect(connection.send(2 ** 32)).rejects.toThrow(RangeError);
     await expect(connection.send(1, 'text' as unknown as Uint8Array)).rejects.toThrow(TypeError);
+    await expect(connection.send(1, undefined, { timeout: -1 })).rejects.toThrow(RangeError);
   });
 });
 

@@ -89,6 +89,8 @@ const ABANDONED = 2; // settled by timeout or abort, its sync kept until the lat
 const DONE = 3; // settled, holds nothing
 
 const MAX_SYNC = 0xfffffffe;
+/** Batches up to this many bytes split over several chunks are joined into one write. */
+const SMALL_BATCH = 64 * 1024;
 const EMPTY = new Uint8Array(0);
 const noop = (): void => {};
 
@@ -335,7 +337,14 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     let signal: AbortSignal | null = null;
     if (options !== undefined) {
       if (options.noReply === true) noReply = true;
-      if (options.timeout !== undefined) timeout = options.timeout;
+      if (options.timeout !== undefined) {
+        timeout = options.timeout;
+        if (!(timeout >= 0)) {
+          return Promise.reject(
+            new RangeError(`Connection.send: timeout must be a number >= 0, got ${timeout}, msg ${msg}`),
+          );
+        }
+      }
       if (options.signal !== undefined) {
         signal = options.signal;
         if (signal.aborted) return Promise.reject(this.#abortError(msg, undefined, signal));
@@ -789,7 +798,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   #flush(): void {
     this.#flushScheduled = false;
     const socket = this.#socket;
-    if (socket === null || !this.#connected || this.#needDrain || this.#writer.pendingBytes === 0) return;
+    const pending = this.#writer.pendingBytes;
+    if (socket === null || !this.#connected || this.#needDrain || pending === 0) return;
     const chunks = this.#writer.take();
     const batch = this.#noReplyBatch;
     this.#noReplyBatch = null;
@@ -798,6 +808,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     let ok: boolean;
     if (chunks.length === 1) {
       ok = socket.write(chunks[0], callback);
+    } else if (pending <= SMALL_BATCH) {
+      // The writer's buffer turned over mid-batch: copying a few KiB is cheaper than a corked writev.
+      ok = socket.write(Buffer.concat(chunks, pending), callback);
     } else {
       socket.cork();
       const last = chunks.length - 1;
