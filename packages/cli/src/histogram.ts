@@ -23,7 +23,7 @@ export class Histogram {
 
   /** Records one value (rounded down to an integer; negatives count as 0). */
   record(value: number): void {
-    const v = value > 0 ? Math.floor(value) : 0;
+    const v = value >= 1 ? Math.floor(value) : 0;
     this.counts[bucketOf(v)]++;
     this.total++;
     this.sum += v;
@@ -83,6 +83,11 @@ export class Histogram {
 
 function bucketOf(v: number): number {
   if (v < LINEAR_LIMIT) return v;
+  if (v <= 0xffffffff) {
+    // The common case (below 4.3 s in nanoseconds): integer bit tricks, no floating-point log.
+    const shift = 31 - Math.clz32(v) - SUB_BITS;
+    return LINEAR_LIMIT + (shift - 1) * SUB_COUNT + ((v >>> shift) - SUB_COUNT);
+  }
   let magnitude = Math.floor(Math.log2(v));
   // log2 of a value just under a power of two can round up to that power.
   if (2 ** magnitude > v) magnitude--;

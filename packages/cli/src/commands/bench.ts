@@ -91,6 +91,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   let firstError: string | undefined;
   let started = 0;
   let progressTimer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let onAbort: (() => void) | undefined;
 
   try {
     try {
@@ -110,34 +112,44 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     }
     await new Promise<void>((resolve) => {
       const settle = () => {
-        if (completed + errors === issued && (issued >= total || signal?.aborted)) resolve();
+        if (completed + errors === issued && (issued >= total || stopped)) resolve();
       };
-      const issue = (connection: Connection) => {
-        if (issued >= total || signal?.aborted) {
+      onAbort = () => {
+        stopped = true;
+        settle();
+      };
+      // `now` is when the previous request on this slot completed: the next one starts at once, so
+      // one clock read serves as both that request's end and this one's start.
+      const issue = (connection: Connection, failed: (error: unknown) => void, now: number) => {
+        if (issued >= total || stopped) {
           settle();
           return;
         }
         issued++;
-        const t0 = performance.now();
-        connection.send(msg, body, { timeout }).then(
-          () => {
-            histogram.record((performance.now() - t0) * 1e6);
-            completed++;
-            issue(connection);
-          },
-          (error: unknown) => {
-            errors++;
-            firstError ??= describeError(error);
-            issue(connection);
-          },
-        );
+        // The timeout is the connection's own (set above): no options object per request.
+        connection.send(msg, body).then(() => {
+          const end = performance.now();
+          histogram.record((end - now) * 1e6);
+          completed++;
+          issue(connection, failed, end);
+        }, failed);
       };
-      signal?.addEventListener('abort', settle, { once: true });
-      for (const connection of connections) for (let i = 0; i < depth; i++) issue(connection);
+      const start = (connection: Connection) => {
+        const failed = (error: unknown) => {
+          errors++;
+          firstError ??= describeError(error);
+          issue(connection, failed, performance.now());
+        };
+        for (let i = 0; i < depth; i++) issue(connection, failed, performance.now());
+      };
+      if (signal?.aborted) stopped = true;
+      else signal?.addEventListener('abort', onAbort!, { once: true });
+      for (const connection of connections) start(connection);
       settle();
     });
   } finally {
     if (progressTimer) clearInterval(progressTimer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
     await Promise.all(connections.map((c) => c.close().catch(() => {})));
   }
 
