@@ -1,0 +1,96 @@
+import { compile, PackError, unpack } from '@iproto/pack';
+import { describe, expect, it } from 'vitest';
+import { createRng } from './support.js';
+
+/** Templates a client decodes replies with; every count that comes from the data is hostile. */
+const TEMPLATES = [
+  'L',
+  'L*',
+  'L L w/a*',
+  'L/(w/a*)',
+  'V/(V/a*)',
+  'S/(L)',
+  'N/a*',
+  'n/a*',
+  'C/a',
+  'w',
+  'w*',
+  'w/a*',
+  'Q<',
+  'q> j J',
+  'Z*',
+  'A*',
+  'a*',
+  'a4 Z8 A3',
+  'l> s< c',
+  'U0C*',
+  'C0U*',
+  'U*',
+  'H*',
+  'h3 b8 B*',
+  'x4 L',
+  'L @2 S',
+  'L X2 S',
+  'f d',
+  'F*',
+  '(L S)*',
+  '(w/a*)3',
+  'L!2 i I',
+  '%32C*',
+];
+
+function hostileData(rng: ReturnType<typeof createRng>): Buffer {
+  const data = Buffer.alloc(rng.int(0, 48));
+  for (let i = 0; i < data.length; i++) data[i] = rng.int(0, 255);
+  const roll = rng();
+  // Counts and lengths at the edges: 0xffffffff, 0x80000000, BER integers that never end.
+  if (roll < 0.25 && data.length >= 4)
+    data.writeUInt32LE(rng.pick([0xffffffff, 0x80000000, 0x7fffffff, 1000]), 0);
+  else if (roll < 0.4) data.fill(0xff);
+  else if (roll < 0.5) data.fill(0x80);
+  return data;
+}
+
+describe('unpack under hostile data (seeded fuzz)', () => {
+  it('returns values or throws PackError; never another error, never more values than the data allows', () => {
+    const rng = createRng(0x0ac4);
+    const seenCodes = new Set<string>();
+    for (let round = 0; round < 6000; round++) {
+      const template = rng.pick(TEMPLATES);
+      const data = hostileData(rng);
+      let values: unknown[];
+      try {
+        values = rng() < 0.5 ? unpack(template, data) : compile(template).unpack(data);
+      } catch (error) {
+        if (!(error instanceof PackError) || !String(error.code).startsWith('ERR_PACK_')) {
+          throw new Error(
+            `round ${round}: unpack('${template}', ${data.toString('hex')}) threw ${String(error)}`,
+            {
+              cause: error,
+            },
+          );
+        }
+        seenCodes.add(error.code);
+        continue;
+      }
+      // No template here can make more than a handful of values per byte, whatever the data
+      // announces: a hostile count cannot blow the result up.
+      if (values.length > data.length * 8 + 16) {
+        throw new Error(
+          `round ${round}: unpack('${template}') made ${values.length} values of ${data.length} B`,
+        );
+      }
+    }
+    // The fuzz reached the failure paths, not only the happy ones.
+    expect(seenCodes.has('ERR_PACK_DATA')).toBe(true);
+  });
+
+  it('a data-controlled length beyond the data is clamped, not allocated (as Perl does)', () => {
+    const data = Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3]);
+    const before = process.memoryUsage().arrayBuffers;
+    const [bytes] = unpack('V/a*', data) as [Buffer];
+    expect(bytes).toEqual(Buffer.from([1, 2, 3]));
+    expect(unpack('V/(V/a*)', data)).toEqual([]);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1024 * 1024);
+  });
+});
