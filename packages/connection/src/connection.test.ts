@@ -1,8 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
 import { startTestServer, type TestServer } from '@iproto/server/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Connection } from './connection.js';
@@ -441,6 +443,61 @@ describe('transports', () => {
     expect(text((await ledger.track(connection.send(2, Buffer.from('again')))).body)).toBe('again');
     expect(peers).toHaveLength(2);
     await connection.close();
+  });
+
+  it('talks TLS through connect(), starting once the handshake is done', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iproto-tls-'));
+    try {
+      const keyFile = join(dir, 'key.pem');
+      const certFile = join(dir, 'cert.pem');
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-keyout',
+          keyFile,
+          '-out',
+          certFile,
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+        ],
+        { stdio: 'ignore' },
+      );
+      const cert = readFileSync(certFile);
+      const tlsServer = createTlsServer({ key: readFileSync(keyFile), cert }, (socket) => serveEcho(socket));
+      await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
+      const { port } = tlsServer.address() as { port: number };
+      try {
+        let secured = false;
+        const connection = ledger.connection({
+          address: `tls:${port}`,
+          connect: () => {
+            const socket = tlsConnect({ host: '127.0.0.1', port, ca: cert, servername: 'localhost' });
+            socket.once('secureConnect', () => (secured = true));
+            return socket;
+          },
+        });
+        const events: string[] = [];
+        // 'connect' comes after the handshake, not after the TCP connect under it.
+        connection.on('connect', () => events.push(`connect, secured: ${secured}`));
+        const reply = await ledger.track(connection.send(5, Buffer.from('secret')));
+        expect(text(reply.body)).toBe('secret');
+        expect(events).toEqual(['connect, secured: true']);
+        await connection.close();
+      } finally {
+        await new Promise((resolve) => tlsServer.close(resolve));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a connect() that throws rejects the requests with the error as cause', async () => {
