@@ -94,10 +94,21 @@ const SMALL_BATCH = 64 * 1024;
 const EMPTY = new Uint8Array(0);
 const noop = (): void => {};
 
-/** The requests sharing one timeout value, in insertion order, which is also deadline order. */
+/**
+ * The requests that share one deadline: same timeout, tracked in the same tick (the clock is read once
+ * per tick). A request only counts itself in and out, so tracking costs no list surgery.
+ */
+class Bucket {
+  live = 0;
+  expired = false;
+  next: Bucket | null = null;
+  constructor(readonly deadline: number) {}
+}
+
+/** The buckets of one timeout value, in creation order, which is also deadline order. */
 class DeadlineList {
-  head: Request | null = null;
-  tail: Request | null = null;
+  head: Bucket | null = null;
+  tail: Bucket | null = null;
   constructor(readonly timeout: number) {}
 }
 
@@ -108,9 +119,7 @@ class Request {
   deadline = 0;
   resolve: (value: any) => void = noop;
   reject: (error: unknown) => void = noop;
-  prev: Request | null = null;
-  next: Request | null = null;
-  list: DeadlineList | null = null;
+  bucket: Bucket | null = null;
 
   constructor(
     readonly owner: Connection,
@@ -556,30 +565,29 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         list = new DeadlineList(timeout);
         this.#lists.set(timeout, list);
       }
-      const previous = this.#lastList;
-      if (previous !== null && previous.head === null) this.#lists.delete(previous.timeout);
       this.#lastList = list;
     }
-    request.deadline = now + timeout;
-    request.list = list;
-    request.prev = list.tail;
-    request.next = null;
-    if (list.tail === null) list.head = request;
-    else list.tail.next = request;
-    list.tail = request;
-    this.#arm(request.deadline);
+    const deadline = now + timeout;
+    let bucket = list.tail;
+    if (bucket === null || bucket.deadline !== deadline) {
+      // Buckets whose requests all settled go as soon as a newer one comes.
+      while (list.head !== null && list.head.live === 0) list.head = list.head.next;
+      bucket = new Bucket(deadline);
+      if (list.head === null) list.head = bucket;
+      else list.tail!.next = bucket;
+      list.tail = bucket;
+      this.#arm(deadline);
+    }
+    bucket.live++;
+    request.bucket = bucket;
+    request.deadline = deadline;
   }
 
   #untrack(request: Request): void {
-    const list = request.list;
-    if (list === null) return;
-    if (request.prev === null) list.head = request.next;
-    else request.prev.next = request.next;
-    if (request.next === null) list.tail = request.prev;
-    else request.next.prev = request.prev;
-    request.prev = request.next = null;
-    request.list = null;
-    if (list.head === null && list !== this.#lastList) this.#lists.delete(list.timeout);
+    const bucket = request.bucket;
+    if (bucket === null) return;
+    bucket.live--;
+    request.bucket = null;
   }
 
   #arm(due: number): void {
@@ -609,12 +617,34 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       );
       return;
     }
+    // Drop the buckets whose deadline passed; those still holding requests are marked, and their
+    // requests found with one pass over the table and the queue (rare: only requests that time out).
+    let expiring = false;
     for (const list of [...this.#lists.values()]) {
-      let request = list.head;
-      while (request !== null && request.deadline <= now) {
-        const next = request.next;
-        this.#expire(request, now);
-        request = next;
+      let bucket = list.head;
+      while (bucket !== null && bucket.deadline <= now) {
+        if (bucket.live !== 0) {
+          bucket.expired = true;
+          expiring = true;
+        }
+        bucket = bucket.next;
+      }
+      list.head = bucket;
+      if (bucket === null) {
+        list.tail = null;
+        if (list !== this.#lastList) this.#lists.delete(list.timeout);
+      }
+    }
+    if (expiring) {
+      const victims: Request[] = [];
+      for (const request of this.#queue.toArray()) {
+        if (request.state === QUEUED && request.bucket?.expired) victims.push(request);
+      }
+      for (const request of this.#pending.values()) if (request.bucket?.expired) victims.push(request);
+      victims.sort((a, b) => a.deadline - b.deadline);
+      for (const request of victims) {
+        // An earlier expiry may have failed the connection and settled the rest.
+        if (request.bucket?.expired) this.#expire(request, now);
       }
     }
     let due = Number.POSITIVE_INFINITY;

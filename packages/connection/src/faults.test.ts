@@ -103,6 +103,21 @@ describe('fault matrix', () => {
     expect(server.connections.size).toBe(1);
   });
 
+  it('a reply later than one more timeout after the deadline is an unknown sync', async () => {
+    const connection = open({ timeout: 150 });
+    server.faults.add({ type: 'delay', ms: 600 }, { times: 1, msg: 7 });
+    const late = ledger.track(connection.send(7, body('late'), { timeout: 20 }));
+    const error = await rejection(late);
+    expectError(error, 'ETIMEDOUT', { msg: 7 });
+    // Keep replies flowing so that the connection is not read-idle, until the late reply kills it.
+    while (closed.length === 0) {
+      // A ping in flight when the late reply comes is rejected with the failure: both are fine here.
+      await ledger.track(connection.send(8, body('ping'))).catch((e) => expectError(e, 'ERR_UNKNOWN_SYNC'));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expectError(closed[0], 'ERR_UNKNOWN_SYNC', { sync: error.sync, msg: 7 });
+  });
+
   it('server silent while requests wait: the connection dies after timeout, all rejected ETIMEDOUT', async () => {
     const connection = open({ timeout: 200 });
     server.faults.add({ type: 'drop' });

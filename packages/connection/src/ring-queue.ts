@@ -53,6 +53,13 @@ export class RingQueue<T> {
     for (const k of kept) this.push(k);
   }
 
+  /** What the queue holds, in order, without taking it out (O(n)). */
+  toArray(): T[] {
+    const out: T[] = [];
+    for (let i = 0; i < this.#length; i++) out.push(this.#items[(this.#head + i) & this.#mask]!);
+    return out;
+  }
+
   /** Empties the queue and returns what it held, in order. */
   drain(): T[] {
     const out: T[] = [];
