@@ -41,7 +41,7 @@ async function until(predicate: () => boolean, what: string, ms = 10_000): Promi
   }
 }
 
-let cleanup: (() => Promise<unknown> | void)[] = [];
+let cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const fn of cleanup.reverse()) await fn();
   cleanup = [];
