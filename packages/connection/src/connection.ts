@@ -336,7 +336,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         new RangeError(`Connection.send: msg must be an integer from 0 to 4294967295, got ${msg}`),
       );
     }
-    if (body !== undefined && !(body instanceof Uint8Array)) {
+    // typeof rather than instanceof: it catches the usual mistake (a string) at no cost per request.
+    if (body !== undefined && (typeof body !== 'object' || body === null)) {
       return Promise.reject(
         new TypeError(`Connection.send: body must be a Uint8Array or Buffer, msg ${msg}`),
       );
