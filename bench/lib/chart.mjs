@@ -23,6 +23,8 @@ function decades(values) {
   return { low, high };
 }
 
+const DASHES = ['8 4', '2 3', '8 3 2 3'];
+
 const fixed = (n) => Number(n.toFixed(1));
 
 /**
@@ -96,13 +98,16 @@ export function throughputChart({ title, subtitle = '', depths, series, referenc
   );
 
   const legend = [];
-  for (const ref of references) {
+  // Each reference gets its own dash pattern: two close figures (Perl sync and async often are)
+  // stay distinguishable where their lines overlap.
+  for (const [i, ref] of references.entries()) {
+    const dash = DASHES[i % DASHES.length];
     if (!(typeof ref.value === 'number' && ref.value > 0 && Number.isFinite(ref.value))) continue;
     const ry = fixed(y(ref.value));
     out.push(
-      `<line x1="${MARGIN.left}" y1="${ry}" x2="${MARGIN.left + plotW}" y2="${ry}" stroke="${ref.color}" stroke-width="1.5" stroke-dasharray="6 4"/>`,
+      `<line x1="${MARGIN.left}" y1="${ry}" x2="${MARGIN.left + plotW}" y2="${ry}" stroke="${ref.color}" stroke-width="1.5" stroke-dasharray="${dash}"/>`,
     );
-    legend.push({ ...ref, dashed: true });
+    legend.push({ ...ref, dash });
   }
   for (const s of series) {
     const points = depths
@@ -121,7 +126,7 @@ export function throughputChart({ title, subtitle = '', depths, series, referenc
   const lx = MARGIN.left + plotW + 16;
   legend.forEach((item, i) => {
     const ly = MARGIN.top + 10 + i * 22;
-    const dash = item.dashed ? ' stroke-dasharray="6 4"' : '';
+    const dash = item.dash ? ` stroke-dasharray="${item.dash}"` : '';
     out.push(
       `<line x1="${lx}" y1="${ly}" x2="${lx + 24}" y2="${ly}" stroke="${item.color}" stroke-width="2.5"${dash}/>`,
     );
