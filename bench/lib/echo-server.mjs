@@ -46,7 +46,8 @@ export function buildNative() {
 /** Spawns a server that prints "listening HOST:PORT" and resolves once it has. */
 function spawnListening(command, args, kind) {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    // stdin stays open for the server's life: the Node server exits when it closes.
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
     const lines = createInterface({ input: child.stdout });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

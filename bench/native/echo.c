@@ -8,7 +8,8 @@
  * replies to a whole batch of pipelined frames written back with one write().
  *
  * Usage: echo-server [port] [host]       (defaults: 0 = any free port, 127.0.0.1)
- * Prints "listening HOST:PORT\n" on stdout once it accepts connections; exits on SIGTERM/SIGINT.
+ * Prints "listening HOST:PORT\n" on stdout once it accepts connections; exits on SIGTERM/SIGINT
+ * and when the process that started it dies.
  *
  * Build: cc -O2 -o echo-server echo.c
  */
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -163,6 +165,9 @@ int main(int argc, char **argv) {
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
+  /* A benchmark killed on timeout must not leave its server behind. */
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() == 1) return 0;
 
   int lfd = socket(AF_INET, SOCK_STREAM, 0);
   if (lfd < 0) {
