@@ -84,6 +84,7 @@ function buildUnpack(template: string): (data: Uint8Array, options?: UnpackOptio
       starts: [0],
       level: 0,
       checksum: 0,
+      groupSlash: false,
       cuv: 0n,
       cdouble: 0,
       int64Number: options?.int64 === 'number',

@@ -319,6 +319,9 @@ function compileSym(sym: Sym, groupBody?: (st: PackState) => void): PackStep {
         let len = lenOf(st, howlen, length);
         let utf8 = st.utf8;
         const level = ++st.level;
+        // A group that is itself a `/` length packs real values inside; its count goes to the target.
+        const lengthcode = st.lengthcode;
+        st.lengthcode = undefined;
         while (len-- > 0) {
           st.utf8 = utf8;
           const was = st.doUtf8;
@@ -333,6 +336,7 @@ function compileSym(sym: Sym, groupBody?: (st: PackState) => void): PackStep {
         }
         st.level = level - 1;
         st.utf8 = utf8;
+        st.lengthcode = lengthcode;
       };
     }
     case '@':
@@ -565,7 +569,15 @@ function compileSym(sym: Sym, groupBody?: (st: PackState) => void): PackStep {
       return (st, howlen, length) => {
         let len = lenOf(st, howlen, length);
         while (len-- > 0) {
-          let nv = toNV(next(st, c));
+          const v = next(st, c);
+          let nv = toNV(v);
+          if (Number.isNaN(nv) && typeof v !== 'number') {
+            // Perl's NaN from a string ("nan") has the sign bit set; a JS NaN cannot carry it.
+            const bits = single ? [0, 0, 0xc0, 0xff] : [0, 0, 0, 0, 0, 0, 0xf8, 0xff];
+            for (let i = 0; i < bits.length; i++) scratchBytes[i] = bits[i];
+            writeScratch(st, bits.length, little);
+            continue;
+          }
           if (single) {
             if (nv > FLT_MAX) nv = Infinity;
             else if (nv < -FLT_MAX) nv = -Infinity;
@@ -653,7 +665,12 @@ function compileSym(sym: Sym, groupBody?: (st: PackState) => void): PackStep {
 }
 
 /** Compiles a symbol list into one function, pairing `/` length prefixes with their targets. */
-export function compileSequence(syms: Sym[]): (st: PackState) => void {
+export function compileSequence(input: Sym[]): (st: PackState) => void {
+  // Perl's pack_rec overwrites the flags of the symbol after a group with the group's own, so a
+  // `/` right after a group is lost: `(C) n/a*` packs `n` and `a*` as two plain items.
+  const syms = input.map((sym, i) =>
+    sym.slash && i > 0 && input[i - 1].code === '(' && !input[i - 1].error ? { ...sym, slash: false } : sym,
+  );
   const steps: PackStep[] = new Array(syms.length);
   // Built from the end so that a `/` prefix can call its (already compiled) target.
   for (let i = syms.length - 1; i >= 0; i--) {

@@ -166,10 +166,22 @@ export function toBerInteger(value: unknown): bigint {
     if (!Number.isFinite(n.nv))
       throw new PackError(PackErrorCode.VALUE, `Cannot compress ${nvName(n.nv)} in pack`);
     if (n.nv < 0) throw new PackError(PackErrorCode.VALUE, 'Cannot compress negative numbers in pack');
-    // A long decimal string beyond 2^64 keeps every digit: Perl's pack 'w' divides the string itself.
-    const digits = /^[ \t\n\v\f\r]*\+?(\d+)(?:\.\d*)?[ \t\n\v\f\r]*$/.exec(text);
-    if (digits) return BigInt(digits[1]);
-    return BigInt(Math.floor(n.nv));
+    if (n.nv < 2 ** 64) return BigInt(Math.floor(n.nv));
+    // Beyond 2^64 Perl's pack 'w' divides the decimal string itself (pp_pack.c is_an_int): spaces
+    // anywhere, a leading '+', digits, and a fraction that is ignored; anything else is refused.
+    let digits = '';
+    let started = false;
+    let fraction = false;
+    for (const ch of text) {
+      if (ch === ' ') continue;
+      if (ch === '+' && !started) continue;
+      if (ch >= '0' && ch <= '9') {
+        started = true;
+        if (!fraction) digits += ch;
+      } else if (ch === '.') fraction = true;
+      else throw new PackError(PackErrorCode.VALUE, 'Can only compress unsigned integers in pack');
+    }
+    return BigInt(digits || '0');
   }
   if (value === undefined || value === null) throw uninitialized('pack');
   throw new PackError(PackErrorCode.VALUE, `Expected a number, got ${describe(value)} in pack`);

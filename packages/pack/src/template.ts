@@ -56,6 +56,8 @@ const SIZES: Record<string, number> = {
   d: 8,
   F: 8,
   p: 8,
+  // Only for `[template]` counts: this Perl has 16-byte long doubles, which `D` itself refuses.
+  D: 16,
 };
 const SHRIEK_SIZES: Record<string, number> = { s: 2, S: 2, i: 4, I: 4, l: 8, L: 8, n: 2, N: 4, v: 2, V: 4 };
 
@@ -81,13 +83,16 @@ function groupEnd(t: string, pos: number, end: number, ender: string): number {
   throw templateError(`No group ending character '${ender}' found in template`);
 }
 
+const SSIZE_MAX = (1n << 63n) - 1n;
+
+/** A decimal repeat count; Perl allows up to SSize_t's maximum. */
 function getNum(t: string, pos: number): [number, number] {
-  let len = t.charCodeAt(pos++) - 48;
-  while (isDigit(t[pos])) {
-    if (len >= Math.floor(0x7fffffff / 10)) throw templateError('pack/unpack repeat count overflow');
-    len = len * 10 + (t.charCodeAt(pos++) - 48);
-  }
-  return [len, pos];
+  const start = pos;
+  while (isDigit(t[pos])) pos++;
+  const digits = t.slice(start, pos);
+  if (digits.length > 15 && BigInt(digits) > SSIZE_MAX)
+    throw templateError('pack/unpack repeat count overflow');
+  return [Number(digits), pos];
 }
 
 function errorSym(error: PackError): Sym {

@@ -27,6 +27,8 @@ export interface UnpackState {
   starts: number[];
   level: number;
   checksum: number;
+  /** Whether the group just run ends with a pending `/` (see the '(' step). */
+  groupSlash: boolean;
   cuv: bigint;
   cdouble: number;
   int64Number: boolean;
@@ -127,7 +129,8 @@ function pushString(st: UnpackState, b: Buffer): void {
 /** Perl's POPi on the length of a `/` construct. */
 function popCount(st: UnpackState): number {
   const v = st.out.pop();
-  if (typeof v === 'number') return Math.trunc(v);
+  if (v === undefined) throw dataError('Use of uninitialized value in unpack');
+  if (typeof v === 'number') return ivOf(v);
   if (typeof v === 'bigint') return Number(BigInt.asIntN(64, v));
   const text = typeof v === 'string' ? v : toLatin1(v as Uint8Array);
   if (
@@ -135,8 +138,15 @@ function popCount(st: UnpackState): number {
   ) {
     throw new PackError(PackErrorCode.DATA, `Argument ${describe(text)} isn't numeric in unpack`);
   }
-  const n = Number(text.trim());
-  if (n >= 2 ** 63) return -1; // Perl's IV cast of a huge NV gives a negative count
+  return ivOf(Number(text.trim()));
+}
+
+/** Perl's SvIV of a float: past 2^63 it wraps through UV, so huge counts come out negative. */
+function ivOf(n: number): number {
+  if (Number.isNaN(n)) return 0;
+  if (n >= 2 ** 64) return -1;
+  if (n >= 2 ** 63) return Number(BigInt.asIntN(64, BigInt(Math.trunc(n))));
+  if (n < -(2 ** 63)) return -(2 ** 63);
   return Math.trunc(n);
 }
 
@@ -160,7 +170,7 @@ function charsBetween(d: Uint8Array, from: number, to: number): number {
   return n;
 }
 
-function compileSym(sym: Sym, groupBody?: (st: UnpackState) => void): UnpackStep {
+function compileSym(sym: Sym, groupBody?: (st: UnpackState) => boolean): UnpackStep {
   if (sym.error) {
     const { code, message } = sym.error;
     return () => {
@@ -177,13 +187,16 @@ function compileSym(sym: Sym, groupBody?: (st: UnpackState) => void): UnpackStep
         const level = ++st.level;
         const saved = st.checksum;
         const [cuv, cdouble] = [st.cuv, st.cdouble];
+        // Perl's unpack_rec shares one flags word with the group body: the group's own `/` is
+        // replaced by whatever the last repetition left there (a `/` it broke off at, or none).
+        let slash = sym.slash;
         while (len-- > 0) {
           st.starts[level] = st.s;
           st.utf8 = utf8;
           st.checksum = 0;
           const before = st.s;
           const outBefore = st.out.length;
-          body(st);
+          slash = body(st);
           if (st.s === st.end && sym.howlen === Howlen.Star) break;
           // A repetition that neither moved nor produced anything repeats identically: stop early.
           if (st.s === before && st.out.length === outBefore) break;
@@ -193,6 +206,7 @@ function compileSym(sym: Sym, groupBody?: (st: UnpackState) => void): UnpackStep
         st.checksum = saved;
         st.cuv = cuv;
         st.cdouble = cdouble;
+        st.groupSlash = slash;
       };
     }
     case '.':
@@ -379,31 +393,39 @@ function compileSym(sym: Sym, groupBody?: (st: UnpackState) => void): UnpackStep
           }
           str += HEX[c === 'h' ? bits & 15 : (bits >> 4) & 15];
         }
-        // Checksums of 'h'/'H' sum nothing: Perl pushes the string and a zero checksum.
-        st.out.push(str);
+        // Checksums of 'h'/'H' sum nothing: Perl pushes only a zero checksum.
+        if (!st.checksum) st.out.push(str);
       };
     case 'c':
-      return (st, _howlen, len) => {
-        if (len > st.end - st.s) len = st.end - st.s;
-        while (len-- > 0) {
-          const b = shiftByte(st, 'c');
-          emit(st, b >= 128 ? b - 256 : b);
-        }
-      };
     case 'C':
-    case 'W':
       return (st, _howlen, len, explicit) => {
-        if (len === 0) {
-          if (explicit && c === 'C') st.utf8 = st.doUtf8;
+        if (c === 'C' && len === 0) {
+          // C0: back to character mode.
+          if (explicit) st.utf8 = st.doUtf8;
           return;
         }
+        if (len > st.end - st.s) len = st.end - st.s;
+        while (len-- > 0 && st.s < st.end) {
+          let v: number;
+          if (st.utf8) {
+            const [cp, n] = decodeUtf8(st.d, st.s, st.end, 'unpack');
+            st.s += n;
+            // Perl keeps the character in a C int.
+            v = typeof cp === 'bigint' || cp > 0x7fffffff ? Number(BigInt.asIntN(32, BigInt(cp))) : cp;
+          } else v = st.d[st.s++];
+          if (v >= 128 && c === 'c') v -= 256;
+          emit(st, v);
+        }
+      };
+    case 'W':
+      return (st, _howlen, len) => {
         if (len > st.end - st.s) len = st.end - st.s;
         readChars(st, len, c);
       };
     case 'U':
-      return (st, _howlen, len, explicit) => {
+      return (st, howlen, len, explicit) => {
         if (len === 0) {
-          if (explicit) {
+          if (explicit && howlen !== Howlen.Star) {
             if (st.doUtf8) st.utf8 = false;
             else throw dataError('U0 mode on a byte string');
           }
@@ -458,31 +480,15 @@ function compileSym(sym: Sym, groupBody?: (st: UnpackState) => void): UnpackStep
       };
     case 'u':
       return (st) => {
-        const out: number[] = [];
         const d = st.d;
         const end = st.end;
-        const next = (): number | undefined => {
-          if (st.s >= end) return undefined;
-          if (!st.utf8) {
-            const b = d[st.s];
-            return isUuChar(b) ? b : undefined;
-          }
-          const [v, n] = decodeUtf8(d, st.s, end, 'unpack');
-          if (typeof v === 'bigint' || v >= 0x100 || !isUuChar(v)) return undefined;
-          void n;
-          return v;
-        };
-        const take = (): number => {
-          const v = next();
-          if (v === undefined) return 0;
-          st.s += st.utf8 ? utf8Skip(d[st.s]) : 1;
-          return uuValue(v);
-        };
-        for (;;) {
-          const first = next();
-          if (first === undefined || (!st.utf8 && first <= 0x20)) break;
-          st.s += st.utf8 ? utf8Skip(d[st.s]) : 1;
-          let len = uuValue(first);
+        // Perl starts with an undef result when too little data is left to decode anything.
+        const room = Math.floor(((end - st.s) * 3) / 4);
+        const out: number[] = [];
+        let s = st.s;
+        const take = (): number => (s < end && isUuChar(d[s]) ? uuValue(d[s++]) : 0);
+        while (s < end && d[s] !== 0x20 && isUuChar(d[s])) {
+          let len = uuValue(d[s++]);
           while (len > 0) {
             const a = take();
             const b = take();
@@ -496,10 +502,17 @@ function compileSym(sym: Sym, groupBody?: (st: UnpackState) => void): UnpackStep
             for (let i = 0; i < Math.min(len, 3); i++) out.push(hunk[i]);
             len -= 3;
           }
-          if (st.s < end && d[st.s] === 10) st.s++;
-          else if (st.s + 1 < end && d[st.s + 1] === 10) st.s += st.utf8 ? utf8Skip(d[st.s]) + 1 : 2;
+          if (s < end && d[s] === 10) s++;
+          else if (s + 1 < end && d[s + 1] === 10) s += 2;
         }
-        pushString(st, Buffer.from(out));
+        st.s = s;
+        if (st.checksum) return;
+        if (room === 0 && out.length > 0) {
+          // Perl appends to its still-undefined result: a fatal "uninitialized" warning.
+          throw dataError('Use of uninitialized value in unpack');
+        }
+        if (room === 0) st.out.push(undefined);
+        else pushString(st, Buffer.from(out));
       };
     case 'p':
     case 'P':
@@ -636,7 +649,16 @@ function pushChecksum(st: UnpackState, letter: string): void {
       anv *= 65536;
     }
     let cd = st.cdouble;
-    while (cd < 0) cd += anv;
+    // Perl adds anv until the sum is not negative; for a sum far below -anv that loop never ends
+    // (or runs for ages) in Perl, so past a million rounds we reduce it arithmetically instead.
+    for (let rounds = 0; cd < 0; rounds++) {
+      const next = cd + anv;
+      if (next === cd || rounds > 1_000_000) {
+        cd = ((cd % anv) + anv) % anv;
+        break;
+      }
+      cd = next;
+    }
     const q = cd / anv;
     st.out.push((q - Math.trunc(q)) * anv);
   } else {
@@ -648,8 +670,10 @@ function pushChecksum(st: UnpackState, letter: string): void {
 }
 
 /** Compiles a symbol list into one function (unpack_rec's main loop). */
-export function compileSequence(syms: Sym[]): (st: UnpackState) => void {
-  const steps = syms.map((sym) => compileSym(sym, sym.group ? compileSequence(sym.group) : undefined));
+export function compileSequence(syms: Sym[]): (st: UnpackState) => boolean {
+  const steps = syms.map((sym) =>
+    clipped(sym, compileSym(sym, sym.group ? compileSequence(sym.group) : undefined)),
+  );
   const n = syms.length;
   return (st) => {
     const levelStart = st.out.length;
@@ -668,10 +692,11 @@ export function compileSequence(syms: Sym[]): (st: UnpackState) => void {
         const beyond = st.s >= st.end;
         steps[i](st, howlen, len, explicit);
         if (st.checksum) pushChecksum(st, sym.code);
-        if (!sym.slash || sym.error) break;
-        if (st.out.length - levelStart <= 0) {
-          throw new PackError(PackErrorCode.TEMPLATE, "'/' must follow a numeric type in unpack");
-        }
+        const slash = sym.code === '(' && !sym.error ? st.groupSlash : sym.slash;
+        if (!slash || sym.error) break;
+        // Nothing to take a count from: Perl stops unpacking this level here, and the `/` stays
+        // set for the enclosing group to act on.
+        if (st.out.length - levelStart <= 0) return true;
         const target = syms[i + 1];
         if (!target) throw new PackError(PackErrorCode.TEMPLATE, "Code missing after '/' in unpack");
         if (target.error) throw new PackError(target.error.code, target.error.message);
@@ -692,5 +717,17 @@ export function compileSequence(syms: Sym[]): (st: UnpackState) => void {
         }
       }
     }
+    return false;
+  };
+}
+
+/** Perl clips the count of a fixed-size letter to what the data holds, before anything else. */
+function clipped(sym: Sym, step: UnpackStep): UnpackStep {
+  const size =
+    sym.error || sym.code === 'D' || sym.code === 'p' || sym.code === 'P' ? 0 : symSize(sym.code, sym.shriek);
+  if (!size) return step;
+  return (st, howlen, len, explicit) => {
+    const howmany = Math.floor((st.end - st.s) / size);
+    step(st, howlen, Math.min(len, howmany), explicit);
   };
 }
