@@ -1019,10 +1019,14 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     }
     // Every request settled: end the socket gracefully, and make sure it goes even if the peer
     // never reads our FIN.
+    const wasConnected = this.#connected;
     this.#socket = null;
     this.#connected = false;
     this.#closingSocket = socket;
     live.delete(this);
+    // Frames of requests that settled without being written (aborted, timed out) stay unsent.
+    this.#writer.take();
+    this.#noReplyBatch = null;
     for (const request of this.#pending.values()) {
       request.state = DONE;
       this.#untrack(request);
@@ -1041,7 +1045,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     force.unref();
     socket.once('finish', () => socket.destroy());
     socket.once('close', () => clearTimeout(force));
-    socket.end();
+    // A socket still connecting has nothing to say goodbye to.
+    if (wasConnected) socket.end();
+    else socket.destroy();
     if (socket.destroyed && socket.closed) this.#socketClosed(socket);
   }
 

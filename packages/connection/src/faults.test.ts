@@ -82,6 +82,23 @@ describe('fault matrix', () => {
     }
   });
 
+  it('close() while the connect hangs closes at once, without waiting for any timeout', async () => {
+    const blackhole = await listenBlackhole();
+    try {
+      const connection = ledger.connection(
+        { host: blackhole.host, port: blackhole.port },
+        { connectTimeout: 60_000, timeout: 60_000 },
+      );
+      const connecting = expect(connection.connect()).rejects.toMatchObject({
+        code: 'ERR_CONNECTION_CLOSED',
+      });
+      await connection.close();
+      await connecting;
+    } finally {
+      await blackhole.close();
+    }
+  }, 10_000);
+
   it('reply delayed past the timeout: ETIMEDOUT, late reply dropped quietly, connection kept', async () => {
     const lines: string[] = [];
     const connection = open({ debug: 6, debugCb: (line) => lines.push(line) });
