@@ -155,7 +155,9 @@ export async function runSoak(options = {}) {
     log(`servers: ${servers.map((s) => `127.0.0.1:${s.port}`).join(', ')}`);
     const resourcesBefore = resourceCounts();
 
-    client = new IProto({
+    // `createClient` lets the harness's own test hand in a deliberately broken client.
+    const createClient = o.createClient ?? ((clientOptions) => new IProto(clientOptions));
+    client = createClient({
       servers: servers.map((s) => `127.0.0.1:${s.port}`).join(','),
       balance: 'hash-crc32',
       maxRequestRetries: o.maxRequestRetries,
@@ -476,22 +478,28 @@ async function applyFault(kind, server, o, entry) {
       entry.detail = `SIGSTOP for ${Math.round(t * 1.5)} ms (timeout ${t} ms), then SIGCONT`;
       return;
     case 'delay': {
+      // Each fault is cleared when its time is up, so the tail of the run meets healthy servers.
       const ms = Math.round(t * 1.25);
       await server.fault({ type: 'delay', ms }, { every: 3, times: 300 });
       await sleep(ms * 2);
-      entry.detail = `every 3rd reply held ${ms} ms (timeout ${t} ms), 300 times`;
+      const fired = await server.clearFaults();
+      entry.detail = `every 3rd reply held ${ms} ms (timeout ${t} ms), up to 300 times: ${fired} held`;
       return;
     }
-    case 'truncate':
+    case 'truncate': {
       await server.fault({ type: 'truncate' }, { every: 50, times: 20 });
       await sleep(t);
-      entry.detail = 'every 50th reply cut mid-frame and the connection closed, 20 times';
+      const fired = await server.clearFaults();
+      entry.detail = `every 50th reply cut mid-frame and the connection closed, up to 20 times: ${fired} cut`;
       return;
-    case 'wrongSync':
+    }
+    case 'wrongSync': {
       await server.fault({ type: 'wrongSync' }, { every: 50, times: 20 });
       await sleep(t);
-      entry.detail = 'every 50th reply with a wrong sync, 20 times';
+      const fired = await server.clearFaults();
+      entry.detail = `every 50th reply with a wrong sync, up to 20 times: ${fired} sent`;
       return;
+    }
     default:
       throw new Error(`unknown fault ${kind}`);
   }

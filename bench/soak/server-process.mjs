@@ -67,6 +67,12 @@ export class ServerProcess {
     return this.command({ cmd: 'fault', fault, every, times }, 'fault added');
   }
 
+  /** Removes the faults; resolves to how many requests they were applied to. */
+  async clearFaults() {
+    const { fired } = await this.command({ cmd: 'clear' }, 'cleared');
+    return fired;
+  }
+
   mark() {
     return this.command({ cmd: 'mark' }, 'marked');
   }

@@ -10,6 +10,7 @@
  * IPC from the parent:
  *   { cmd: 'fault', fault, every, times }  apply `fault` (a @iproto/server/testing Fault) to every
  *                                          `every`-th data request, `times` times
+ *   { cmd: 'clear' }                       remove the faults (answers { event: 'cleared', fired })
  *   { cmd: 'mark' }                        remember the received count (answers { event: 'marked' })
  *   { cmd: 'stats' }                       answers { event: 'stats', received, marks }
  *   { cmd: 'stop' }                        flush, close, exit 0
@@ -26,6 +27,8 @@ const batch = new Uint32Array(16384);
 let batched = 0;
 let flushScheduled = false;
 let received = 0;
+/** Requests the current faults were applied to. */
+let fired = 0;
 const marks = [];
 
 function flush() {
@@ -59,11 +62,20 @@ process.on('message', (message) => {
       let seen = 0;
       server.faults.add(message.fault, {
         times: message.times,
-        when: (request) => isData(request.msg) && !isNoReply(request.msg) && ++seen % every === 0,
+        when: (request) => {
+          if (!isData(request.msg) || isNoReply(request.msg) || ++seen % every !== 0) return false;
+          fired++;
+          return true;
+        },
       });
       process.send({ event: 'fault added' });
       return;
     }
+    case 'clear':
+      server.faults.clear();
+      process.send({ event: 'cleared', fired });
+      fired = 0;
+      return;
     case 'mark':
       marks.push(received);
       process.send({ event: 'marked', received });

@@ -1,6 +1,16 @@
+import { IProto, type IProtoOptions } from '@iproto/client';
 import { describe, expect, it } from 'vitest';
 // The same harness as `pnpm soak` (bench/soak/), run short: servers in child processes, real kills.
 import { runSoak } from '../../../../bench/soak/harness.mjs';
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+type Callback = (reply: unknown, error: Error | undefined) => void;
+type PlainSend = (message: { msg: number; retry?: boolean }, callback: Callback, options?: object) => void;
 
 describe('soak (short, seeded)', () => {
   it('keeps every invariant through kill -9, SIGSTOP, late replies, cut frames and wrong syncs', async () => {
@@ -12,7 +22,7 @@ describe('soak (short, seeded)', () => {
       warmup: 2000,
       faults: ['kill', 'pause', 'delay', 'truncate', 'wrongSync'],
     });
-    const violated = result.checks.filter((check: { ok: boolean }) => !check.ok);
+    const violated = result.checks.filter((check: Check) => !check.ok);
     expect(violated).toEqual([]);
     // The faults really happened and really hurt: without them there would be no failures to retry.
     expect(result.chaos.filter((event: { kind: string }) => event.kind !== 'mark')).toHaveLength(5);
@@ -24,4 +34,42 @@ describe('soak (short, seeded)', () => {
     expect(result.stats.retries).toBeGreaterThan(0);
     expect(result.stats.serverDown).toBeGreaterThan(0);
   }, 90_000);
+
+  it('the harness itself catches a client that settles twice, sends twice or answers wrongly', async () => {
+    const broken = (options: IProtoOptions) => {
+      const client = new IProto(options);
+      const send = client.send.bind(client) as unknown as PlainSend;
+      const patched: PlainSend = (message, callback, sendOptions) => {
+        const id = message.msg & 0x0fffffff;
+        if (id % 97 === 1 && message.retry === false) send(message, () => {}, sendOptions); // sent twice
+        send(
+          message,
+          (reply, error) => {
+            if (id % 89 === 2 && !error)
+              callback([Buffer.from('not yours')], undefined); // a wrong reply
+            else callback(reply, error);
+            if (id % 83 === 3) callback(reply, error); // settled twice
+          },
+          sendOptions,
+        );
+      };
+      (client as unknown as { send: PlainSend }).send = patched;
+      return client;
+    };
+    const result = await runSoak({
+      requests: 3000,
+      seed: 3,
+      inFlight: 200,
+      timeout: 1000,
+      warmup: 300,
+      faults: [],
+      createClient: broken,
+    });
+    const verdict = Object.fromEntries(result.checks.map((check: Check) => [check.name, check.ok]));
+    expect(verdict['every request settled exactly once']).toBe(false);
+    expect(verdict['every resolved reply is the echo of its request']).toBe(false);
+    expect(verdict['no non-retryable request sent twice']).toBe(false);
+    expect(verdict['only documented errors']).toBe(true);
+    expect(result.ok).toBe(false);
+  }, 60_000);
 });
