@@ -131,7 +131,8 @@ function popCount(st: UnpackState): number {
   const v = st.out.pop();
   if (v === undefined) throw dataError('Use of uninitialized value in unpack');
   if (typeof v === 'number') return ivOf(v);
-  if (typeof v === 'bigint') return Number(BigInt.asIntN(64, v));
+  // Beyond 2^64 Perl holds a 'w' value as a decimal string, whose IV is -1 (through UV_MAX).
+  if (typeof v === 'bigint') return v >= 1n << 64n ? -1 : Number(BigInt.asIntN(64, v));
   const text = typeof v === 'string' ? v : toLatin1(v as Uint8Array);
   if (
     !/^[ \t\n\v\f\r]*[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)[ \t\n\v\f\r]*$/.test(text)
