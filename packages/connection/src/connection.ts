@@ -131,9 +131,12 @@ class Request {
   ) {}
 
   handleEvent(): void {
-    this.owner._abort(this);
+    abortRequest(this.owner, this);
   }
 }
+
+/** `Connection#abort`, reached from `Request#handleEvent` (set by Connection's static block). */
+let abortRequest: (connection: Connection, request: Request) => void;
 
 // One shared promise executor instead of a closure per request.
 let executorTarget: Request | null = null;
@@ -528,8 +531,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (this.#queued !== 0) this.#pump();
   }
 
-  /** Called by a request's signal. @internal */
-  _abort(request: Request): void {
+  static {
+    abortRequest = (connection, request) => connection.#abort(request);
+  }
+
+  /** A request's signal was aborted. */
+  #abort(request: Request): void {
     const error = this.#abortError(request.msg, request.sync || undefined, request.signal!);
     if (request.state === QUEUED) {
       this.#queued--;
