@@ -340,7 +340,15 @@ describe('events, hooks, debug', () => {
     );
     server.faults.add({ type: 'wrongSync', sync: 5 }, { times: 1 });
     await rejection(ledger.track(connection.send(1)));
-    expect(lines).toEqual([`${server.address}: error: reply sync 5 not found (msg 1)`]);
+    expect(lines).toEqual([`${server.address}: fatal error: reply sync 5 not found (msg 1)`]);
+    // The read timeout is the one error AnyEvent::Handle does not call fatal.
+    lines.length = 0;
+    connection.timeout = 50;
+    server.faults.add({ type: 'drop' }, { times: 1 });
+    await rejection(ledger.track(connection.send(1, undefined, { timeout: 10_000 })));
+    expect(lines).toEqual([
+      `${server.address}: error: read timed out after 50 ms with 1 request(s) in flight`,
+    ]);
   });
 
   it('publishes on the iproto:connection:* diagnostics channels', async () => {

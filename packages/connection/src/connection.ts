@@ -1092,7 +1092,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       const message = error.message.startsWith(`${this.address}: `)
         ? error.message.slice(this.address.length + 2)
         : error.message;
-      this.#debugLine(`error: ${message}`);
+      // MR::IProto::Connection::Async `on_error` says "fatal error" for what AnyEvent::Handle calls
+      // fatal: everything but its read timeout, which it raises as a plain error.
+      const fatal = !(error instanceof IProtoError && error.code === 'ETIMEDOUT');
+      this.#debugLine(`${fatal ? 'fatal ' : ''}error: ${message}`);
     }
   }
 
