@@ -115,12 +115,13 @@ describe('sending', () => {
 
   it('skips a sync whose slot is held by a request still in flight', async () => {
     const connection = ledger.connection({ host: server.host, port: server.port });
-    server.faults.add({ type: 'delay', ms: 300 }, { times: 1, msg: 1 });
-    const lingering = ledger.track(connection.send(1));
+    server.faults.add({ type: 'delay', ms: 60_000 }, { times: 1, msg: 1 });
+    const lingering = ledger.track(connection.send(1, undefined, { timeout: 0 }));
     // Syncs 2..64 come and go; 65 shares its slot (65 & 63) with the lingering sync 1.
     for (let i = 2; i <= 64; i++) expect((await ledger.track(connection.send(2))).sync).toBe(i);
     expect((await ledger.track(connection.send(2))).sync).toBe(66);
-    expect((await lingering).sync).toBe(1);
+    connection.destroy();
+    expect(await rejection(lingering)).toMatchObject({ code: 'ERR_DESTROYED', sync: undefined });
   });
 
   it('resolves a noReply request once written, with no reply expected', async () => {

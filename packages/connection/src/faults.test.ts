@@ -121,8 +121,8 @@ describe('fault matrix', () => {
   });
 
   it('a reply later than one more timeout after the deadline is an unknown sync', async () => {
-    const connection = open({ timeout: 150 });
-    server.faults.add({ type: 'delay', ms: 600 }, { times: 1, msg: 7 });
+    const connection = open({ timeout: 400 });
+    server.faults.add({ type: 'delay', ms: 1500 }, { times: 1, msg: 7 });
     const late = ledger.track(connection.send(7, body('late'), { timeout: 20 }));
     const error = await rejection(late);
     expectError(error, 'ETIMEDOUT', { msg: 7 });
