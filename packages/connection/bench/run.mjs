@@ -228,7 +228,7 @@ async function main() {
         baselineValue: Math.round(baselineValue),
         ratio: Number(ratio.toFixed(3)),
         target,
-        pass: target === null ? true : ratio >= target,
+        pass: target === null ? null : ratio >= target,
         rawEchoValue: Math.round(raw),
       });
     }
@@ -243,7 +243,7 @@ async function main() {
     baseline: null,
     baselineValue: null,
     ratio: null,
-    target: MEMORY_TARGET_MB,
+    target: `< ${MEMORY_TARGET_MB} MB`,
     pass: heapMb < MEMORY_TARGET_MB,
   });
 
@@ -255,7 +255,7 @@ async function main() {
   for (const r of results) {
     const ratio = r.ratio === null ? '' : r.ratio.toFixed(2);
     const base = r.baselineValue === null ? '' : fmt(r.baselineValue, r.unit);
-    const target = r.target === null ? '' : r.unit === 'MB' ? `< ${r.target} MB` : `>= ${r.target}`;
+    const target = r.target === null ? '' : typeof r.target === 'string' ? r.target : `>= ${r.target}`;
     process.stderr.write(
       `${pad(r.name, 44)}${pad(fmt(r.value, r.unit), 10)}${pad(base, 10)}${pad(ratio, 7)}${pad(`${target}${r.target === null ? '' : r.pass ? ' ok' : ' MISS'}`, 16)}${r.rawEchoValue === undefined ? '' : fmt(r.rawEchoValue, r.unit)}\n`,
     );
