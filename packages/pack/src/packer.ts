@@ -27,8 +27,8 @@ export interface PackState {
 
 export type PackStep = (st: PackState, howlen: Howlen, length: number) => void;
 
-/** Perl would die with "Out of memory!"; we refuse well before that. */
-const MAX_OUTPUT = 0x40000000;
+/** Beyond this a count is a runaway (Perl would go on until "Out of memory!"): we refuse. */
+const MAX_OUTPUT = 256 * 1024 * 1024;
 
 let sharedBuf = Buffer.allocUnsafe(4096);
 

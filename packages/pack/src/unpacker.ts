@@ -38,6 +38,8 @@ export interface UnpackState {
 export type UnpackStep = (st: UnpackState, howlen: Howlen, len: number, explicit: boolean) => void;
 
 const MASK64 = (1n << 64n) - 1n;
+/** A group repeated this often without reading any data is a runaway count, not data. */
+const MAX_IDLE_REPEATS = 1_000_000;
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 function dataError(message: string): PackError {
@@ -191,6 +193,7 @@ function compileSym(sym: Sym, groupBody?: (st: UnpackState) => boolean): UnpackS
         // Perl's unpack_rec shares one flags word with the group body: the group's own `/` is
         // replaced by whatever the last repetition left there (a `/` it broke off at, or none).
         let slash = sym.slash;
+        let idle = 0;
         while (len-- > 0) {
           st.starts[level] = st.s;
           st.utf8 = utf8;
@@ -199,8 +202,17 @@ function compileSym(sym: Sym, groupBody?: (st: UnpackState) => boolean): UnpackS
           const outBefore = st.out.length;
           slash = body(st);
           if (st.s === st.end && sym.howlen === Howlen.Star) break;
-          // A repetition that neither moved nor produced anything repeats identically: stop early.
-          if (st.s === before && st.out.length === outBefore) break;
+          if (st.s === before) {
+            // A repetition that neither moved nor produced anything repeats identically: stop early.
+            if (st.out.length === outBefore) break;
+            // One that only produces values (say `(a0)`) would, with a count read from bad data,
+            // grind on until memory runs out, in Perl too; we stop with an error instead.
+            if (++idle > MAX_IDLE_REPEATS) {
+              throw dataError(
+                `unpack stopped: a group repeated ${MAX_IDLE_REPEATS} times without reading data`,
+              );
+            }
+          }
         }
         st.level = level - 1;
         st.utf8 = utf8;
