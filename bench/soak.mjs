@@ -16,6 +16,9 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     'in-flight': { type: 'string' },
     quick: { type: 'boolean', default: false },
+    faults: { type: 'string' },
+    balance: { type: 'string' },
+    'retry-delay': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -26,7 +29,11 @@ if (values.help) {
       `  --requests   requests to send (default ${FULL.requests}; --quick: 100000)\n` +
       `  --seed       seed of the request stream and the chaos schedule (default ${FULL.seed})\n` +
       `  --in-flight  requests in flight at most (default ${FULL.inFlight}; --quick: 2000)\n` +
-      '  --quick      a shorter run: fewer requests, 1 s timeouts\n',
+      '  --quick      a shorter run: fewer requests, 1 s timeouts\n' +
+      `  --faults     the chaos schedule, comma-separated (default ${FULL.faults.join(',')};\n` +
+      '               also duplicate, wrongMsg, garbage, hugeLength, close, stopReading, drop, disconnectAll)\n' +
+      '  --balance    hash-crc32 (default), round-robin or ketama\n' +
+      '  --retry-delay  ms between tries (default 0)\n',
   );
   process.exit(0);
 }
@@ -49,6 +56,9 @@ const options = {
   timeout: quick ? 1000 : FULL.timeout,
   warmup: quick ? 10_000 : FULL.warmup,
 };
+if (values.faults !== undefined) options.faults = values.faults.split(',').filter(Boolean);
+if (values.balance !== undefined) options.balance = values.balance;
+if (values['retry-delay'] !== undefined) options.retryDelay = Number(values['retry-delay']);
 
 const tty = process.stderr.isTTY;
 let lastLine = 0;
@@ -98,7 +108,7 @@ out.push('');
 out.push('## Summary');
 out.push(
   `${stats.requests} requests in ${(stats.elapsedMs / 1000).toFixed(1)} s (${stats.rate}/s), seed ${stats.seed}, ` +
-    `up to ${stats.inFlight} in flight; ${stats.wireSends} sends on the wire, ${stats.serverReceived} received by the servers, ` +
+    `up to ${stats.inFlight} in flight (client peaks: ${stats.peakInProgress} in progress, ${stats.peakQueued} queued); ${stats.wireSends} sends on the wire, ${stats.serverReceived} received by the servers, ` +
     `${stats.retries} retries, ${stats.serverDown} server-down and ${stats.serverUp} server-up events; ` +
     `heap ${mb(stats.warm.heapUsed)} -> ${mb(stats.after.heapUsed)}, RSS ${mb(stats.warm.rss)} -> ${mb(stats.after.rss)}.`,
 );

@@ -23,6 +23,7 @@ export const DOCUMENTED_CODES = new Set([
   'ABORT_ERR',
   'ERR_DESTROYED',
   'ERR_NO_SERVERS',
+  'ERR_MSG_MISMATCH',
   'ERR_CLIENT_CLOSED',
 ]);
 
@@ -33,6 +34,8 @@ export const FULL = {
   requests: 1_000_000,
   seed: 1,
   inFlight: 10_000,
+  /** The client's maxParallel (default: half of inFlight, so its FIFO queue is used too). */
+  maxParallel: undefined,
   /** Per-try timeout of the client's servers, ms; the chaos durations are scaled from it. */
   timeout: 2000,
   maxRequestRetries: 3,
@@ -159,9 +162,11 @@ export async function runSoak(options = {}) {
     const createClient = o.createClient ?? ((clientOptions) => new IProto(clientOptions));
     client = createClient({
       servers: servers.map((s) => `127.0.0.1:${s.port}`).join(','),
-      balance: 'hash-crc32',
+      balance: o.balance ?? 'hash-crc32',
       maxRequestRetries: o.maxRequestRetries,
-      maxParallel: o.inFlight,
+      retryDelay: o.retryDelay ?? 0,
+      // Below the in-flight count, so that requests also wait (and get aborted) in the client's queue.
+      maxParallel: o.maxParallel ?? Math.max(1, Math.floor(o.inFlight / 2)),
       timeout: o.timeout,
       connectTimeout: o.timeout,
       clusterOptions: {
@@ -260,7 +265,11 @@ export async function runSoak(options = {}) {
       setImmediate(pump);
     }
 
+    let peakQueued = 0;
+    let peakInProgress = 0;
     const progress = setInterval(() => {
+      peakQueued = Math.max(peakQueued, client.queued);
+      peakInProgress = Math.max(peakInProgress, client.inProgress);
       onProgress({ done, launched, outstanding, requests: o.requests, elapsed: Date.now() - started });
     }, 250);
     timers.add(progress);
@@ -446,6 +455,8 @@ export async function runSoak(options = {}) {
       wireSends: wireTotal,
       serverReceived: serverTotal,
       retries,
+      peakInProgress,
+      peakQueued,
       serverDown: downs,
       serverUp: ups,
       warm,
@@ -500,10 +511,33 @@ async function applyFault(kind, server, o, entry) {
       entry.detail = `every 50th reply with a wrong sync, up to 20 times: ${fired} sent`;
       return;
     }
-    default:
-      throw new Error(`unknown fault ${kind}`);
+    case 'disconnectAll':
+      // The seed's advice after fork(): every connection of the process dropped under load.
+      IProto.disconnectAll();
+      await sleep(t / 2);
+      entry.detail = 'IProto.disconnectAll() under load';
+      return;
+    default: {
+      if (!OTHER_FAULTS.has(kind)) throw new Error(`unknown fault ${kind}`);
+      await server.fault({ type: kind }, { every: 50, times: 20 });
+      await sleep(t);
+      const fired = await server.clearFaults();
+      entry.detail = `${kind} on every 50th reply, up to 20 times: ${fired} done`;
+      return;
+    }
   }
 }
+
+/** Further @iproto/server/testing faults a schedule may name (`--faults`), every 50th reply. */
+const OTHER_FAULTS = new Set([
+  'duplicate',
+  'wrongMsg',
+  'garbage',
+  'hugeLength',
+  'close',
+  'stopReading',
+  'drop',
+]);
 
 /** Resolves true when `promise` settles within `ms`, false otherwise; leaves no timer behind. */
 function within(promise, ms) {
