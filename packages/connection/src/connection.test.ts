@@ -138,6 +138,31 @@ describe('sending', () => {
     await until(() => server.requests === 1, 'the server to read it');
   });
 
+  it('keeps queue order when many queued requests are aborted (the ring is compacted)', async () => {
+    const connection = ledger.connection({ host: server.host, port: server.port }, { maxParallel: 1 });
+    server.faults.add({ type: 'delay', ms: 50 }, { times: 1, msg: 0 });
+    const order: number[] = [];
+    server.on('request', (frame) => order.push(frame.msg));
+    const first = ledger.track(connection.send(0));
+    const controllers = Array.from({ length: 200 }, () => new AbortController());
+    const queued = controllers.map((c, i) =>
+      ledger.track(connection.send(i + 1, undefined, { signal: c.signal })),
+    );
+    controllers.forEach((c, i) => {
+      if (i % 4 !== 0) c.abort();
+    });
+    expect(connection.queued).toBe(50);
+    await first;
+    const kept = queued.filter((_, i) => i % 4 === 0);
+    expect((await Promise.all(kept)).map((r) => r.msg)).toEqual(
+      Array.from({ length: 50 }, (_, k) => 4 * k + 1),
+    );
+    for (const [i, request] of queued.entries()) {
+      if (i % 4 !== 0) expect(await rejection(request)).toMatchObject({ code: 'ABORT_ERR' });
+    }
+    expect(order).toEqual([0, ...Array.from({ length: 50 }, (_, k) => 4 * k + 1)]);
+  });
+
   it('rejects at once with ERR_QUEUE_FULL past maxQueue', async () => {
     const connection = ledger.connection(
       { host: server.host, port: server.port },
