@@ -53,7 +53,7 @@ function track<T extends { close(): Promise<unknown> }>(thing: T): T {
 }
 
 describe('max frame size (default 16 MiB)', () => {
-  it('is the default of the decoder, the connection and the server, and a 16 MiB body passes both ways', async () => {
+  it('is the default of the decoder and the connection, and a 16 MiB body passes both ways through the server', async () => {
     expect(DEFAULT_MAX_FRAME_SIZE).toBe(16 * MiB);
     expect(new FrameDecoder().maxFrameSize).toBe(16 * MiB);
     const server = track(await startTestServer());

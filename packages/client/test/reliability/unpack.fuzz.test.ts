@@ -85,6 +85,16 @@ describe('unpack under hostile data (seeded fuzz)', () => {
     expect(seenCodes.has('ERR_PACK_DATA')).toBe(true);
   });
 
+  it('a group repeated by a count from the data repeats that often even past the data (a hazard Perl shares)', () => {
+    // Perl 5.36 gives 10000 empty strings here too (and hangs on a count of 2**31): templates whose
+    // group items can match nothing must not read counts from untrusted replies.
+    const data = Buffer.from([0x10, 0x27, 0, 0]); // 10000
+    expect(unpack('V/(a)', data)).toHaveLength(10_000);
+    // Items that need bytes stop at the end of the data, whatever the count says.
+    expect(unpack('V/(w/a*)', data)).toEqual([]);
+    expect(unpack('V/(L)', data)).toEqual([]);
+  });
+
   it('a data-controlled length beyond the data is clamped, not allocated (as Perl does)', () => {
     const data = Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3]);
     const before = process.memoryUsage().arrayBuffers;
