@@ -51,7 +51,12 @@ beforeEach(async () => {
     let out = '';
     child.once('error', (error) => reject(new Error(`cannot run perl: ${error.message}`)));
     child.once('exit', (code) =>
-      reject(new Error(`the Perl MR::IProto::Server exited (${code}) before listening:\n${stderr}`)),
+      reject(
+        new Error(
+          `the Perl MR::IProto::Server exited (${code}) before listening (it needs perl with AnyEvent and ` +
+            `MR::IProto: apt-get install libmr-tarantool-perl):\n${stderr}`,
+        ),
+      ),
     );
     child.stdout!.on('data', (chunk) => {
       out += chunk;
