@@ -206,6 +206,27 @@ describe('sending', () => {
     expect(await rejection(long)).toMatchObject({ code: 'ERR_DESTROYED' });
   });
 
+  it('does not wake up for every tick of a burst once its requests are done', async () => {
+    const connection = ledger.connection(
+      { host: server.host, port: server.port },
+      { timeout: 200, maxParallel: 17 },
+    );
+    await connection.connect();
+    server.faults.add({ type: 'delay', ms: 100 }, { times: 1, msg: 2 });
+    const before = timers.created();
+    const started = Date.now();
+    // One slow request holds the oldest deadline while a burst of ticks each get one of their own.
+    const slow = ledger.track(connection.send(2));
+    const loop = async (): Promise<void> => {
+      while (Date.now() - started < 80) await ledger.track(connection.send(1));
+    };
+    await Promise.all(Array.from({ length: 16 }, loop));
+    await slow;
+    // Past every deadline of the burst: a timer per emptied tick would show here.
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(timers.created() - before).toBeLessThan(5);
+  });
+
   it('rejects a bad msg code or body at once', async () => {
     const connection = ledger.connection({ host: server.host, port: server.port });
     await expect(connection.send(-1)).rejects.toThrow(RangeError);

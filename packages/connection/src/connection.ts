@@ -630,7 +630,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     let expiring = false;
     for (const list of [...this.#lists.values()]) {
       let bucket = list.head;
-      while (bucket !== null && bucket.deadline <= now) {
+      // Empty buckets at the head go too, so that the timer is next armed for a deadline that some
+      // request still has, not for every tick's bucket in turn.
+      while (bucket !== null && (bucket.deadline <= now || bucket.live === 0)) {
         if (bucket.live !== 0) {
           bucket.expired = true;
           expiring = true;

@@ -39,20 +39,23 @@ export async function expectNoLeaks(
  * Watches the timers that connection.ts creates (found by their creation stack), so a test can check
  * that none is left after close(): unref'd timers do not show in getActiveResourcesInfo().
  */
-export function watchTimers(): { live(): string[]; stop(): void } {
+export function watchTimers(): { live(): string[]; created(): number; stop(): void } {
   const alive = new Map<number, string>();
+  let created = 0;
   const hook = createHook({
     init(id, type) {
       if (type !== 'Timeout') return;
       const stack = new Error().stack ?? '';
-      if (stack.includes('connection.ts')) alive.set(id, stack.split('\n').slice(2, 6).join(' | '));
+      if (!stack.includes('connection.ts')) return;
+      created++;
+      alive.set(id, stack.split('\n').slice(2, 6).join(' | '));
     },
     destroy(id) {
       alive.delete(id);
     },
   });
   hook.enable();
-  return { live: () => [...alive.values()], stop: () => hook.disable() };
+  return { live: () => [...alive.values()], created: () => created, stop: () => hook.disable() };
 }
 
 export function until(condition: () => boolean, what: string, ms = 5000): Promise<void> {
