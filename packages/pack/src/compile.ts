@@ -1,6 +1,13 @@
 import { PackError } from './pack-error.js';
-import { compileSequence as compilePack, finishPack, newPackState, type PackState } from './packer.js';
-import { parseTemplate } from './template.js';
+import {
+  compileSequence as compilePack,
+  endPack,
+  finishPack,
+  isLittle,
+  newPackState,
+  type PackState,
+} from './packer.js';
+import { Howlen, parseTemplate, type Sym, symSize } from './template.js';
 import { compileSequence as compileUnpack, type UnpackOptions, type UnpackState } from './unpacker.js';
 import { upgradeBytes } from './utf8.js';
 
@@ -50,7 +57,7 @@ function buildPack(template: string): (values: ArrayLike<unknown>) => Buffer {
   const syms = parseTemplate(template, 'pack');
   const run = compilePack(syms);
   const startsWithU = syms.length > 0 && syms[0].code === 'U' && !syms[0].error;
-  return (values) => {
+  const general = (values: ArrayLike<unknown>): Buffer => {
     const st: PackState = newPackState(values);
     try {
       if (startsWithU) st.doUtf8 = true;
@@ -58,7 +65,115 @@ function buildPack(template: string): (values: ArrayLike<unknown>) => Buffer {
       return finishPack(st);
     } catch (error) {
       return withTemplate(error, template);
+    } finally {
+      endPack(st);
     }
+  };
+  return fixedPack(syms, general) ?? general;
+}
+
+/** A run of fixed-size integers (`L3`, `LX`-free headers): its size is known before packing. */
+interface FixedField {
+  size: number;
+  little: boolean;
+  code: string;
+}
+
+function fixedFields(syms: Sym[]): FixedField[] | undefined {
+  const fields: FixedField[] = [];
+  for (const sym of syms) {
+    if (sym.error || sym.slash || sym.howlen === Howlen.Star || !FIXED.includes(sym.code)) return undefined;
+    const size = symSize(sym.code, sym.shriek);
+    if (size !== 1 && size !== 2 && size !== 4) return undefined;
+    for (let i = 0; i < sym.length; i++) fields.push({ size, little: isLittle(sym), code: sym.code });
+    if (fields.length > 64) return undefined;
+  }
+  return fields.length ? fields : undefined;
+}
+
+const FIXED = 'cCsSlLnNvViI';
+
+/**
+ * The fast path for fixed layouts: the exact buffer, integers written in place. Anything it does not
+ * handle itself (a missing or out-of-range value, a non-number) goes to the general path, which
+ * gives Perl's result or error.
+ */
+function fixedPack(syms: Sym[], general: (values: ArrayLike<unknown>) => Buffer) {
+  const fields = fixedFields(syms);
+  if (!fields) return undefined;
+  const total = fields.reduce((n, f) => n + f.size, 0);
+  const n = fields.length;
+  const sizes = Uint8Array.from(fields, (f) => f.size);
+  const little = fields.map((f) => f.little);
+  const checked = fields.map((f) => f.code === 'c' || f.code === 'C');
+  return (values: ArrayLike<unknown>): Buffer => {
+    if (values.length < n) return general(values);
+    const b = Buffer.allocUnsafe(total);
+    let p = 0;
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || checked[i]) return general(values);
+      const size = sizes[i];
+      if (size === 4) {
+        if (little[i]) {
+          b[p] = v;
+          b[p + 1] = v >>> 8;
+          b[p + 2] = v >>> 16;
+          b[p + 3] = v >>> 24;
+        } else {
+          b[p] = v >>> 24;
+          b[p + 1] = v >>> 16;
+          b[p + 2] = v >>> 8;
+          b[p + 3] = v;
+        }
+      } else if (size === 2) {
+        if (little[i]) {
+          b[p] = v;
+          b[p + 1] = v >>> 8;
+        } else {
+          b[p] = v >>> 8;
+          b[p + 1] = v;
+        }
+      } else b[p] = v;
+      p += size;
+    }
+    return b;
+  };
+}
+
+function fixedUnpack(syms: Sym[]) {
+  const fields = fixedFields(syms);
+  if (!fields) return undefined;
+  const total = fields.reduce((n, f) => n + f.size, 0);
+  const kinds = fields.map((f) => {
+    const signed = 'sil'.includes(f.code) || ('nNvV'.includes(f.code) && false) || f.code === 'c';
+    return { ...f, signed };
+  });
+  // Signed forms with '!' on n N v V (and odd letters) stay on the general path.
+  if (syms.some((s) => s.shriek && 'nNvV'.includes(s.code))) return undefined;
+  return (d: Uint8Array): unknown[] | undefined => {
+    if (d.length < total) return undefined;
+    const out = new Array(kinds.length);
+    let p = 0;
+    for (let i = 0; i < kinds.length; i++) {
+      const k = kinds[i];
+      let v: number;
+      if (k.size === 4) {
+        v = k.little
+          ? d[p] | (d[p + 1] << 8) | (d[p + 2] << 16) | (d[p + 3] << 24)
+          : (d[p] << 24) | (d[p + 1] << 16) | (d[p + 2] << 8) | d[p + 3];
+        if (!k.signed) v >>>= 0;
+      } else if (k.size === 2) {
+        v = k.little ? d[p] | (d[p + 1] << 8) : (d[p] << 8) | d[p + 1];
+        if (k.signed) v = (v << 16) >> 16;
+      } else {
+        v = d[p];
+        if (k.signed && v >= 128) v -= 256;
+      }
+      out[i] = v;
+      p += k.size;
+    }
+    return out;
   };
 }
 
@@ -67,65 +182,76 @@ function buildUnpack(template: string): (data: Uint8Array, options?: UnpackOptio
   const run = compileUnpack(syms);
   const upgrade = needUtf8(template);
   const parseUtf8 = upgrade && firstSymbol(template) !== 'U';
+  const fixed = upgrade ? undefined : fixedUnpack(syms);
   return (data, options) => {
     if (!(data instanceof Uint8Array)) {
       throw new TypeError(`unpack: data must be a Uint8Array, got ${typeof data}`);
     }
-    let bytes = upgrade ? upgradeBytes(data) : data;
+    if (fixed) {
+      const out = fixed(data);
+      if (out) return out;
+    }
+    const bytes = upgrade ? upgradeBytes(data) : data;
     const d = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    bytes = d;
-    const st: UnpackState = {
-      d,
-      s: 0,
-      end: d.length,
-      out: [],
-      utf8: parseUtf8,
-      doUtf8: upgrade,
-      starts: [0],
-      level: 0,
-      checksum: 0,
-      groupSlash: false,
-      cuv: 0n,
-      cdouble: 0,
-      int64Number: options?.int64 === 'number',
-      utf8Strings: options?.strings === 'utf8',
-    };
+    // unpack runs no user code, so one state object serves every call.
+    const st = sharedUnpackState;
+    st.d = d;
+    st.s = 0;
+    st.end = d.length;
+    const out: unknown[] = [];
+    st.out = out;
+    st.utf8 = parseUtf8;
+    st.doUtf8 = upgrade;
+    st.level = 0;
+    st.starts[0] = 0;
+    st.checksum = 0;
+    st.groupSlash = false;
+    st.int64Number = options !== undefined && options.int64 === 'number';
+    st.utf8Strings = options !== undefined && options.strings === 'utf8';
     try {
       run(st);
     } catch (error) {
       withTemplate(error, template);
+    } finally {
+      st.d = EMPTY;
+      st.out = [];
     }
-    return st.out;
+    return out;
   };
 }
 
-class Compiled implements CompiledTemplate {
-  readonly template: string;
-  #pack: ((values: ArrayLike<unknown>) => Buffer) | undefined;
-  #unpack: ((data: Uint8Array, options?: UnpackOptions) => unknown[]) | undefined;
+const EMPTY = Buffer.alloc(0);
 
-  constructor(template: string) {
-    this.template = template;
-    // Methods are bound so `const { pack } = compile('L3')` works.
-    this.pack = this.pack.bind(this);
-    this.unpack = this.unpack.bind(this);
-  }
+const sharedUnpackState: UnpackState = {
+  d: EMPTY,
+  s: 0,
+  end: 0,
+  out: [],
+  utf8: false,
+  doUtf8: false,
+  starts: [0],
+  level: 0,
+  checksum: 0,
+  groupSlash: false,
+  cuv: 0n,
+  cdouble: 0,
+  int64Number: false,
+  utf8Strings: false,
+};
 
-  pack(...values: unknown[]): Buffer {
-    if (this.#pack === undefined) this.#pack = buildPack(this.template);
-    return this.#pack(values);
-  }
+type Compiled = CompiledTemplate & { packArray(values: ArrayLike<unknown>): Buffer };
 
-  /** Packs an array of values (no spread: the fast path for long lists). */
-  packArray(values: ArrayLike<unknown>): Buffer {
-    if (this.#pack === undefined) this.#pack = buildPack(this.template);
-    return this.#pack(values);
-  }
-
-  unpack(data: Uint8Array, options?: UnpackOptions): unknown[] {
-    if (this.#unpack === undefined) this.#unpack = buildUnpack(this.template);
-    return this.#unpack(data, options);
-  }
+/** Parses the template for both directions and closes over the result; plain closures, no `this`. */
+function build(template: string): Compiled {
+  const packArray = buildPack(template);
+  const unpackFn = buildUnpack(template);
+  return Object.freeze({
+    template,
+    pack: (...values: unknown[]): Buffer => packArray(values),
+    /** Packs an array of values (no spread: the fast path for long lists). */
+    packArray,
+    unpack: unpackFn,
+  });
 }
 
 const cache = new Map<string, Compiled>();
@@ -143,7 +269,7 @@ export function compile(
   if (c === undefined) {
     // A bounded cache: templates built from data must not grow memory without end.
     if (cache.size >= MAX_CACHE) cache.delete(cache.keys().next().value as string);
-    c = new Compiled(template);
+    c = build(template);
     cache.set(template, c);
   }
   return c;

@@ -32,18 +32,37 @@ const MAX_OUTPUT = 256 * 1024 * 1024;
 
 let sharedBuf = Buffer.allocUnsafe(4096);
 
+// pack never runs user code mid-way (values are converted without calling valueOf/toString), so
+// one state object serves every call.
+const shared: PackState = {
+  buf: sharedBuf,
+  cur: 0,
+  args: [],
+  ai: 0,
+  lengthcode: undefined,
+  utf8: false,
+  doUtf8: false,
+  starts: [0],
+  level: 0,
+};
+
 export function newPackState(args: ArrayLike<unknown>): PackState {
-  return {
-    buf: sharedBuf,
-    cur: 0,
-    args,
-    ai: 0,
-    lengthcode: undefined,
-    utf8: false,
-    doUtf8: false,
-    starts: [0],
-    level: 0,
-  };
+  const st = shared;
+  st.buf = sharedBuf;
+  st.cur = 0;
+  st.args = args;
+  st.ai = 0;
+  st.lengthcode = undefined;
+  st.utf8 = false;
+  st.doUtf8 = false;
+  st.starts[0] = 0;
+  st.level = 0;
+  return st;
+}
+
+/** Drops the reference to the caller's values once a pack is over. */
+export function endPack(st: PackState): void {
+  st.args = [];
 }
 
 function growTo(st: PackState, need: number): void {
@@ -242,7 +261,7 @@ function lenOf(st: PackState, howlen: Howlen, length: number): number {
 }
 
 /** Little-endian unless the letter or a modifier says big. */
-function isLittle(sym: Sym): boolean {
+export function isLittle(sym: Sym): boolean {
   if (sym.code === 'n' || sym.code === 'N') return false;
   if (sym.code === 'v' || sym.code === 'V') return true;
   return sym.endian !== Endian.Big;
@@ -653,6 +672,39 @@ function compileSym(sym: Sym, groupBody?: (st: PackState) => void): PackStep {
           }
         };
       }
+      if (size === 4) {
+        // The common case (`L`, `N`, `V`, `l`): bytes written in place, no helper calls.
+        return (st, howlen, length) => {
+          let len = lenOf(st, howlen, length);
+          while (len-- > 0) {
+            const v =
+              st.lengthcode !== undefined
+                ? st.lengthcode
+                : st.ai < st.args.length
+                  ? st.args[st.ai++]
+                  : next(st, c);
+            const x = typeof v === 'number' && Number.isSafeInteger(v) ? v : toInt(v, c);
+            if (st.utf8 || st.cur + 4 > st.buf.length) {
+              writeInt(st, x, 4, little);
+              continue;
+            }
+            const b = st.buf;
+            const at = st.cur;
+            if (little) {
+              b[at] = x;
+              b[at + 1] = x >>> 8;
+              b[at + 2] = x >>> 16;
+              b[at + 3] = x >>> 24;
+            } else {
+              b[at] = x >>> 24;
+              b[at + 1] = x >>> 16;
+              b[at + 2] = x >>> 8;
+              b[at + 3] = x;
+            }
+            st.cur = at + 4;
+          }
+        };
+      }
       return (st, howlen, length) => {
         let len = lenOf(st, howlen, length);
         while (len-- > 0) {
@@ -662,6 +714,52 @@ function compileSym(sym: Sym, groupBody?: (st: PackState) => void): PackStep {
       };
     }
   }
+}
+
+/**
+ * `w/a*`, the iproto field: a BER length and the bytes, written in one go. Anything unusual (a count,
+ * character mode, a value that is not a string or bytes) takes the general path.
+ */
+function berPrefixed(own: PackStep, target: PackStep): PackStep {
+  return (st, howlen, length) => {
+    const v = st.ai < st.args.length ? st.args[st.ai] : undefined;
+    if (howlen !== Howlen.None || st.utf8 || (typeof v !== 'string' && !(v instanceof Uint8Array))) {
+      const count = st.ai < st.args.length ? toBytes(st.args[st.ai]).length : 0;
+      st.lengthcode = count;
+      try {
+        own(st, howlen, length);
+      } finally {
+        st.lengthcode = undefined;
+      }
+      target(st, Howlen.Number, count);
+      return;
+    }
+    const bytes = typeof v === 'string' ? toBytes(v) : v;
+    const n = bytes.length;
+    ensure(st, n + 10);
+    const buf = st.buf;
+    let c = st.cur;
+    if (n < 0x80) buf[c++] = n;
+    else if (n < 0x4000) {
+      buf[c++] = 0x80 | (n >>> 7);
+      buf[c++] = n & 0x7f;
+    } else {
+      const tmp: number[] = [n & 0x7f];
+      let x = Math.floor(n / 128);
+      while (x > 0) {
+        tmp.push((x & 0x7f) | 0x80);
+        x = Math.floor(x / 128);
+      }
+      for (let k = tmp.length - 1; k >= 0; k--) buf[c++] = tmp[k];
+    }
+    if (n <= 32) for (let k = 0; k < n; k++) buf[c++] = bytes[k];
+    else {
+      buf.set(bytes, c);
+      c += n;
+    }
+    st.cur = c;
+    st.ai++;
+  };
 }
 
 /** Compiles a symbol list into one function, pairing `/` length prefixes with their targets. */
@@ -689,6 +787,16 @@ export function compileSequence(input: Sym[]): (st: PackState) => void {
     }
     const targetStep = steps[i + 1];
     const isString = 'aAZ'.includes(target.code);
+    if (
+      sym.code === 'w' &&
+      !sym.shriek &&
+      target.code === 'a' &&
+      target.howlen === Howlen.Star &&
+      !target.slash
+    ) {
+      steps[i] = berPrefixed(own, targetStep);
+      continue;
+    }
     steps[i] = (st, howlen, length) => {
       const remaining = items(st);
       let count: number;
@@ -735,8 +843,13 @@ export function compileSequence(input: Sym[]): (st: PackState) => void {
 
 /** Turns the finished state into the result bytes. */
 export function finishPack(st: PackState): Buffer {
-  const out = Buffer.allocUnsafe(st.cur);
-  st.buf.copy(out, 0, 0, st.cur);
+  const n = st.cur;
+  const out = Buffer.allocUnsafe(n);
+  // A short result is cheaper to copy by hand than through a native call.
+  if (n <= 64) {
+    const b = st.buf;
+    for (let i = 0; i < n; i++) out[i] = b[i];
+  } else st.buf.copy(out, 0, 0, n);
   if (!st.doUtf8) return out;
   // A character string: its characters as bytes when all are below 256 (what Perl writes to a
   // byte stream), else its UTF-8 encoding. Malformed UTF-8 (from `U0` bytes) dies as in Perl.

@@ -682,17 +682,63 @@ function pushChecksum(st: UnpackState, letter: string): void {
   st.checksum = 0;
 }
 
+const KIND_PLAIN = 0;
+const KIND_CHECKSUM = 1;
+/** `w/a*`: the iproto field, read in one go when nothing unusual is going on. */
+const KIND_BER_STRING = 2;
+
 /** Compiles a symbol list into one function (unpack_rec's main loop). */
 export function compileSequence(syms: Sym[]): (st: UnpackState) => boolean {
-  const steps = syms.map((sym) =>
-    clipped(sym, compileSym(sym, sym.group ? compileSequence(sym.group) : undefined)),
-  );
+  const steps = syms.map((sym) => compileSym(sym, sym.group ? compileSequence(sym.group) : undefined));
   const n = syms.length;
+  const sizes = syms.map((sym) =>
+    sym.error || sym.code === 'D' || sym.code === 'p' || sym.code === 'P' ? 0 : symSize(sym.code, sym.shriek),
+  );
+  const kinds = syms.map((sym, i) => {
+    if (sym.error) return KIND_PLAIN;
+    if (sym.code === '%') return KIND_CHECKSUM;
+    const target = syms[i + 1];
+    if (
+      sym.code === 'w' &&
+      sym.slash &&
+      !sym.shriek &&
+      target &&
+      !target.error &&
+      target.code === 'a' &&
+      target.howlen === Howlen.Star &&
+      !target.slash
+    ) {
+      return KIND_BER_STRING;
+    }
+    return KIND_PLAIN;
+  });
   return (st) => {
     const levelStart = st.out.length;
     for (let i = 0; i < n; i++) {
+      const kind = kinds[i];
+      if (kind === KIND_BER_STRING && !st.utf8 && !st.checksum && st.s < st.end) {
+        const d = st.d;
+        const end = st.end;
+        let p = st.s;
+        let v = 0;
+        let c = 0x80;
+        for (let k = 0; k < 7 && p < end; k++) {
+          c = d[p++];
+          v = v * 128 + (c & 0x7f);
+          if (c < 0x80) break;
+        }
+        if (c < 0x80) {
+          const to = v < end - p ? p + v : end;
+          const bytes = d.subarray(p, to);
+          st.out.push(st.utf8Strings ? bytes.toString('utf8') : bytes);
+          st.s = to;
+          i++;
+          continue;
+        }
+        // Long or unterminated: the general path below gives Perl's answer.
+      }
       let sym = syms[i];
-      if (sym.code === '%' && !sym.error) {
+      if (kind === KIND_CHECKSUM) {
         st.checksum = sym.howlen === Howlen.None ? 16 : sym.howlen === Howlen.Star ? st.end : sym.length;
         st.cuv = 0n;
         st.cdouble = 0;
@@ -701,8 +747,14 @@ export function compileSequence(syms: Sym[]): (st: UnpackState) => boolean {
       const howlen = sym.howlen;
       let len = howlen === Howlen.Star ? st.end : sym.length;
       let explicit = true;
+      let size = sizes[i];
       for (;;) {
         const beyond = st.s >= st.end;
+        // Perl clips the count of a fixed-size letter to what the data holds, before anything else.
+        if (size) {
+          const howmany = Math.floor((st.end - st.s) / size);
+          if (len > howmany) len = howmany;
+        }
         steps[i](st, howlen, len, explicit);
         if (st.checksum) pushChecksum(st, sym.code);
         const slash = sym.code === '(' && !sym.error ? st.groupSlash : sym.slash;
@@ -721,6 +773,7 @@ export function compileSequence(syms: Sym[]): (st: UnpackState) => boolean {
         if (len < 0) throw dataError("Negative '/' count in unpack");
         i++;
         sym = target;
+        size = sizes[i];
         explicit = false;
         if (sym.code === '%') {
           st.checksum = len;
@@ -731,16 +784,5 @@ export function compileSequence(syms: Sym[]): (st: UnpackState) => boolean {
       }
     }
     return false;
-  };
-}
-
-/** Perl clips the count of a fixed-size letter to what the data holds, before anything else. */
-function clipped(sym: Sym, step: UnpackStep): UnpackStep {
-  const size =
-    sym.error || sym.code === 'D' || sym.code === 'p' || sym.code === 'P' ? 0 : symSize(sym.code, sym.shriek);
-  if (!size) return step;
-  return (st, howlen, len, explicit) => {
-    const howmany = Math.floor((st.end - st.s) / size);
-    step(st, howlen, Math.min(len, howmany), explicit);
   };
 }

@@ -71,11 +71,12 @@ while (my $line = <STDIN>) {
             my @v = map { from_wire($_) } @{ $req->{v} };
             my $n = $req->{n};
             my $bytes = pack($t, @v);
-            my $t0 = Time::HiRes::time();
+            # CPU time, as the Node side measures: on a shared machine wall time counts the neighbours.
+            my $t0 = Time::HiRes::clock();
             for (1 .. $n) { my $x = pack($t, @v) }
-            my $t1 = Time::HiRes::time();
+            my $t1 = Time::HiRes::clock();
             for (1 .. $n) { my @x = unpack($t, $bytes) }
-            my $t2 = Time::HiRes::time();
+            my $t2 = Time::HiRes::clock();
             $reply->{ok} = { pack => $n / ($t1 - $t0), unpack => $n / ($t2 - $t1) };
         }
         1;
