@@ -91,7 +91,7 @@ out.push('## Chaos');
 for (const event of result.chaos) {
   if (event.kind === 'mark') continue;
   out.push(
-    `- ${(event.time / 1000).toFixed(1)} s, request ${event.at}: ${event.kind} ${event.server}: ${event.detail}`,
+    `- ${(event.time / 1000).toFixed(1)} s, request ${event.at} (${event.inFlight} in flight): ${event.kind} ${event.server}: ${event.detail}`,
   );
 }
 out.push('');

@@ -302,17 +302,25 @@ export async function runSoak(options = {}) {
 
     // The main load, with the chaos schedule running beside it.
     const schedule = chaosSchedule(o.seed, o.faults, warmup / o.requests, o.tail);
-    // Each fault starts at its point of the run, and the load runs on to the next fault's point
-    // meanwhile, so every fault meets live traffic even when the load outpaces the schedule.
+    // Each fault strikes at its point of the run with up to `inFlight` requests launched past that
+    // point still in flight, and the load runs on to the next fault's point meanwhile: every fault
+    // meets live traffic, even when the load outpaces the schedule.
     for (const [i, event] of schedule.entries()) {
       const at = Math.floor(event.at * o.requests);
-      limit = Math.max(limit, at);
+      limit = Math.max(limit, Math.min(at + o.inFlight, tailStart));
       schedulePump();
-      await until(() => done >= at);
-      limit = i + 1 < schedule.length ? Math.floor(schedule[i + 1].at * o.requests) : tailStart;
+      await until(() => done >= at && launched >= limit);
+      const next = i + 1 < schedule.length ? Math.floor(schedule[i + 1].at * o.requests) : tailStart;
+      limit = Math.max(limit, next);
       schedulePump();
       const server = servers[event.server];
-      const entry = { kind: event.kind, server: server.name, at: done, time: Date.now() - started };
+      const entry = {
+        kind: event.kind,
+        server: server.name,
+        at: done,
+        inFlight: outstanding,
+        time: Date.now() - started,
+      };
       chaosLog.push(entry);
       log(`chaos: ${event.kind} ${server.name} at request ${done}`);
       await applyFault(event.kind, server, o, entry);
