@@ -13,24 +13,29 @@ type Callback = (reply: unknown, error: Error | undefined) => void;
 type PlainSend = (message: { msg: number; retry?: boolean }, callback: Callback, options?: object) => void;
 
 describe('soak (short, seeded)', () => {
-  it('keeps every invariant through kill -9, SIGSTOP, late replies, cut frames and wrong syncs', async () => {
+  it('keeps every invariant through kill -9, SIGSTOP, late replies, cut frames, wrong syncs, disconnectAll', async () => {
     const result = await runSoak({
-      requests: 20_000,
+      requests: 30_000,
       seed: 7,
       inFlight: 1000,
       timeout: 400,
       warmup: 2000,
-      faults: ['kill', 'pause', 'delay', 'truncate', 'wrongSync'],
+      faults: ['kill', 'pause', 'delay', 'truncate', 'wrongSync', 'disconnectAll'],
     });
     const violated = result.checks.filter((check: Check) => !check.ok);
     expect(violated).toEqual([]);
     // The faults really happened and really hurt: without them there would be no failures to retry.
-    expect(result.chaos.filter((event: { kind: string }) => event.kind !== 'mark')).toHaveLength(5);
+    expect(result.chaos.filter((event: { kind: string }) => event.kind !== 'mark')).toHaveLength(6);
     const codes = new Map<string, number>(result.outcomes);
     expect(codes.get('ok')).toBeGreaterThan(10_000);
     expect(codes.get('ERR_UNKNOWN_SYNC')).toBeGreaterThan(0);
     expect(codes.get('ETIMEDOUT')).toBeGreaterThan(0);
     expect(codes.get('ABORT_ERR')).toBeGreaterThan(0);
+    expect(codes.get('ERR_DESTROYED')).toBeGreaterThan(0);
+    // Every fault struck while requests were in flight.
+    for (const event of result.chaos.filter((e: { kind: string }) => e.kind !== 'mark')) {
+      expect(event.inFlight).toBeGreaterThan(0);
+    }
     expect(result.stats.retries).toBeGreaterThan(0);
     expect(result.stats.serverDown).toBeGreaterThan(0);
   }, 90_000);
