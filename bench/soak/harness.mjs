@@ -225,7 +225,8 @@ export async function runSoak(options = {}) {
       wake?.();
     };
 
-    const launch = (id) => {
+    /** One request: its spec, body and plain message (timeout and signal inside the message). */
+    const prepare = (id) => {
       const spec = requestSpec(o.seed, id, o.timeout);
       const body = requestBody(id, spec.size);
       const message = {
@@ -236,12 +237,11 @@ export async function runSoak(options = {}) {
         noReply: spec.noReply,
         retry: spec.retryable,
       };
-      const sendOptions = {};
-      if (spec.timeout !== undefined) sendOptions.timeout = spec.timeout;
+      if (spec.timeout !== undefined) message.timeout = spec.timeout;
       let timer;
       if (spec.abortAfter >= 0) {
         const controller = new AbortController();
-        sendOptions.signal = controller.signal;
+        message.signal = controller.signal;
         if (spec.abortAfter === 0) controller.abort();
         else {
           timer = setTimeout(() => {
@@ -251,13 +251,46 @@ export async function runSoak(options = {}) {
           timers.add(timer);
         }
       }
+      return { spec, body, message, timer };
+    };
+
+    // Every way in: the callback form (most), the promise form (3 in 10), sendBulk (groups of 4).
+    const launch = (id) => {
+      const { spec, body, message, timer } = prepare(id);
       outstanding++;
-      client.send(message, (reply, error) => onSettle(spec, body, timer, reply, error), sendOptions);
+      const settle = (reply, error) => onSettle(spec, body, timer, reply, error);
+      if (id % 10 < 3) {
+        client.send(message).then(
+          (reply) => settle(reply, undefined),
+          (error) => settle(undefined, error),
+        );
+      } else {
+        client.send(message, settle);
+      }
+    };
+    const launchBulk = (first, count) => {
+      const batch = [];
+      for (let k = 0; k < count; k++) batch.push(prepare(first + k));
+      outstanding += count;
+      client.sendBulk(
+        batch.map((p) => p.message),
+        (results) => {
+          for (let k = 0; k < count; k++) {
+            const p = batch[k];
+            onSettle(p.spec, p.body, p.timer, results[k].data, results[k].error);
+          }
+        },
+      );
     };
 
     function pump() {
       pumpScheduled = false;
-      while (launched < limit && outstanding < o.inFlight) launch(launched++);
+      while (launched < limit && outstanding < o.inFlight) {
+        if (launched % 50 === 7 && launched + 4 <= limit && outstanding + 4 <= o.inFlight) {
+          launchBulk(launched, 4);
+          launched += 4;
+        } else launch(launched++);
+      }
     }
     function schedulePump() {
       if (pumpScheduled) return;
