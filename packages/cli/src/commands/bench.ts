@@ -90,6 +90,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   let errors = 0;
   let firstError: string | undefined;
   let started = 0;
+  // Taken before the connections close: a graceful close is not part of the run.
+  let finished = 0;
   let progressTimer: NodeJS.Timeout | undefined;
   let stopped = false;
   let onAbort: (() => void) | undefined;
@@ -98,7 +100,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     try {
       await Promise.all(connections.map((c) => c.connect()));
     } catch (error) {
-      throw new CliError(`iproto bench: ${address}: ${describeError(error)}`, ExitCode.FAILURE, {
+      throw new CliError(`iproto bench: ${address}: ${describeError(error, address)}`, ExitCode.FAILURE, {
         cause: error,
       });
     }
@@ -147,13 +149,14 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       for (const connection of connections) start(connection);
       settle();
     });
+    finished = performance.now();
   } finally {
     if (progressTimer) clearInterval(progressTimer);
     if (onAbort) signal?.removeEventListener('abort', onAbort);
     await Promise.all(connections.map((c) => c.close().catch(() => {})));
   }
 
-  const elapsedMs = performance.now() - started;
+  const elapsedMs = finished - started;
   const ms = (ns: number) => ns / 1e6;
   return {
     address,
