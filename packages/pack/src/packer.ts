@@ -1,6 +1,6 @@
 import { PackError, PackErrorCode } from './pack-error.js';
 import { toBerInteger, toBits64, toBytes, toInt, toIVNumber, toNV } from './perl-value.js';
-import { Endian, Howlen, type Sym, symSize } from './template.js';
+import { Endian, Howlen, isBerFieldGroup, type Sym, symSize } from './template.js';
 import { decodeUtf8, encodeUtf8, utf8Skip } from './utf8.js';
 
 /**
@@ -334,7 +334,7 @@ function compileSym(sym: Sym, groupBody?: (st: PackState) => void): PackStep {
       };
     case '(': {
       const body = groupBody!;
-      return (st, howlen, length) => {
+      const general: PackStep = (st, howlen, length) => {
         let len = lenOf(st, howlen, length);
         let utf8 = st.utf8;
         const level = ++st.level;
@@ -356,6 +356,23 @@ function compileSym(sym: Sym, groupBody?: (st: PackState) => void): PackStep {
         st.level = level - 1;
         st.utf8 = utf8;
         st.lengthcode = lengthcode;
+      };
+      if (!isBerFieldGroup(sym)) return general;
+      // `(w/a*)*`: the fields of a tuple, packed in one loop while they are plain strings or bytes.
+      return (st, howlen, length) => {
+        if (st.utf8 || st.lengthcode !== undefined) return general(st, howlen, length);
+        let len = lenOf(st, howlen, length);
+        const args = st.args;
+        while (len > 0 && st.ai < args.length) {
+          const v = args[st.ai];
+          if (typeof v !== 'string' && !(v instanceof Uint8Array)) break;
+          const bytes = typeof v === 'string' ? toBytes(v) : v;
+          writeBerField(st, bytes);
+          st.ai++;
+          len--;
+        }
+        // Values that are not strings, or more repetitions than values: the general loop decides.
+        if (len > 0 && !(howlen === Howlen.Star && st.ai >= args.length)) general(st, Howlen.Number, len);
       };
     }
     case '@':
@@ -734,7 +751,14 @@ function berPrefixed(own: PackStep, target: PackStep): PackStep {
       target(st, Howlen.Number, count);
       return;
     }
-    const bytes = typeof v === 'string' ? toBytes(v) : v;
+    writeBerField(st, typeof v === 'string' ? toBytes(v) : v);
+    st.ai++;
+  };
+}
+
+/** A BER length and the bytes (outside character mode). */
+function writeBerField(st: PackState, bytes: Uint8Array): void {
+  {
     const n = bytes.length;
     ensure(st, n + 10);
     const buf = st.buf;
@@ -758,8 +782,7 @@ function berPrefixed(own: PackStep, target: PackStep): PackStep {
       c += n;
     }
     st.cur = c;
-    st.ai++;
-  };
+  }
 }
 
 /** Compiles a symbol list into one function, pairing `/` length prefixes with their targets. */

@@ -283,3 +283,21 @@ function measure(syms: Sym[], op: string): number {
   }
   return total;
 }
+
+/** `(w/a*)`: a group that is exactly one BER-length-prefixed field, the shape of an iproto tuple. */
+export function isBerFieldGroup(sym: Sym): boolean {
+  const g = sym.group;
+  if (!g || g.length !== 2) return false;
+  const [len, field] = g;
+  return (
+    !len.error &&
+    !field.error &&
+    len.code === 'w' &&
+    len.slash &&
+    !len.shriek &&
+    len.howlen === Howlen.None &&
+    field.code === 'a' &&
+    field.howlen === Howlen.Star &&
+    !field.slash
+  );
+}

@@ -1,6 +1,6 @@
 import { PackError, PackErrorCode } from './pack-error.js';
 import { describe } from './perl-value.js';
-import { Endian, Howlen, type Sym, symSize } from './template.js';
+import { Endian, Howlen, isBerFieldGroup, type Sym, symSize } from './template.js';
 import { decodeUtf8, malformed, utf8Skip } from './utf8.js';
 
 /**
@@ -185,7 +185,7 @@ function compileSym(sym: Sym, groupBody?: (st: UnpackState) => boolean): UnpackS
   switch (c) {
     case '(': {
       const body = groupBody!;
-      return (st, _howlen, len) => {
+      const general: UnpackStep = (st, _howlen, len) => {
         const utf8 = st.utf8;
         const level = ++st.level;
         const saved = st.checksum;
@@ -220,6 +220,37 @@ function compileSym(sym: Sym, groupBody?: (st: UnpackState) => boolean): UnpackS
         st.cuv = cuv;
         st.cdouble = cdouble;
         st.groupSlash = slash;
+      };
+      if (!isBerFieldGroup(sym)) return general;
+      // `(w/a*)*`: the fields of a tuple, read in one loop while they are whole; the general loop
+      // takes over at anything else (the end of the data with repetitions left, a long length).
+      return (st, howlen, len, explicit) => {
+        // At the end of the data Perl still runs the body once (and trips over the `/`): general path.
+        if (st.utf8 || st.checksum || st.s >= st.end) return general(st, howlen, len, explicit);
+        const d = st.d;
+        const end = st.end;
+        const out = st.out;
+        const text = st.utf8Strings;
+        let s = st.s;
+        while (len > 0 && s < end) {
+          let p = s;
+          let v = 0;
+          let c = 0x80;
+          for (let k = 0; k < 7 && p < end; k++) {
+            c = d[p++];
+            v = v * 128 + (c & 0x7f);
+            if (c < 0x80) break;
+          }
+          if (c >= 0x80) break;
+          const to = v < end - p ? p + v : end;
+          const bytes = d.subarray(p, to);
+          out.push(text ? bytes.toString('utf8') : bytes);
+          s = to;
+          len--;
+        }
+        st.s = s;
+        st.groupSlash = false;
+        if (len > 0 && !(s === end && sym.howlen === Howlen.Star)) general(st, howlen, len, explicit);
       };
     }
     case '.':
