@@ -63,6 +63,8 @@ describe('main: usage errors are one line with exit 2', () => {
     ],
     [['send', '127.0.0.1:1', '--msg', '1', '--pack', 'L'], /^iproto send: cannot pack the body: /],
     [['send', '127.0.0.1:1', '--msg', '1', '--unpack', 'L Y'], /^iproto send: bad --unpack template: /],
+    [['send', '127.0.0.1:1,127.0.0.1:2:x', '--msg', '1'], /^iproto send: bad server list .*bad weight "x"/],
+    [['send', '127.0.0.1:1', '--balance', 'random', '--msg', '1'], /^iproto send: bad --balance "random"/],
     [['decode', 'a', 'b'], /^iproto decode: give one file/],
     [['bench'], /^iproto bench: give one server/],
     [['bench', '127.0.0.1:1', '--depth', '0'], /^iproto bench: bad value for --depth: "0"/],

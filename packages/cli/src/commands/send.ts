@@ -84,10 +84,15 @@ export async function sendCommand(argv: string[], io: CliIO): Promise<number> {
   const connectionOptions = { connectTimeout: timeout, timeout };
   // One server: a plain connection. Several: a cluster, so the pick is the one a Perl
   // MR::IProto::Cluster with the same servers and balance makes for the key.
-  const cluster =
-    addresses.length > 1 || key !== undefined
-      ? new Cluster({ servers: target, balance, health: false, ...connectionOptions })
-      : undefined;
+  let cluster: Cluster | undefined;
+  if (addresses.length > 1 || key !== undefined) {
+    try {
+      // Perl's own string (weights included) goes to the cluster as it is.
+      cluster = new Cluster({ servers: target, balance, health: false, ...connectionOptions });
+    } catch (error) {
+      throw new CliError(`iproto send: bad server list "${target}": ${describeError(error)}`);
+    }
+  }
   const single = cluster ? undefined : new Connection({ ...addresses[0], ...connectionOptions });
   try {
     const server = cluster?.server(key);
