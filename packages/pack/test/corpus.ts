@@ -422,6 +422,15 @@ export const PACK_CASES: Array<[string, ...unknown[]]> = [
   ['C[]', 1],
   ['', 1],
   ['#', 1],
+  // (w/a*) groups: the one-loop tuple path and its hand-overs to the general loop
+  ['(w/a*)3', 'a', 'b'],
+  ['(w/a*)*', 'a', 5, 'c'],
+  ['(w/a*)2', 'a', 'b', 'c'],
+  ['(w/a*)*', 'x'.repeat(200)],
+  ['U0 (w/a*)*', 'a'],
+  ['W (w/a*)*', 300, 'é', 'b'],
+  ['(w/a*)*', 'a', undefined],
+  ['(w/a*)*', 1.5, 'b'],
 ];
 
 export const UNPACK_CASES: Array<[string, string]> = [
@@ -597,4 +606,13 @@ export const UNPACK_CASES: Array<[string, string]> = [
   ['C<', '01'],
   ['C/3', '0102'],
   ['/a*', '01'],
+  ['(w/a*)3', '0161'],
+  ['(w/a*)*', '81016161'],
+  ['(w/a*)2', '016102'],
+  ['(w/a*)*', '80'],
+  ['(w/a*)*', '0161ff'],
+  ['C (w/a*)*', '01'],
+  ['(w/a*)*', '8080808080808080800161'],
+  ['(w/a*)* C', '0161'],
+  ['%8 (w/a*)*', '0161'],
 ];
