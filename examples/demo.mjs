@@ -217,9 +217,15 @@ try {
   if (outage.failed > 0) exitCode = 1;
 
   step(`restarting ${victim.name} on the same port`);
-  const cameBack = new Promise((resolve) => {
+  const cameBack = new Promise((resolve, reject) => {
+    // The probe backs off to 500 ms at most: ten seconds without it means something is wrong.
+    const timer = setTimeout(() => {
+      cluster.off('server up', onUp);
+      reject(new Error(`${victim.name} was not seen coming back within 10 s`));
+    }, 10_000);
     const onUp = (server) => {
       if (server.port !== victim.port) return;
+      clearTimeout(timer);
       cluster.off('server up', onUp);
       resolve();
     };
