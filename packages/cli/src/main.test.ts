@@ -1,4 +1,4 @@
-import type { IProtoServer } from '@iproto/server';
+import { IProtoServer } from '@iproto/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer } from './commands/serve.js';
 import { COMMAND_HELP } from './help.js';
@@ -102,6 +102,18 @@ describe('main: bench on a terminal', () => {
     const out = t.stdout();
     expect(out).toMatch(/\r\x1b\[Kiproto bench 127\.0\.0\.1:\d+ {2}msg=65280/);
     expect(out).toMatch(/requests +500\n/);
+  });
+
+  it('shows a live progress line while the run lasts', async () => {
+    // Six requests one at a time, each answered after 60 ms: the run outlasts the 200 ms refresh.
+    const server = new IProtoServer({
+      handler: () => new Promise<Uint8Array>((resolve) => setTimeout(() => resolve(new Uint8Array(0)), 60)),
+    });
+    servers.push(server);
+    const { port } = await server.listen(0, '127.0.0.1');
+    const t = fakeIO({ tty: true });
+    expect(await main(['bench', `127.0.0.1:${port}`, '--requests', '6', '--depth', '1'], t.io)).toBe(0);
+    expect(t.stdout()).toMatch(/\r\x1b\[K[1-6] \/ 6 \(\d+%\) {2}[\d,]+ req\/s {2}p99 [\d.]+ ms/);
   });
 
   it('stops early when its signal aborts and reports what completed', async () => {
