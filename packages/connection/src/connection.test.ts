@@ -193,7 +193,7 @@ describe('sending', () => {
 
   it('a deadline covers queue time: a queued request times out without being sent', async () => {
     const connection = ledger.connection({ host: server.host, port: server.port }, { maxParallel: 1 });
-    server.faults.add({ type: 'delay', ms: 150 }, { times: 1 });
+    server.faults.add({ type: 'delay', ms: 1000 }, { times: 1 });
     const timeouts: unknown[] = [];
     connection.on('timeout', (info) => timeouts.push(info));
     const first = ledger.track(connection.send(1));
@@ -226,7 +226,7 @@ describe('sending', () => {
   it('does not wake up for every tick of a burst once its requests are done', async () => {
     const connection = ledger.connection(
       { host: server.host, port: server.port },
-      { timeout: 200, maxParallel: 17 },
+      { timeout: 1000, maxParallel: 17 },
     );
     await connection.connect();
     server.faults.add({ type: 'delay', ms: 100 }, { times: 1, msg: 2 });
@@ -240,7 +240,7 @@ describe('sending', () => {
     await Promise.all(Array.from({ length: 16 }, loop));
     await slow;
     // Past every deadline of the burst: a timer per emptied tick would show here.
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     expect(timers.created() - before).toBeLessThan(5);
   });
 

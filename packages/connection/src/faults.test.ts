@@ -322,7 +322,7 @@ describe('fault matrix', () => {
   it('abort after send: rejects ABORT_ERR at once, the late reply is dropped quietly', async () => {
     const lines: string[] = [];
     const connection = open({ debug: 6, debugCb: (line) => lines.push(line) });
-    server.faults.add({ type: 'delay', ms: 100 }, { times: 1 });
+    server.faults.add({ type: 'delay', ms: 500 }, { times: 1 });
     const controller = new AbortController();
     const request = ledger.track(connection.send(5, body('late'), { signal: controller.signal }));
     await until(() => server.requests === 1, 'the request to reach the server');
