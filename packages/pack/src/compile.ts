@@ -8,6 +8,7 @@ import {
   type PackState,
 } from './packer.js';
 import { Howlen, parseTemplate, type Sym, symSize } from './template.js';
+import { tuplePack, tupleUnpack } from './tuple-layout.js';
 import { compileSequence as compileUnpack, type UnpackOptions, type UnpackState } from './unpacker.js';
 import { upgradeBytes } from './utf8.js';
 
@@ -69,7 +70,11 @@ function buildPack(template: string): (values: ArrayLike<unknown>) => Buffer {
       endPack(st);
     }
   };
-  return fixedPack(syms, general) ?? general;
+  const fixed = fixedPack(syms, general);
+  if (fixed) return fixed;
+  const tuple = tuplePack(syms);
+  if (tuple) return (values) => tuple(values) ?? general(values);
+  return general;
 }
 
 /** A run of fixed-size integers (`L3`, `LX`-free headers): its size is known before packing. */
@@ -183,6 +188,7 @@ function buildUnpack(template: string): (data: Uint8Array, options?: UnpackOptio
   const upgrade = needUtf8(template);
   const parseUtf8 = upgrade && firstSymbol(template) !== 'U';
   const fixed = upgrade ? undefined : fixedUnpack(syms);
+  const tuple = upgrade ? undefined : tupleUnpack(syms);
   return (data, options) => {
     if (!(data instanceof Uint8Array)) {
       throw new TypeError(`unpack: data must be a Uint8Array, got ${typeof data}`);
@@ -193,6 +199,10 @@ function buildUnpack(template: string): (data: Uint8Array, options?: UnpackOptio
     }
     const bytes = upgrade ? upgradeBytes(data) : data;
     const d = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (tuple) {
+      const out = tuple(d, options !== undefined && options.strings === 'utf8');
+      if (out) return out;
+    }
     // unpack runs no user code, so one state object serves every call.
     const st = sharedUnpackState;
     st.d = d;

@@ -1,0 +1,196 @@
+import { isLittle } from './packer.js';
+import { Howlen, isBerFieldGroup, type Sym, symSize } from './template.js';
+
+/**
+ * The fast path for the shape of iproto bodies: 16/32-bit integers, `w/a*` fields and a final
+ * `(w/a*)*` field list (`L w/a* L(w/a*)*`, `LLL (w/a*)*`). Packing measures first and writes into an
+ * exact buffer; unpacking reads straight from the data. Anything else (another value type, short or
+ * odd data) returns undefined and the general engine answers, so results stay Perl's.
+ */
+
+type Item =
+  | { kind: 'int'; size: number; little: boolean; signed: boolean }
+  | { kind: 'field' }
+  | { kind: 'fields' };
+
+const INT_LETTERS = 'sSlLnNvViI';
+
+function isBerPair(sym: Sym, target: Sym | undefined): boolean {
+  return (
+    sym.code === 'w' &&
+    sym.slash &&
+    !sym.shriek &&
+    sym.howlen === Howlen.None &&
+    target !== undefined &&
+    !target.error &&
+    target.code === 'a' &&
+    target.howlen === Howlen.Star &&
+    !target.slash
+  );
+}
+
+function layoutOf(syms: Sym[]): Item[] | undefined {
+  const items: Item[] = [];
+  let fields = false;
+  for (let i = 0; i < syms.length; i++) {
+    const sym = syms[i];
+    if (sym.error) return undefined;
+    if (sym.code === '(') {
+      if (!isBerFieldGroup(sym) || sym.howlen !== Howlen.Star || sym.slash || i !== syms.length - 1)
+        return undefined;
+      items.push({ kind: 'fields' });
+      fields = true;
+    } else if (isBerPair(sym, syms[i + 1])) {
+      items.push({ kind: 'field' });
+      fields = true;
+      i++;
+    } else if (INT_LETTERS.includes(sym.code) && !sym.slash && sym.howlen !== Howlen.Star) {
+      const size = symSize(sym.code, sym.shriek);
+      if (size !== 2 && size !== 4) return undefined;
+      if ((sym.code === 'n' || sym.code === 'N' || sym.code === 'v' || sym.code === 'V') && sym.shriek)
+        return undefined;
+      const signed = sym.code === 's' || sym.code === 'l' || sym.code === 'i';
+      for (let k = 0; k < sym.length; k++) items.push({ kind: 'int', size, little: isLittle(sym), signed });
+    } else return undefined;
+  }
+  return fields ? items : undefined;
+}
+
+const berLength = (n: number) => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5);
+
+function fieldSize(v: unknown): number {
+  if (v instanceof Uint8Array) return berLength(v.length) + v.length;
+  if (typeof v === 'string') {
+    const n = Buffer.byteLength(v, 'utf8');
+    return berLength(n) + n;
+  }
+  return -1;
+}
+
+function writeField(b: Buffer, at: number, v: Uint8Array | string): number {
+  const n = typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : v.length;
+  if (n < 0x80) b[at++] = n;
+  else if (n < 0x4000) {
+    b[at] = 0x80 | (n >>> 7);
+    b[at + 1] = n & 0x7f;
+    at += 2;
+  } else {
+    const k = berLength(n);
+    for (let i = k - 1; i >= 0; i--)
+      b[at + i] = ((n / 2 ** (7 * (k - 1 - i))) & 0x7f) | (i === k - 1 ? 0 : 0x80);
+    at += k;
+  }
+  if (typeof v === 'string') return at + b.write(v, at, 'utf8');
+  if (n <= 32) {
+    for (let i = 0; i < n; i++) b[at + i] = v[i];
+  } else b.set(v, at);
+  return at + n;
+}
+
+export function tuplePack(syms: Sym[]): ((values: ArrayLike<unknown>) => Buffer | undefined) | undefined {
+  const items = layoutOf(syms);
+  if (!items) return undefined;
+  const n = items.length;
+  return (values) => {
+    let size = 0;
+    let vi = 0;
+    for (let i = 0; i < n; i++) {
+      const item = items[i];
+      if (item.kind === 'int') {
+        const v = values[vi++];
+        if (typeof v !== 'number' || !Number.isSafeInteger(v)) return undefined;
+        size += item.size;
+      } else if (item.kind === 'field') {
+        if (vi >= values.length) return undefined;
+        const s = fieldSize(values[vi++]);
+        if (s < 0) return undefined;
+        size += s;
+      } else {
+        for (; vi < values.length; vi++) {
+          const s = fieldSize(values[vi]);
+          if (s < 0) return undefined;
+          size += s;
+        }
+      }
+    }
+    if (vi > values.length) return undefined;
+    const b = Buffer.allocUnsafe(size);
+    let at = 0;
+    vi = 0;
+    for (let i = 0; i < n; i++) {
+      const item = items[i];
+      if (item.kind === 'int') {
+        const v = values[vi++] as number;
+        if (item.size === 4) {
+          if (item.little) {
+            b[at] = v;
+            b[at + 1] = v >>> 8;
+            b[at + 2] = v >>> 16;
+            b[at + 3] = v >>> 24;
+          } else {
+            b[at] = v >>> 24;
+            b[at + 1] = v >>> 16;
+            b[at + 2] = v >>> 8;
+            b[at + 3] = v;
+          }
+        } else if (item.little) {
+          b[at] = v;
+          b[at + 1] = v >>> 8;
+        } else {
+          b[at] = v >>> 8;
+          b[at + 1] = v;
+        }
+        at += item.size;
+      } else if (item.kind === 'field') at = writeField(b, at, values[vi++] as Uint8Array | string);
+      else for (; vi < values.length; vi++) at = writeField(b, at, values[vi] as Uint8Array | string);
+    }
+    return b;
+  };
+}
+
+export function tupleUnpack(syms: Sym[]): ((d: Buffer, text: boolean) => unknown[] | undefined) | undefined {
+  const items = layoutOf(syms);
+  if (!items) return undefined;
+  const n = items.length;
+  return (d, text) => {
+    const end = d.length;
+    const out: unknown[] = [];
+    let p = 0;
+    for (let i = 0; i < n; i++) {
+      const item = items[i];
+      if (item.kind === 'int') {
+        if (p + item.size > end) return undefined;
+        let v: number;
+        if (item.size === 4) {
+          v = item.little
+            ? d[p] | (d[p + 1] << 8) | (d[p + 2] << 16) | (d[p + 3] << 24)
+            : (d[p] << 24) | (d[p + 1] << 16) | (d[p + 2] << 8) | d[p + 3];
+          if (!item.signed) v >>>= 0;
+        } else {
+          v = item.little ? d[p] | (d[p + 1] << 8) : (d[p] << 8) | d[p + 1];
+          if (item.signed) v = (v << 16) >> 16;
+        }
+        out.push(v);
+        p += item.size;
+        continue;
+      }
+      // A field list at the end of the data, like a field there, trips Perl's `/` quirks: general path.
+      if (p >= end) return undefined;
+      do {
+        let v = 0;
+        let c = 0x80;
+        for (let k = 0; k < 7 && p < end; k++) {
+          c = d[p++];
+          v = v * 128 + (c & 0x7f);
+          if (c < 0x80) break;
+        }
+        if (c >= 0x80) return undefined;
+        const to = v < end - p ? p + v : end;
+        const bytes = d.subarray(p, to);
+        out.push(text ? bytes.toString('utf8') : bytes);
+        p = to;
+      } while (item.kind === 'fields' && p < end);
+    }
+    return out;
+  };
+}
