@@ -25,9 +25,9 @@ export class ServerProcess {
 
   async start() {
     // A kill -9 leaves the port free at once (listen sockets use SO_REUSEADDR); retry in case the
-    // kernel has not finished tearing it down.
+    // kernel has not finished tearing it down (or a rebuild of the server's dist is under way).
     let lastError;
-    for (let attempt = 0; attempt < 20; attempt++) {
+    for (let attempt = 0; attempt < 100; attempt++) {
       const log = `${this.dir}/server-${this.index + 1}-${this.incarnations.length + 1}.log`;
       try {
         const { child, port } = await spawn(this.port, log);
