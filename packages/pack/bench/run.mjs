@@ -166,7 +166,8 @@ function perlRates(requests) {
       const byId = new Map(replies.map((r) => [r.id, r]));
       resolve(requests.map((_, i) => byId.get(i + 1)));
     });
-    for (const [i, req] of requests.entries()) child.stdin.write(`${JSON.stringify({ ...req, id: i + 1 })}\n`);
+    for (const [i, req] of requests.entries())
+      child.stdin.write(`${JSON.stringify({ ...req, id: i + 1 })}\n`);
     child.stdin.end();
   });
 }

@@ -63,6 +63,9 @@ export function newPackState(args: ArrayLike<unknown>): PackState {
 /** Drops the reference to the caller's values once a pack is over. */
 export function endPack(st: PackState): void {
   st.args = [];
+  // Keep the writer for the next call, unless one huge pack blew it up.
+  if (sharedBuf.length > 1 << 20) sharedBuf = Buffer.allocUnsafe(4096);
+  st.buf = sharedBuf;
 }
 
 function growTo(st: PackState, need: number): void {
