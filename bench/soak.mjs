@@ -115,3 +115,5 @@ out.push(
 out.push(result.ok ? 'All invariants hold.' : 'INVARIANTS VIOLATED.');
 process.stdout.write(`${out.join('\n')}\n`);
 process.exitCode = result.ok ? 0 : 1;
+// Bounded in time even when something (a leaked handle, say) would keep the process alive.
+setTimeout(() => process.exit(), 5000).unref();
