@@ -65,7 +65,15 @@ const jobs = [
     cwd: join(PACKAGES_DIR, dir),
     timeoutMs,
   })),
-].filter((job) => wanted(job.name));
+];
+const unknown = (only ?? []).filter((name) => !jobs.some((job) => job.name === name));
+if (unknown.length > 0) {
+  process.stderr.write(
+    `bench: --only names no benchmark called ${unknown.join(', ')} (there are: ${jobs.map((j) => j.name).join(', ')})\n`,
+  );
+  process.exit(2);
+}
+const selected = jobs.filter((job) => wanted(job.name));
 
 const started = new Date();
 const startedAt = process.hrtime.bigint();
@@ -74,7 +82,7 @@ const machine = describeMachine();
 const sections = [];
 const chartPath = join(dirname(flags.out), 'throughput.svg');
 
-for (const job of jobs) {
+for (const job of selected) {
   const file = relative(ROOT, job.file);
   const section = { title: job.title, file, status: 'missing', seconds: 0 };
   sections.push(section);
