@@ -24,7 +24,7 @@ const { values: flags } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, svg: { type: 'string' } },
 });
 
-export const DEPTHS = [1, 16, 64, 256, 1024];
+const DEPTHS = [1, 16, 64, 256, 1024];
 const TARGET_DEPTH = 256;
 const PERL_TARGET = 50;
 const BARE_TARGET = 0.5;
@@ -85,6 +85,7 @@ try {
 
   const perl = perlInfo();
   let perlFailure = perl.reason;
+  let clientFailure;
   // Rounds interleave the clients (the two Node ones depth by depth, then Perl's two modes), so
   // all of them meet the same machine load; each figure is the best of its rounds (load from other
   // work only ever slows a run down).
@@ -112,9 +113,15 @@ try {
     for (const [i, depth] of DEPTHS.entries()) {
       gc();
       keep('bare', i, (await bareLoop({ ...common, depth })).rps);
-      if (IProto) {
+      if (IProto && !clientFailure) {
         gc();
-        keep('client', i, (await clientLoop({ ...common, depth, create })).rps);
+        try {
+          keep('client', i, (await clientLoop({ ...common, depth, create })).rps);
+        } catch (error) {
+          // The other clients' figures still stand; the report says what went wrong.
+          clientFailure = `IProto failed at ${depth} in flight: ${error.message}`;
+          notes.push(`${clientFailure}.`);
+        }
       }
       process.stderr.write(
         `${label} depth ${depth}: bare ${quantity(best.bare[i], 'req/s')}, IProto ${quantity(best.client[i], 'req/s')}\n`,
