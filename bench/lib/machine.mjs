@@ -11,17 +11,23 @@ function run(command, args) {
   }
 }
 
+/** The CPU as /proc/cpuinfo tells it (family, model, clock, virtualised or not), else as os.cpus(). */
 function cpuModel() {
-  const model = os.cpus()[0]?.model?.trim();
-  if (model) return model;
+  const fallback = os.cpus()[0]?.model?.trim() || 'unknown';
+  let info;
   try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('model name'));
-    return line?.split(':')[1]?.trim() ?? 'unknown';
+    info = readFileSync('/proc/cpuinfo', 'utf8');
   } catch {
-    return 'unknown';
+    return fallback;
   }
+  const field = (name) => new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm').exec(info)?.[1]?.trim();
+  const model = field('model name') || fallback;
+  const details = [];
+  if (field('cpu family') && field('model'))
+    details.push(`family ${field('cpu family')} model ${field('model')}`);
+  if (field('cpu MHz')) details.push(`${Math.round(Number(field('cpu MHz')))} MHz`);
+  if (/^flags\s*:.*\bhypervisor\b/m.test(info)) details.push('virtual machine');
+  return details.length > 0 ? `${model} (${details.join(', ')})` : model;
 }
 
 /** The Perl side of the comparison: perl's version and MR::IProto's, or why it is missing. */
