@@ -14,57 +14,75 @@ export interface PerlReply {
 
 const SCRIPT = fileURLToPath(new URL('./perl-pack-server.pl', import.meta.url));
 
-/** One long-lived `perl` process answering pack/unpack requests over JSON lines. */
+/** The reply given for a request whose perl died under it (see PerlChild). */
+export const PERL_DIED = 'perl died on this request';
+
+/**
+ * One long-lived `perl` process answering pack/unpack requests over JSON lines. Should that perl
+ * die (a request that exhausts its memory limit), the request it was on is answered with
+ * PERL_DIED and a fresh perl takes the rest, so one bad case cannot sink a whole run.
+ */
 export class PerlChild {
-  readonly #child: ChildProcessWithoutNullStreams;
-  readonly #pending = new Map<number, (reply: PerlReply) => void>();
+  #child!: ChildProcessWithoutNullStreams;
+  /** Requests written and not yet answered, in the order perl reads them. */
+  readonly #pending = new Map<number, { line: string; resolve: (reply: PerlReply) => void }>();
   #nextId = 1;
   #buffered = '';
+  #closing = false;
+  stderr = '';
+  restarts = 0;
 
   constructor() {
+    this.#spawn();
+  }
+
+  #spawn(): void {
     // PERL_SIGNALS=unsafe lets the helper's alarm stop a runaway pack/unpack; ulimit keeps one
     // from eating the machine's memory first.
-    this.#child = spawn('sh', ['-c', `ulimit -v 2000000; exec perl '${SCRIPT}'`], {
+    const child = spawn('sh', ['-c', `ulimit -v 2000000; exec perl '${SCRIPT}'`], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, PERL_SIGNALS: 'unsafe' },
     });
-    this.#child.stdout.setEncoding('utf8');
-    this.#child.stdout.on('data', (chunk: string) => {
+    this.#child = child;
+    this.#buffered = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
       this.#buffered += chunk;
       let nl = this.#buffered.indexOf('\n');
       while (nl >= 0) {
         const line = this.#buffered.slice(0, nl);
         this.#buffered = this.#buffered.slice(nl + 1);
         const reply = JSON.parse(line) as PerlReply;
-        this.#pending.get(reply.id)?.(reply);
+        this.#pending.get(reply.id)?.resolve(reply);
         this.#pending.delete(reply.id);
         nl = this.#buffered.indexOf('\n');
       }
     });
-    this.#child.stderr.setEncoding('utf8');
-    this.#child.stderr.on('data', (chunk: string) => {
-      this.stderr += chunk;
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      this.stderr = (this.stderr + chunk).slice(-4000);
     });
-    this.#child.once('exit', (code) => {
-      for (const [id, resolve] of this.#pending)
-        resolve({ id, err: `perl exited (${code}): ${this.stderr}` });
-      this.#pending.clear();
-      this.exited = true;
+    child.stdin.on('error', () => {});
+    child.once('exit', () => {
+      if (this.#closing) return;
+      const first = this.#pending.keys().next();
+      if (!first.done) {
+        const id = first.value;
+        this.#pending.get(id)?.resolve({ id, err: PERL_DIED });
+        this.#pending.delete(id);
+      }
+      this.restarts++;
+      this.#spawn();
+      for (const { line } of this.#pending.values()) this.#child.stdin.write(line);
     });
   }
 
-  stderr = '';
-  exited = false;
-
   request(req: Record<string, unknown>): Promise<PerlReply> {
     const id = this.#nextId++;
+    const line = `${JSON.stringify({ ...req, id })}\n`;
     return new Promise((resolve) => {
-      if (this.exited) {
-        resolve({ id, err: `perl exited: ${this.stderr}` });
-        return;
-      }
-      this.#pending.set(id, resolve);
-      this.#child.stdin.write(`${JSON.stringify({ ...req, id })}\n`);
+      this.#pending.set(id, { line, resolve });
+      this.#child.stdin.write(line);
     });
   }
 
@@ -77,8 +95,9 @@ export class PerlChild {
   }
 
   close(): Promise<void> {
+    this.#closing = true;
     return new Promise((resolve) => {
-      if (this.exited) return resolve();
+      if (this.#child.exitCode !== null || this.#child.signalCode !== null) return resolve();
       this.#child.once('exit', () => resolve());
       this.#child.stdin.end();
     });

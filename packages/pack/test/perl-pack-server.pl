@@ -56,8 +56,8 @@ $SIG{ALRM} = sub { die "TIMEOUT\n" };
 while (my $line = <STDIN>) {
     my $req = $json->decode($line);
     my $reply = { id => $req->{id} };
-    # Benchmark loops run as long as they need; single requests get 2 seconds.
-    alarm($req->{op} eq 'bench' ? 0 : 2);
+    # Benchmark loops run as long as they need; single requests get 5 seconds.
+    alarm($req->{op} eq 'bench' ? 0 : 5);
     my $ok = eval {
         use warnings FATAL => 'all';
         my $t = $req->{t};
