@@ -44,9 +44,12 @@ describe('soak (short, seeded)', () => {
     expect(result.stats.serverDown).toBeGreaterThan(0);
   }, 90_000);
 
-  it('the harness itself catches a client that settles twice, sends twice or answers wrongly', async () => {
+  it('the harness itself catches a client that settles twice, sends twice, answers wrongly, leaks', async () => {
+    const hoard: number[][] = [];
+    let forgotten: NodeJS.Timeout | undefined;
     const broken = (options: IProtoOptions) => {
       const client = new IProto(options);
+      forgotten = setInterval(() => {}, 60_000); // a timer close() leaves behind
       const send = client.send.bind(client) as unknown as PlainSend;
       const patched: PlainSend = (message, callback, sendOptions) => {
         if (typeof callback !== 'function') {
@@ -55,6 +58,7 @@ describe('soak (short, seeded)', () => {
           });
         }
         const id = message.msg & 0x0fffffff;
+        hoard.push(new Array(2048).fill(id)); // 16 KiB of heap per request, never freed
         if (id % 97 === 1 && message.retry === false) send(message, () => {}, sendOptions); // sent twice
         send(
           message,
@@ -78,11 +82,14 @@ describe('soak (short, seeded)', () => {
       warmup: 300,
       faults: [],
       createClient: broken,
-    });
+    }).finally(() => clearInterval(forgotten));
+    hoard.length = 0;
     const verdict = Object.fromEntries(result.checks.map((check: Check) => [check.name, check.ok]));
     expect(verdict['every request settled exactly once']).toBe(false);
     expect(verdict['every resolved reply is the echo of its request']).toBe(false);
     expect(verdict['no non-retryable request sent twice']).toBe(false);
+    expect(verdict['heap after the run within warm-up + 16 MiB']).toBe(false);
+    expect(verdict['no handles left open after close()']).toBe(false);
     expect(verdict['only documented errors']).toBe(true);
     expect(result.ok).toBe(false);
   }, 60_000);
