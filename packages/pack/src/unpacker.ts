@@ -353,7 +353,7 @@ function compileSym(sym: Sym, groupBody?: (st: UnpackState) => boolean): UnpackS
       return (st, howlen, len) => {
         if (st.checksum) {
           if (len > st.end - st.s) len = st.end - st.s;
-          readChars(st, len, c);
+          readChars(st, len);
           return;
         }
         const s = st.s;
@@ -464,7 +464,7 @@ function compileSym(sym: Sym, groupBody?: (st: UnpackState) => boolean): UnpackS
     case 'W':
       return (st, _howlen, len) => {
         if (len > st.end - st.s) len = st.end - st.s;
-        readChars(st, len, c);
+        readChars(st, len);
       };
     case 'U':
       return (st, howlen, len, explicit) => {
@@ -663,7 +663,7 @@ function readCharsAsBytes(st: UnpackState, n: number, into: number[]): boolean {
 }
 
 /** 'C' / 'W' (and checksummed 'a A Z'): characters in character mode, else bytes. */
-function readChars(st: UnpackState, len: number, letter: string): void {
+function readChars(st: UnpackState, len: number): void {
   if (st.utf8) {
     while (len-- > 0 && st.s < st.end) {
       const [v, n] = decodeUtf8(st.d, st.s, st.end, 'unpack');
@@ -672,7 +672,6 @@ function readChars(st: UnpackState, len: number, letter: string): void {
     }
     return;
   }
-  void letter;
   const d = st.d;
   if (!st.checksum) {
     const out = st.out;
