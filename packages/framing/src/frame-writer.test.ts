@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LARGE_BODY_THRESHOLD, FrameDecoder, FrameWriter } from './index.js';
+import { DEFAULT_LARGE_BODY_THRESHOLD, encodeFrame, FrameDecoder, FrameWriter } from './index.js';
 import { hex, prng } from './test-support.js';
+
+const frame = (msg: number, sync: number, body: Uint8Array): Buffer => encodeFrame(msg, sync, body);
 
 describe('FrameWriter', () => {
   it('gathers frames back to back into one chunk', () => {
@@ -63,12 +65,32 @@ describe('FrameWriter', () => {
       for (const chunk of writer.take()) sizes.add(chunk.buffer.byteLength);
     }
     expect([...sizes]).toEqual([8192]);
-    // 20,000 bytes in one batch: the rest of the current buffer, a same-size one (the batch had
-    // not outgrown 8 KiB yet when it was needed), then a doubled one.
+    // 20,000 bytes in one batch: the batch outgrows 8 KiB, then 16 KiB; each time it moves to a
+    // buffer twice the size, so it stays one chunk.
     for (let i = 0; i < 200; i++) writer.add(2, i, body);
     const grown = writer.take();
-    expect(Buffer.concat(grown).length).toBe(20_000);
-    expect(grown.map((c) => c.buffer.byteLength)).toEqual([8192, 8192, 16384]);
+    expect(Buffer.concat(grown)).toEqual(
+      Buffer.concat(Array.from({ length: 200 }, (_, i) => frame(2, i, body))),
+    );
+    expect(grown.map((c) => c.buffer.byteLength)).toEqual([32768]);
+  });
+
+  it('keeps a batch that reaches the end of a used buffer in one chunk, without touching bytes handed out', () => {
+    const writer = new FrameWriter({ initialSize: 100 });
+    const body = Buffer.alloc(8, 7);
+    writer.add(1, 1, body);
+    writer.add(1, 2, body);
+    writer.add(1, 3, body);
+    writer.add(1, 4, body);
+    const first = writer.take();
+    const firstCopy = Buffer.from(first[0]);
+    // 80 of 100 bytes used: the second batch does not fit behind the first and moves as a whole.
+    writer.add(2, 5, body);
+    writer.add(2, 6, body);
+    const second = writer.take();
+    expect(second).toHaveLength(1);
+    expect(second[0]).toEqual(Buffer.concat([frame(2, 5, body), frame(2, 6, body)]));
+    expect(first[0]).toEqual(firstCopy);
   });
 
   it('sends a large body as its own chunk, without copying it', () => {
@@ -137,7 +159,8 @@ describe('FrameWriter', () => {
     writer.add(3, 4, '');
     writer.add(5, 6, 'ü'.repeat(4));
     const chunks = writer.take();
-    expect(chunks).toHaveLength(3);
+    // The small frames outgrow the 16-byte buffer and move on together: one chunk, then the large body.
+    expect(chunks).toHaveLength(2);
     expect(Buffer.concat(chunks)).toEqual(
       hex(
         '01000000 03000000 02000000 c3a921' +
@@ -146,7 +169,7 @@ describe('FrameWriter', () => {
           'c3bc'.repeat(4),
       ),
     );
-    expect(chunks[2]).toEqual(Buffer.from('üüüü'));
+    expect(chunks[1]).toEqual(Buffer.from('üüüü'));
   });
 
   it('rejects out-of-range fields and bad options', () => {
