@@ -353,8 +353,9 @@ function compileSym(sym: Sym, groupBody?: (st: PackState) => void): PackStep {
           body(st);
           if (st.doUtf8 !== was) utf8 = true;
           if (howlen === Howlen.Star && st.ai >= st.args.length) break;
-          // A repetition that used no value and ended where it began repeats identically: stop early.
-          if (st.cur === before && st.ai === aiBefore) break;
+          // A repetition that used no value, ended where it began and did not turn the result into
+          // characters (a `U0` upgrade moves every byte) repeats identically: stop early.
+          if (st.cur === before && st.ai === aiBefore && st.doUtf8 === was) break;
         }
         st.level = level - 1;
         st.utf8 = utf8;

@@ -431,6 +431,9 @@ export const PACK_CASES: Array<[string, ...unknown[]]> = [
   ['W (w/a*)*', 300, 'é', 'b'],
   ['(w/a*)*', 'a', undefined],
   ['(w/a*)*', 1.5, 'b'],
+  // A repetition that upgrades the result must not count as a no-op (regression)
+  ['l C (U0 X3)2', -32769, 2],
+  ['l w/(U0 X3)', -32769, 1, 2],
 ];
 
 export const UNPACK_CASES: Array<[string, string]> = [
