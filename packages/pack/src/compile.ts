@@ -1,3 +1,4 @@
+import { bufferView } from './fast-buffer.js';
 import { PackError } from './pack-error.js';
 import {
   compileSequence as compilePack,
@@ -198,7 +199,7 @@ function buildUnpack(template: string): (data: Uint8Array, options?: UnpackOptio
       if (out) return out;
     }
     const bytes = upgrade ? upgradeBytes(data) : data;
-    const d = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const d = Buffer.isBuffer(bytes) ? bytes : bufferView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (tuple) {
       const out = tuple(d, options !== undefined && options.strings === 'utf8');
       if (out) return out;

@@ -1,3 +1,4 @@
+import { bufferView } from './fast-buffer.js';
 import { isLittle } from './packer.js';
 import { Howlen, isBerFieldGroup, type Sym, symSize } from './template.js';
 
@@ -154,6 +155,8 @@ export function tupleUnpack(syms: Sym[]): ((d: Buffer, text: boolean) => unknown
   const n = items.length;
   return (d, text) => {
     const end = d.length;
+    const ab = d.buffer;
+    const base = d.byteOffset;
     const out: unknown[] = [];
     let p = 0;
     for (let i = 0; i < n; i++) {
@@ -186,7 +189,7 @@ export function tupleUnpack(syms: Sym[]): ((d: Buffer, text: boolean) => unknown
         }
         if (c >= 0x80) return undefined;
         const to = v < end - p ? p + v : end;
-        const bytes = d.subarray(p, to);
+        const bytes = bufferView(ab, base + p, to - p);
         out.push(text ? bytes.toString('utf8') : bytes);
         p = to;
       } while (item.kind === 'fields' && p < end);

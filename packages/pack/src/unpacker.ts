@@ -1,3 +1,4 @@
+import { bufferView } from './fast-buffer.js';
 import { PackError, PackErrorCode } from './pack-error.js';
 import { describe } from './perl-value.js';
 import { Endian, Howlen, isBerFieldGroup, type Sym, symSize } from './template.js';
@@ -113,7 +114,7 @@ function toLatin1(bytes: Uint8Array): string {
 
 /** A byte-string result: a view of the data, or an undone upgrade in character mode. */
 function stringValue(st: UnpackState, from: number, to: number): Buffer {
-  if (!st.utf8) return st.d.subarray(from, to);
+  if (!st.utf8) return bufferView(st.d.buffer, st.d.byteOffset + from, to - from);
   const bytes: number[] = [];
   for (let p = from; p < to; ) {
     const [v, n] = decodeUtf8(st.d, p, to, 'unpack');
@@ -231,6 +232,8 @@ function compileSym(sym: Sym, groupBody?: (st: UnpackState) => boolean): UnpackS
         const end = st.end;
         const out = st.out;
         const text = st.utf8Strings;
+        const ab = d.buffer;
+        const base = d.byteOffset;
         let s = st.s;
         while (len > 0 && s < end) {
           let p = s;
@@ -243,7 +246,7 @@ function compileSym(sym: Sym, groupBody?: (st: UnpackState) => boolean): UnpackS
           }
           if (c >= 0x80) break;
           const to = v < end - p ? p + v : end;
-          const bytes = d.subarray(p, to);
+          const bytes = bufferView(ab, base + p, to - p);
           out.push(text ? bytes.toString('utf8') : bytes);
           s = to;
           len--;
@@ -759,7 +762,7 @@ export function compileSequence(syms: Sym[]): (st: UnpackState) => boolean {
         }
         if (c < 0x80) {
           const to = v < end - p ? p + v : end;
-          const bytes = d.subarray(p, to);
+          const bytes = bufferView(d.buffer, d.byteOffset + p, to - p);
           st.out.push(st.utf8Strings ? bytes.toString('utf8') : bytes);
           st.s = to;
           i++;
