@@ -1,4 +1,4 @@
-import { bufferView } from './fast-buffer.js';
+import { allocResult, bufferView } from './fast-buffer.js';
 import { PackError } from './pack-error.js';
 import {
   compileSequence as compilePack,
@@ -114,7 +114,7 @@ function fixedPack(syms: Sym[], general: (values: ArrayLike<unknown>) => Buffer)
   const checked = fields.map((f) => f.code === 'c' || f.code === 'C');
   return (values: ArrayLike<unknown>): Buffer => {
     if (values.length < n) return general(values);
-    const b = Buffer.allocUnsafe(total);
+    const b = allocResult(total);
     let p = 0;
     for (let i = 0; i < n; i++) {
       const v = values[i];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bufferView } from './fast-buffer.js';
-import { unpack } from './index.js';
+import { allocResult, bufferView } from './fast-buffer.js';
+import { compile, pack, unpack } from './index.js';
 
 describe('bufferView', () => {
   it('makes a real Buffer that shares the memory it views', () => {
@@ -31,5 +31,52 @@ describe('bufferView', () => {
     expect(Buffer.isBuffer(many) && many.toString()).toBe('xy');
     const [plain] = unpack('a2', Buffer.from('hi')) as [Buffer];
     expect(Object.getPrototypeOf(plain)).toBe(Buffer.prototype);
+  });
+});
+
+describe('allocResult (pooled pack results)', () => {
+  it('hands out disjoint, 8-byte aligned Buffers and never the same bytes twice', () => {
+    const seen: Buffer[] = [];
+    // Enough to run through several slabs.
+    for (let i = 0; i < 20_000; i++) {
+      const b = allocResult(1 + (i % 13));
+      expect(b.byteOffset % 8).toBe(0);
+      b.fill(i & 0xff);
+      seen.push(b);
+    }
+    seen.forEach((b, i) => {
+      expect(Object.getPrototypeOf(b)).toBe(Buffer.prototype);
+      expect(b.length).toBe(1 + (i % 13));
+      expect(b.every((x) => x === (i & 0xff))).toBe(true);
+    });
+    const big = allocResult(100_000);
+    expect(big.length).toBe(100_000);
+  });
+
+  it('keeps every earlier pack result intact while later packs reuse the pool', () => {
+    const header = compile('L3');
+    const tuple = compile('L w/a* L(w/a*)*');
+    const kept: Array<[Buffer, string]> = [];
+    for (let i = 0; i < 3000; i++) {
+      const a = header.pack(i, i * 7, 0xfffffff0 + (i % 16));
+      const b = tuple.pack(i, `key${i}`, 2, 'x'.repeat(i % 50), Buffer.from([i & 0xff]));
+      const c = pack('a* N', `general ${i}`, i);
+      kept.push([a, `L3 ${i}`], [b, `tuple ${i}`], [c, `general ${i}`]);
+    }
+    for (let i = 0; i < 3000; i++) {
+      const [a, b, c] = [kept[3 * i][0], kept[3 * i + 1][0], kept[3 * i + 2][0]];
+      expect(unpack('L3', a)).toEqual([i, i * 7, 0xfffffff0 + (i % 16)]);
+      const t = unpack('L w/a* L(w/a*)*', b);
+      expect(t).toEqual([
+        i,
+        Buffer.from(`key${i}`),
+        2,
+        Buffer.from('x'.repeat(i % 50)),
+        Buffer.from([i & 0xff]),
+      ]);
+      expect(unpack('a* N', c)).toHaveLength(1); // a* takes everything
+      expect(c.subarray(0, c.length - 4).toString()).toBe(`general ${i}`);
+      expect(c.readUInt32BE(c.length - 4)).toBe(i);
+    }
   });
 });

@@ -39,3 +39,35 @@ const FastBuffer = bufferClass();
 export function bufferView(buffer: ArrayBufferLike, byteOffset: number, length: number): Buffer {
   return new FastBuffer(buffer, byteOffset, length);
 }
+
+/** Small results are cut from shared slabs, as Node's own Buffer pool does; larger ones get their own memory. */
+const SLAB_SIZE = 64 * 1024;
+const MAX_POOLED = 4096;
+
+let slab: ArrayBuffer = newSlab();
+let slabOffset = 0;
+
+function newSlab(): ArrayBuffer {
+  // allocUnsafeSlow: no zero-fill; every byte handed out is written before the caller sees it.
+  const b = Buffer.allocUnsafeSlow(SLAB_SIZE);
+  return b.byteOffset === 0 && b.byteLength === SLAB_SIZE
+    ? (b.buffer as ArrayBuffer)
+    : new ArrayBuffer(SLAB_SIZE);
+}
+
+/**
+ * A fresh `Buffer` of `size` bytes whose contents the caller must overwrite completely. Bytes handed
+ * out are never handed out again: a slab is only ever cut forward, and a full one is left to the
+ * buffers that still point into it.
+ */
+export function allocResult(size: number): Buffer {
+  if (size > MAX_POOLED) return Buffer.allocUnsafe(size);
+  if (slabOffset + size > SLAB_SIZE) {
+    slab = newSlab();
+    slabOffset = 0;
+  }
+  const b = new FastBuffer(slab, slabOffset, size);
+  // 8-byte alignment, like Node's pool, so a result can back a Float64Array or BigInt64Array view.
+  slabOffset = (slabOffset + size + 7) & ~7;
+  return b;
+}

@@ -1,3 +1,4 @@
+import { allocResult } from './fast-buffer.js';
 import { PackError, PackErrorCode } from './pack-error.js';
 import { toBerInteger, toBits64, toBytes, toInt, toIVNumber, toNV } from './perl-value.js';
 import { Endian, Howlen, isBerFieldGroup, type Sym, symSize } from './template.js';
@@ -871,7 +872,7 @@ export function compileSequence(input: Sym[]): (st: PackState) => void {
 /** Turns the finished state into the result bytes. */
 export function finishPack(st: PackState): Buffer {
   const n = st.cur;
-  const out = Buffer.allocUnsafe(n);
+  const out = allocResult(n);
   // A short result is cheaper to copy by hand than through a native call.
   if (n <= 64) {
     const b = st.buf;
@@ -889,7 +890,7 @@ export function finishPack(st: PackState): Buffer {
     chars++;
   }
   if (wide) return out;
-  const bytes = Buffer.allocUnsafe(chars);
+  const bytes = allocResult(chars);
   let o = 0;
   for (let s = 0; s < out.length; ) {
     const b = out[s];

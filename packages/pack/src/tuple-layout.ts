@@ -1,4 +1,4 @@
-import { bufferView } from './fast-buffer.js';
+import { allocResult, bufferView } from './fast-buffer.js';
 import { isLittle } from './packer.js';
 import { Howlen, isBerFieldGroup, type Sym, symSize } from './template.js';
 
@@ -115,7 +115,7 @@ export function tuplePack(syms: Sym[]): ((values: ArrayLike<unknown>) => Buffer 
       }
     }
     if (vi > values.length) return undefined;
-    const b = Buffer.allocUnsafe(size);
+    const b = allocResult(size);
     let at = 0;
     vi = 0;
     for (let i = 0; i < n; i++) {
