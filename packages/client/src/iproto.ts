@@ -103,7 +103,10 @@ interface Task {
   readonly maxTries: number;
   readonly timeout: number | undefined;
   readonly signal: AbortSignal | undefined;
-  readonly settle: Settle;
+  /** Called once with the outcome; `undefined` for `send()`'s promise, which uses `resolve` / `reject`. */
+  readonly settle: Settle | undefined;
+  readonly resolve: (reply: unknown) => void;
+  readonly reject: (error: Error) => void;
   tries: number;
   /** Servers tried so far; allocated by the first retry only (round-robin leaves them out). */
   tried: ServerLike[] | undefined;
@@ -117,6 +120,16 @@ interface Task {
 }
 
 const DEFAULT_MAX_PARALLEL = 1000;
+
+const noop = (): void => {};
+// One shared promise executor for send(): no closure per request. `send` reads what it captured
+// right after `new Promise` returns.
+let capturedResolve: (reply: unknown) => void = noop;
+let capturedReject: (error: Error) => void = noop;
+function captureSettlers(resolve: (reply: unknown) => void, reject: (error: Error) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
 const NO_SEND_OPTIONS: ServerSendOptions = Object.freeze({});
 const DEFAULT_MAX_REQUEST_RETRIES = 2;
 
@@ -279,9 +292,12 @@ export class IProto extends EventEmitter {
       });
       return undefined;
     }
-    return new Promise((resolve, reject) => {
-      this.#submit(message, callbackOrOptions, (reply, error) => (error ? reject(error) : resolve(reply)));
-    });
+    const promise = new Promise(captureSettlers);
+    const resolve = capturedResolve;
+    const reject = capturedReject;
+    capturedResolve = capturedReject = noop;
+    this.#submit(message, callbackOrOptions, undefined, resolve, reject);
+    return promise;
   }
 
   /**
@@ -361,15 +377,21 @@ export class IProto extends EventEmitter {
     return this.#closing;
   }
 
-  #submit(message: Message, options: SendOptions | undefined, settle: Settle): void {
+  #submit(
+    message: Message,
+    options: SendOptions | undefined,
+    settle: Settle | undefined,
+    resolve: (reply: unknown) => void = noop,
+    reject: (error: Error) => void = noop,
+  ): void {
     let task: Task;
     try {
       if (this.#closed) throw clientError('ERR_CLIENT_CLOSED', 'IProto client is closed');
-      task = this.#prepare(message, options, settle);
+      task = this.#prepare(message, options, settle, resolve, reject);
     } catch (error) {
       // MR::IProto::_send reports a message it cannot prepare through the callback, as any error.
       const failure = error instanceof Error ? error : new Error(String(error));
-      queueMicrotask(() => settle(undefined, failure));
+      queueMicrotask(() => (settle === undefined ? reject(failure) : settle(undefined, failure)));
       return;
     }
     const { signal } = task;
@@ -396,7 +418,13 @@ export class IProto extends EventEmitter {
   }
 
   /** MR::IProto::_send_now: what to send, and how to read the reply. */
-  #prepare(message: Message, options: SendOptions | undefined, settle: Settle): Task {
+  #prepare(
+    message: Message,
+    options: SendOptions | undefined,
+    settle: Settle | undefined,
+    resolve: (reply: unknown) => void,
+    reject: (error: Error) => void,
+  ): Task {
     if (message === null || typeof message !== 'object') {
       throw clientError('ERR_BAD_MESSAGE', 'message must be a Request object or a plain message object');
     }
@@ -465,6 +493,8 @@ export class IProto extends EventEmitter {
       timeout,
       signal,
       settle,
+      resolve,
+      reject,
       tries: 1,
       tried: undefined,
       server: undefined,
@@ -670,7 +700,9 @@ export class IProto extends EventEmitter {
     } else if (channels.reply.hasSubscribers) {
       channels.reply.publish({ client: this, message: task.message, reply });
     }
-    task.settle(reply, error);
+    if (task.settle !== undefined) task.settle(reply, error);
+    else if (error) task.reject(error);
+    else task.resolve(reply);
   }
 
   #startNext(): void {
