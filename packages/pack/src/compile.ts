@@ -1,14 +1,14 @@
-import { allocResult, bufferView } from './fast-buffer.js';
+import { bufferView } from './fast-buffer.js';
+import { fixedPack, fixedUnpack } from './fixed-layout.js';
 import { PackError } from './pack-error.js';
 import {
   compileSequence as compilePack,
   endPack,
   finishPack,
-  isLittle,
   newPackState,
   type PackState,
 } from './packer.js';
-import { Howlen, parseTemplate, type Sym, symSize } from './template.js';
+import { parseTemplate } from './template.js';
 import { tuplePack, tupleUnpack } from './tuple-layout.js';
 import { compileSequence as compileUnpack, type UnpackOptions, type UnpackState } from './unpacker.js';
 import { upgradeBytes } from './utf8.js';
@@ -76,111 +76,6 @@ function buildPack(template: string): (values: ArrayLike<unknown>) => Buffer {
   const tuple = tuplePack(syms);
   if (tuple) return (values) => tuple(values) ?? general(values);
   return general;
-}
-
-/** A run of fixed-size integers (`L3`, `LX`-free headers): its size is known before packing. */
-interface FixedField {
-  size: number;
-  little: boolean;
-  code: string;
-}
-
-function fixedFields(syms: Sym[]): FixedField[] | undefined {
-  const fields: FixedField[] = [];
-  for (const sym of syms) {
-    if (sym.error || sym.slash || sym.howlen === Howlen.Star || !FIXED.includes(sym.code)) return undefined;
-    const size = symSize(sym.code, sym.shriek);
-    if (size !== 1 && size !== 2 && size !== 4) return undefined;
-    for (let i = 0; i < sym.length; i++) fields.push({ size, little: isLittle(sym), code: sym.code });
-    if (fields.length > 64) return undefined;
-  }
-  return fields.length ? fields : undefined;
-}
-
-const FIXED = 'cCsSlLnNvViI';
-
-/**
- * The fast path for fixed layouts: the exact buffer, integers written in place. Anything it does not
- * handle itself (a missing or out-of-range value, a non-number) goes to the general path, which
- * gives Perl's result or error.
- */
-function fixedPack(syms: Sym[], general: (values: ArrayLike<unknown>) => Buffer) {
-  const fields = fixedFields(syms);
-  if (!fields) return undefined;
-  const total = fields.reduce((n, f) => n + f.size, 0);
-  const n = fields.length;
-  const sizes = Uint8Array.from(fields, (f) => f.size);
-  const little = fields.map((f) => f.little);
-  const checked = fields.map((f) => f.code === 'c' || f.code === 'C');
-  return (values: ArrayLike<unknown>): Buffer => {
-    if (values.length < n) return general(values);
-    const b = allocResult(total);
-    let p = 0;
-    for (let i = 0; i < n; i++) {
-      const v = values[i];
-      if (typeof v !== 'number' || !Number.isSafeInteger(v) || checked[i]) return general(values);
-      const size = sizes[i];
-      if (size === 4) {
-        if (little[i]) {
-          b[p] = v;
-          b[p + 1] = v >>> 8;
-          b[p + 2] = v >>> 16;
-          b[p + 3] = v >>> 24;
-        } else {
-          b[p] = v >>> 24;
-          b[p + 1] = v >>> 16;
-          b[p + 2] = v >>> 8;
-          b[p + 3] = v;
-        }
-      } else if (size === 2) {
-        if (little[i]) {
-          b[p] = v;
-          b[p + 1] = v >>> 8;
-        } else {
-          b[p] = v >>> 8;
-          b[p + 1] = v;
-        }
-      } else b[p] = v;
-      p += size;
-    }
-    return b;
-  };
-}
-
-function fixedUnpack(syms: Sym[]) {
-  const fields = fixedFields(syms);
-  if (!fields) return undefined;
-  const total = fields.reduce((n, f) => n + f.size, 0);
-  const kinds = fields.map((f) => {
-    const signed = 'sil'.includes(f.code) || ('nNvV'.includes(f.code) && false) || f.code === 'c';
-    return { ...f, signed };
-  });
-  // Signed forms with '!' on n N v V (and odd letters) stay on the general path.
-  if (syms.some((s) => s.shriek && 'nNvV'.includes(s.code))) return undefined;
-  return (d: Uint8Array): unknown[] | undefined => {
-    if (d.length < total) return undefined;
-    const out = new Array(kinds.length);
-    let p = 0;
-    for (let i = 0; i < kinds.length; i++) {
-      const k = kinds[i];
-      let v: number;
-      if (k.size === 4) {
-        v = k.little
-          ? d[p] | (d[p + 1] << 8) | (d[p + 2] << 16) | (d[p + 3] << 24)
-          : (d[p] << 24) | (d[p + 1] << 16) | (d[p + 2] << 8) | d[p + 3];
-        if (!k.signed) v >>>= 0;
-      } else if (k.size === 2) {
-        v = k.little ? d[p] | (d[p + 1] << 8) : (d[p] << 8) | d[p + 1];
-        if (k.signed) v = (v << 16) >> 16;
-      } else {
-        v = d[p];
-        if (k.signed && v >= 128) v -= 256;
-      }
-      out[i] = v;
-      p += k.size;
-    }
-    return out;
-  };
 }
 
 function buildUnpack(template: string): (data: Uint8Array, options?: UnpackOptions) => unknown[] {
