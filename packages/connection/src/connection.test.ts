@@ -253,6 +253,82 @@ describe('sending', () => {
   });
 });
 
+describe('sendTo (a handler instead of a promise)', () => {
+  /** Records what a ReplyHandler is told, and whether it was told inside the sendTo call. */
+  const recorder = () => {
+    const outcomes: string[] = [];
+    let inCall = false;
+    let settled: () => void = () => {};
+    const done = new Promise<void>((resolve) => {
+      settled = resolve;
+    });
+    const handler = {
+      onReply(frame: { msg: number; sync: number; body: Uint8Array } | undefined) {
+        outcomes.push(
+          frame === undefined
+            ? `written${inCall ? ' (sync!)' : ''}`
+            : `reply ${frame.msg} ${text(frame.body)}${inCall ? ' (sync!)' : ''}`,
+        );
+        settled();
+      },
+      onError(error: Error) {
+        outcomes.push(`error ${(error as IProtoError).code ?? error.name}${inCall ? ' (sync!)' : ''}`);
+        settled();
+      },
+    };
+    const call = (fn: () => void) => {
+      inCall = true;
+      fn();
+      inCall = false;
+    };
+    return { outcomes, handler, call, done };
+  };
+
+  it('hands the reply frame to onReply, once, after the read is decoded', async () => {
+    const connection = ledger.connection({ host: server.host, port: server.port });
+    const runs = Array.from({ length: 20 }, () => recorder());
+    runs.forEach((run, i) => {
+      run.call(() => connection.sendTo(7, Buffer.from(`m${i}`), undefined, run.handler));
+    });
+    await Promise.all(runs.map((run) => run.done));
+    expect(runs.map((run) => run.outcomes)).toEqual(runs.map((_, i) => [`reply 7 m${i}`]));
+    expect(connection.inFlight).toBe(0);
+  });
+
+  it('reports a noReply write, a bad argument, a closed connection and a timeout to the handler, never synchronously', async () => {
+    const connection = ledger.connection({ host: server.host, port: server.port }, { timeout: 300 });
+    server.route(20, () => undefined);
+    const written = recorder();
+    written.call(() => connection.sendTo(20, Buffer.from('x'), { noReply: true }, written.handler));
+    const bad = recorder();
+    bad.call(() => connection.sendTo(-1, undefined, undefined, bad.handler));
+    server.faults.add({ type: 'drop' }, { msg: 9 });
+    const late = recorder();
+    late.call(() => connection.sendTo(9, undefined, { timeout: 50 }, late.handler));
+    await Promise.all([written.done, bad.done, late.done]);
+    expect(written.outcomes).toEqual(['written']);
+    expect(bad.outcomes).toEqual(['error RangeError']);
+    expect(late.outcomes).toEqual(['error ETIMEDOUT']);
+    await connection.close();
+    const closed = recorder();
+    closed.call(() => connection.sendTo(1, undefined, undefined, closed.handler));
+    await closed.done;
+    expect(closed.outcomes).toEqual(['error ERR_CONNECTION_CLOSED']);
+  });
+
+  it('settles handler and promise requests alike when the connection fails', async () => {
+    const connection = ledger.connection({ host: server.host, port: server.port });
+    server.faults.add({ type: 'close' }, { msg: 3 });
+    const run = recorder();
+    run.call(() => connection.sendTo(3, undefined, undefined, run.handler));
+    const viaPromise = rejection(connection.send(3));
+    await run.done;
+    expect(run.outcomes).toHaveLength(1);
+    expect(run.outcomes[0]).toMatch(/^error E/);
+    expect(isIProtoError(await viaPromise)).toBe(true);
+  });
+});
+
 describe('closing', () => {
   it('close() refuses new sends, lets those in flight and queued finish, then closes', async () => {
     const connection = ledger.connection({ host: server.host, port: server.port }, { maxParallel: 2 });

@@ -119,6 +119,8 @@ class Request {
   deadline = 0;
   resolve: (value: any) => void = noop;
   reject: (error: unknown) => void = noop;
+  /** Set by `sendTo`: the outcome goes to it instead of to a promise. */
+  handler: ReplyHandler | null = null;
   bucket: Bucket | null = null;
 
   constructor(
@@ -133,6 +135,16 @@ class Request {
   handleEvent(): void {
     abortRequest(this.owner, this);
   }
+}
+
+/**
+ * Receives the outcome of a request sent with `Connection#sendTo`: exactly one of the two is called,
+ * once, and never before `sendTo` has returned.
+ */
+export interface ReplyHandler {
+  /** The reply frame, or `undefined` for a `noReply` request once written. */
+  onReply(frame: Frame | undefined): void;
+  onError(error: Error): void;
 }
 
 /** `Connection#abort`, reached from `Request#handleEvent` (set by Connection's static block). */
@@ -229,6 +241,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   readonly #onFrameBound = (frame: Frame): void => this.#onFrame(frame);
   /** The socket whose chunk is being decoded. */
   #reading: Duplex | null = null;
+  /** True while a read is decoded; `sendTo` replies wait in `#replies` (handler, frame, ...) until it ends. */
+  #inRead = false;
+  #replies: (ReplyHandler | Frame | undefined)[] = [];
   /**
    * The clock, read once per tick of sends (when the first send of a batch schedules the flush), per
    * chunk read and per timer run rather than once per request.
@@ -333,17 +348,45 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   ): Promise<undefined>;
   send(msg: number, body?: Uint8Array, options?: SendOptions): Promise<Frame>;
   send(msg: number, body?: Uint8Array, options?: SendOptions): Promise<Frame | undefined> {
-    if (this.#closing) return Promise.reject(this.#closedError());
+    const request = this.#request(msg, body, options);
+    if (!(request instanceof Request)) return Promise.reject(request);
+    executorTarget = request;
+    const promise = new Promise<Frame | undefined>(executor);
+    executorTarget = null;
+    this.#launch(request);
+    return promise;
+  }
+
+  /**
+   * `send()` without a promise: the outcome goes to `handler.onReply(frame)` or
+   * `handler.onError(error)`, once, never from inside this call. Replies of one read are handed over
+   * after the whole read is decoded; errors in a microtask. For callers (such as `@iproto/client`)
+   * that would otherwise chain a promise per request.
+   */
+  sendTo(
+    msg: number,
+    body: Uint8Array | undefined,
+    options: SendOptions | undefined,
+    handler: ReplyHandler,
+  ): void {
+    const request = this.#request(msg, body, options);
+    if (!(request instanceof Request)) {
+      queueMicrotask(() => handler.onError(request));
+      return;
+    }
+    request.handler = handler;
+    this.#launch(request);
+  }
+
+  /** Checks a send's arguments: the request to launch, or the error to fail it with. */
+  #request(msg: number, body: Uint8Array | undefined, options: SendOptions | undefined): Request | Error {
+    if (this.#closing) return this.#closedError();
     if (msg >>> 0 !== msg) {
-      return Promise.reject(
-        new RangeError(`Connection.send: msg must be an integer from 0 to 4294967295, got ${msg}`),
-      );
+      return new RangeError(`Connection.send: msg must be an integer from 0 to 4294967295, got ${msg}`);
     }
     // typeof rather than instanceof: it catches the usual mistake (a string) at no cost per request.
     if (body !== undefined && (typeof body !== 'object' || body === null)) {
-      return Promise.reject(
-        new TypeError(`Connection.send: body must be a Uint8Array or Buffer, msg ${msg}`),
-      );
+      return new TypeError(`Connection.send: body must be a Uint8Array or Buffer, msg ${msg}`);
     }
     let noReply = false;
     let timeout = this.#timeout;
@@ -353,35 +396,34 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       if (options.timeout !== undefined) {
         timeout = options.timeout;
         if (!(timeout >= 0)) {
-          return Promise.reject(
-            new RangeError(`Connection.send: timeout must be a number >= 0, got ${timeout}, msg ${msg}`),
-          );
+          return new RangeError(`Connection.send: timeout must be a number >= 0, got ${timeout}, msg ${msg}`);
         }
       }
       if (options.signal !== undefined) {
         signal = options.signal;
-        if (signal.aborted) return Promise.reject(this.#abortError(msg, undefined, signal));
+        if (signal.aborted) return this.#abortError(msg, undefined, signal);
       }
     }
     const queue = this.#pending.size >= this.maxParallel || this.#queued !== 0;
     if (queue && this.#queued >= this.maxQueue) {
-      return Promise.reject(
-        new IProtoError(
-          'ERR_QUEUE_FULL',
-          `${this.address}: request queue full (${this.#queued} queued, maxQueue ${this.maxQueue}), msg ${msg}`,
-          { address: this.address, msg },
-        ),
+      return new IProtoError(
+        'ERR_QUEUE_FULL',
+        `${this.address}: request queue full (${this.#queued} queued, maxQueue ${this.maxQueue}), msg ${msg}`,
+        { address: this.address, msg },
       );
     }
-    const request = new Request(this, msg, body ?? EMPTY, noReply, timeout, signal);
-    executorTarget = request;
-    const promise = new Promise<Frame | undefined>(executor);
-    executorTarget = null;
+    return new Request(this, msg, body ?? EMPTY, noReply, timeout, signal);
+  }
+
+  /** Tracks a new request's deadline and signal, then sends it or queues it. */
+  #launch(request: Request): void {
+    const queue = this.#pending.size >= this.maxParallel || this.#queued !== 0;
     this.#unsettled++;
+    const timeout = request.timeout;
     if (timeout > 0 && timeout !== Number.POSITIVE_INFINITY) {
       this.#track(request, this.#flushScheduled ? this.#now : (this.#now = performance.now()));
     }
-    if (signal !== null) signal.addEventListener('abort', request);
+    if (request.signal !== null) request.signal.addEventListener('abort', request);
     if (this.#socket === null) this.#open();
     if (queue) {
       this.#queue.push(request);
@@ -389,7 +431,6 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     } else {
       this.#start(request);
     }
-    return promise;
   }
 
   /** Stops taking requests, lets those in flight and queued settle, then closes the socket. */
@@ -481,7 +522,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#untrack(request);
     if (request.signal !== null) request.signal.removeEventListener('abort', request);
     this.#unsettled--;
-    request.resolve(value);
+    const handler = request.handler;
+    if (handler === null) request.resolve(value);
+    else if (this.#inRead) this.#replies.push(handler, value);
+    else queueMicrotask(() => handler.onReply(value));
     if (this.#closing) this.#maybeFinishClose();
   }
 
@@ -493,7 +537,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (request.signal !== null) request.signal.removeEventListener('abort', request);
     this.#unsettled--;
     if (wasSent) this.#finished(request, undefined, error);
-    request.reject(error);
+    const handler = request.handler;
+    if (handler === null) request.reject(error);
+    else queueMicrotask(() => handler.onError(error));
   }
 
   /** Reports a sent request's end: a reply, a noReply write (neither frame nor error), or an error. */
@@ -883,10 +929,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#lastActivity = now;
     const socket = this.#socket;
     this.#reading = socket;
+    this.#inRead = true;
     try {
       this.#decoder.parse(chunk, this.#onFrameBound);
     } catch (error) {
       this.#reading = null;
+      this.#endRead();
       if (this.#socket !== socket || !(error instanceof FrameError)) return;
       this.#fail(
         new IProtoError('ERR_FRAME_TOO_LARGE', `${this.address}: ${error.message}`, {
@@ -899,7 +947,26 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       return;
     }
     this.#reading = null;
+    this.#endRead();
     if (this.#queued !== 0 && this.#socket === socket) this.#pump();
+  }
+
+  /**
+   * Hands the replies of this read to their `sendTo` handlers, after the whole read is decoded: like
+   * promise reactions, handler code never runs inside the decoder's loop.
+   */
+  #endRead(): void {
+    this.#inRead = false;
+    const replies = this.#replies;
+    if (replies.length === 0) return;
+    this.#replies = [];
+    for (let i = 0; i < replies.length; i += 2) {
+      try {
+        (replies[i] as ReplyHandler).onReply(replies[i + 1] as Frame | undefined);
+      } catch (error) {
+        rethrowLater(error);
+      }
+    }
   }
 
   #onFrame(frame: Frame): void {

@@ -1,4 +1,10 @@
-export type { ConnectionEvents, ConnectionOptions, ConnectionTarget, SendOptions } from './connection.js';
+export type {
+  ConnectionEvents,
+  ConnectionOptions,
+  ConnectionTarget,
+  ReplyHandler,
+  SendOptions,
+} from './connection.js';
 export { Connection } from './connection.js';
 export { channels } from './diagnostics.js';
 export type { ConnectionErrorCode, IProtoErrorOptions } from './errors.js';
