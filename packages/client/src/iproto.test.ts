@@ -440,6 +440,56 @@ describe('IProto', () => {
     });
   });
 
+  describe('the send path to a connection', () => {
+    it("sends straight to a stock cluster server's connection (sendTo), else through its send()", async () => {
+      const servers = await fixture.startServers(1);
+      const client = fixture.client(servers, { maxParallel: 64 });
+      const server = client.cluster.servers[0] as ServerLike & { connection: Record<string, unknown> };
+      const connection = server.connection;
+      const counted = (name: 'send' | 'sendTo') => {
+        const counter = { calls: 0 };
+        const original = connection[name] as (...args: unknown[]) => unknown;
+        Object.defineProperty(connection, name, {
+          configurable: true,
+          value: (...args: unknown[]) => {
+            counter.calls++;
+            return original.apply(connection, args);
+          },
+        });
+        return counter;
+      };
+      const direct = counted('sendTo');
+      const replies = await Promise.all(
+        Array.from({ length: 40 }, (_, n) => client.send({ msg: 7, data: [n], unpack: 'L' })),
+      );
+      expect(replies).toEqual(Array.from({ length: 40 }, (_, n) => [n]));
+      expect(direct.calls).toBe(40);
+      // A connection whose send() is not the stock one gets every try through that send().
+      const viaPromise = counted('send');
+      expect(await client.send({ msg: 7, data: [99], unpack: 'L' })).toEqual([99]);
+      expect(viaPromise.calls).toBe(1);
+      expect(direct.calls).toBe(40);
+    });
+
+    it("goes through a server's own send() when it is not the cluster's stock one", async () => {
+      const servers = await fixture.startServers(1);
+      const client = fixture.client(servers);
+      const server = client.cluster.servers[0] as ServerLike;
+      const seen: number[] = [];
+      const stock = server.send;
+      Object.defineProperty(server, 'send', {
+        configurable: true,
+        value: (msg: number, body: Uint8Array, options?: object) => {
+          seen.push(msg);
+          return stock.call(server, msg, body, options);
+        },
+      });
+      expect(await client.send({ msg: 7, data: [5], unpack: 'L' })).toEqual([5]);
+      expect(await client.send({ msg: 8, data: [6], unpack: 'L' })).toEqual([6]);
+      expect(seen).toEqual([7, 8]);
+    });
+  });
+
   describe('timeouts and abort', () => {
     it('a per-request timeout fails the request with ETIMEDOUT and its errno', async () => {
       const servers = await fixture.startServers(1);

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { Cluster } from '@iproto/cluster';
-import { Connection } from '@iproto/connection';
+import { Cluster, Server as ClusterServer } from '@iproto/cluster';
+import { Connection, type ReplyHandler } from '@iproto/connection';
 import { channels } from './diagnostics.js';
 import { ErrorReply } from './error-reply.js';
 import { clientError } from './errors.js';
@@ -91,7 +91,11 @@ export type SendCallback<R> = (reply: R | undefined, error: Error | undefined) =
 
 type Settle = (reply: unknown, error: Error | undefined) => void;
 
-interface Task {
+/**
+ * A request in progress. It is its own `ReplyHandler`: a try sent straight to a connection
+ * (`Connection#sendTo`) reports back to it, with no promise or closure per try.
+ */
+class Task implements ReplyHandler {
   readonly message: Message;
   readonly request: Request<any> | undefined;
   readonly msg: number;
@@ -103,20 +107,82 @@ interface Task {
   readonly maxTries: number;
   readonly timeout: number | undefined;
   readonly signal: AbortSignal | undefined;
-  /** Called once with the outcome; `undefined` for `send()`'s promise, which uses `resolve` / `reject`. */
   readonly settle: Settle | undefined;
   readonly resolve: (reply: unknown) => void;
   readonly reject: (error: Error) => void;
-  tries: number;
-  /** Servers tried so far; allocated by the first retry only (round-robin leaves them out). */
-  tried: ServerLike[] | undefined;
-  server: ServerLike | undefined;
-  /** What `server.send` gets; one shared object when the request has no options of its own. */
   sendOptions: ServerSendOptions;
-  state: 'queued' | 'running' | 'done';
-  timer: NodeJS.Timeout | undefined;
-  onAbort: (() => void) | undefined;
-  next: Task | undefined;
+  tries = 1;
+  /** Servers tried so far; allocated by the first retry only (round-robin leaves them out). */
+  tried: ServerLike[] | undefined = undefined;
+  server: ServerLike | undefined = undefined;
+  state: 'queued' | 'running' | 'done' = 'queued';
+  timer: NodeJS.Timeout | undefined = undefined;
+  onAbort: (() => void) | undefined = undefined;
+  next: Task | undefined = undefined;
+
+  constructor(
+    readonly client: IProto,
+    message: Message,
+    request: Request<any> | undefined,
+    msg: number,
+    key: MessageKey | undefined,
+    body: Uint8Array,
+    noReply: boolean,
+    responseClass: ResponseClass | undefined,
+    decode: ReplyDecoder | undefined,
+    maxTries: number,
+    timeout: number | undefined,
+    signal: AbortSignal | undefined,
+    settle: Settle | undefined,
+    resolve: (reply: unknown) => void,
+    reject: (error: Error) => void,
+  ) {
+    this.message = message;
+    this.request = request;
+    this.msg = msg;
+    this.key = key;
+    this.body = body;
+    this.noReply = noReply;
+    this.responseClass = responseClass;
+    this.decode = decode;
+    this.maxTries = maxTries;
+    this.timeout = timeout;
+    this.signal = signal;
+    this.settle = settle;
+    this.resolve = resolve;
+    this.reject = reject;
+    /** What `server.send` gets; one shared object when the request has no options of its own. */
+    this.sendOptions =
+      noReply || timeout !== undefined || signal !== undefined
+        ? { noReply, timeout, signal }
+        : NO_SEND_OPTIONS;
+  }
+
+  onReply(frame: ReplyFrame | undefined): void {
+    taskReplied(this, frame);
+  }
+
+  onError(error: Error): void {
+    taskFailed(this, error);
+  }
+}
+
+/** `IProto#onReply` / `#onError` for a try sent with `sendTo`; set by IProto's static block. */
+let taskReplied: (task: Task, frame: ReplyFrame | undefined) => void;
+let taskFailed: (task: Task, error: Error) => void;
+
+const clusterServerSend = ClusterServer.prototype.send;
+const connectionSend = Connection.prototype.send;
+
+/**
+ * The connection to send a try on directly, when that is exactly what `server.send` would do: a
+ * cluster `Server` whose `send` is the stock one (it only forwards to `server.connection.send`) and a
+ * stock `Connection`. Anything else (a fake server, a subclass) goes through `server.send`.
+ */
+function directConnection(server: ServerLike): Connection | undefined {
+  if (!(server instanceof ClusterServer) || server.send !== clusterServerSend) return undefined;
+  const connection = server.connection;
+  return connection instanceof Connection && connection.send === connectionSend ? connection : undefined;
 }
 
 const DEFAULT_MAX_PARALLEL = 1000;
@@ -480,7 +546,8 @@ export class IProto extends EventEmitter {
       timeout ??= plain.timeout;
       signal ??= plain.signal;
     }
-    return {
+    return new Task(
+      this,
       message,
       request,
       msg,
@@ -495,18 +562,7 @@ export class IProto extends EventEmitter {
       settle,
       resolve,
       reject,
-      tries: 1,
-      tried: undefined,
-      server: undefined,
-      sendOptions:
-        noReply || timeout !== undefined || signal !== undefined
-          ? { noReply, timeout, signal }
-          : NO_SEND_OPTIONS,
-      state: 'queued',
-      timer: undefined,
-      onAbort: undefined,
-      next: undefined,
-    };
+    );
   }
 
   #pairedResponse(request: Request<any>): ResponseClass | undefined {
@@ -534,6 +590,11 @@ export class IProto extends EventEmitter {
     if (channels.send.hasSubscribers) {
       channels.send.publish({ client: this, message: task.message, msg: task.msg, try: task.tries, server });
     }
+    const connection = directConnection(server);
+    if (connection !== undefined) {
+      connection.sendTo(task.msg, task.body, task.sendOptions, task);
+      return;
+    }
     const tries = task.tries;
     server.send(task.msg, task.body, task.sendOptions).then(
       (frame) => {
@@ -551,6 +612,26 @@ export class IProto extends EventEmitter {
         }
       },
     );
+  }
+
+  static {
+    // A task has one try outstanding at a time, so its current try is the one reporting.
+    taskReplied = (task, frame) => {
+      const client = task.client;
+      try {
+        client.#onReply(task, task.tries, frame as ReplyFrame);
+      } catch (thrown) {
+        client.#escaped(task, thrown);
+      }
+    };
+    taskFailed = (task, error) => {
+      const client = task.client;
+      try {
+        client.#onError(task, task.tries, error);
+      } catch (thrown) {
+        client.#escaped(task, thrown);
+      }
+    };
   }
 
   /**
