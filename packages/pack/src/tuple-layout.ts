@@ -9,10 +9,13 @@ import { Howlen, isBerFieldGroup, type Sym, symSize } from './template.js';
  * odd data) returns undefined and the general engine answers, so results stay Perl's.
  */
 
-type Item =
+export type Item =
   | { kind: 'int'; size: number; little: boolean; signed: boolean }
   | { kind: 'field' }
   | { kind: 'fields' };
+
+type PackFn = (values: ArrayLike<unknown>) => Buffer | undefined;
+type UnpackFn = (d: Buffer, text: boolean) => unknown[] | undefined;
 
 const INT_LETTERS = 'sSlLnNvViI';
 
@@ -30,7 +33,7 @@ function isBerPair(sym: Sym, target: Sym | undefined): boolean {
   );
 }
 
-function layoutOf(syms: Sym[]): Item[] | undefined {
+export function layoutOf(syms: Sym[]): Item[] | undefined {
   const items: Item[] = [];
   let fields = false;
   for (let i = 0; i < syms.length; i++) {
@@ -88,9 +91,8 @@ function writeField(b: Buffer, at: number, v: Uint8Array | string): number {
   return at + n;
 }
 
-export function tuplePack(syms: Sym[]): ((values: ArrayLike<unknown>) => Buffer | undefined) | undefined {
-  const items = layoutOf(syms);
-  if (!items) return undefined;
+/** The layout interpreted item by item: the fallback where code generation is disabled. */
+export function loopPack(items: Item[]): PackFn {
   const n = items.length;
   return (values) => {
     let size = 0;
@@ -149,9 +151,7 @@ export function tuplePack(syms: Sym[]): ((values: ArrayLike<unknown>) => Buffer 
   };
 }
 
-export function tupleUnpack(syms: Sym[]): ((d: Buffer, text: boolean) => unknown[] | undefined) | undefined {
-  const items = layoutOf(syms);
-  if (!items) return undefined;
+export function loopUnpack(items: Item[]): UnpackFn {
   const n = items.length;
   return (d, text) => {
     const end = d.length;
@@ -195,5 +195,162 @@ export function tupleUnpack(syms: Sym[]): ((d: Buffer, text: boolean) => unknown
       } while (item.kind === 'fields' && p < end);
     }
     return out;
+  };
+}
+
+/*
+ * The same layouts as straight-line generated code, built once per template. As in fixed-layout.ts,
+ * only numbers we computed (value indexes, sizes, byte shifts) go into the source, never template
+ * text; the helpers above are passed in as arguments.
+ */
+
+function intStores(item: Item & { kind: 'int' }, v: string): string[] {
+  const shifts = item.size === 4 ? [0, 8, 16, 24] : [0, 8];
+  if (!item.little) shifts.reverse();
+  return [...shifts.map((sh, k) => `b[at + ${k}] = ${sh ? `${v} >>> ${sh}` : v};`), `at += ${item.size};`];
+}
+
+function intRead(item: Item & { kind: 'int' }): string {
+  const byte = (k: number) => `d[p + ${item.little ? k : item.size - 1 - k}]`;
+  if (item.size === 4) {
+    const e = `(${byte(0)} | (${byte(1)} << 8) | (${byte(2)} << 16) | (${byte(3)} << 24))`;
+    return item.signed ? e : `(${e} >>> 0)`;
+  }
+  const e = `(${byte(0)} | (${byte(1)} << 8))`;
+  return item.signed ? `((${e} << 16) >> 16)` : e;
+}
+
+function generatedPack(items: Item[]): PackFn | undefined {
+  const check: string[] = [];
+  const write: string[] = [];
+  let fixedBytes = 0;
+  let vi = 0;
+  for (const item of items) {
+    if (item.kind === 'int') {
+      const a = `a${vi}`;
+      check.push(`const ${a} = v[${vi++}];`, `if (!Number.isSafeInteger(${a})) return undefined;`);
+      fixedBytes += item.size;
+      write.push(...intStores(item, a));
+    } else if (item.kind === 'field') {
+      const a = `a${vi}`;
+      check.push(
+        `const ${a} = v[${vi++}];`,
+        `s = fieldSize(${a});`,
+        'if (s < 0) return undefined;',
+        'size += s;',
+      );
+      write.push(`at = writeField(b, at, ${a});`);
+    } else {
+      check.push(
+        `for (let i = ${vi}; i < n; i++) {`,
+        '  s = fieldSize(v[i]);',
+        '  if (s < 0) return undefined;',
+        '  size += s;',
+        '}',
+      );
+      write.push(`for (let i = ${vi}; i < n; i++) at = writeField(b, at, v[i]);`);
+    }
+  }
+  const source = [
+    '"use strict";',
+    'return function packTuple(v) {',
+    '  const n = v.length;',
+    `  if (n < ${vi}) return undefined;`,
+    `  let size = ${fixedBytes};`,
+    '  let s = 0;',
+    ...check.map((l) => `  ${l}`),
+    '  const b = alloc(size);',
+    '  let at = 0;',
+    ...write.map((l) => `  ${l}`),
+    '  return b;',
+    '};',
+  ].join('\n');
+  try {
+    return new Function('fieldSize', 'writeField', 'alloc', source)(
+      fieldSize,
+      writeField,
+      allocResult,
+    ) as PackFn;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads one BER length and the bytes it counts (clipped to the data, as Perl's `a` is). */
+const READ_FIELD = [
+  'v = 0;',
+  'c = 0x80;',
+  'for (k = 0; k < 7 && p < end; k++) {',
+  '  c = d[p++];',
+  '  v = v * 128 + (c & 0x7f);',
+  '  if (c < 0x80) break;',
+  '}',
+  'if (c >= 0x80) return undefined;',
+  'to = v < end - p ? p + v : end;',
+  'f = view(ab, base + p, to - p);',
+  "out.push(text ? f.toString('utf8') : f);",
+  'p = to;',
+];
+
+function generatedUnpack(items: Item[]): UnpackFn | undefined {
+  const body: string[] = [];
+  for (const item of items) {
+    if (item.kind === 'int') {
+      body.push(
+        `if (p + ${item.size} > end) return undefined;`,
+        `out.push(${intRead(item)});`,
+        `p += ${item.size};`,
+      );
+    } else {
+      // A field or field list at the end of the data trips Perl's `/` quirks: the general path answers.
+      body.push('if (p >= end) return undefined;');
+      if (item.kind === 'field') body.push(...READ_FIELD);
+      else body.push('do {', ...READ_FIELD.map((l) => `  ${l}`), '} while (p < end);');
+    }
+  }
+  const source = [
+    '"use strict";',
+    'return function unpackTuple(d, text) {',
+    '  const end = d.length;',
+    '  const ab = d.buffer;',
+    '  const base = d.byteOffset;',
+    '  const out = [];',
+    '  let p = 0;',
+    '  let v = 0;',
+    '  let c = 0;',
+    '  let k = 0;',
+    '  let to = 0;',
+    '  let f;',
+    ...body.map((l) => `  ${l}`),
+    '  return out;',
+    '};',
+  ].join('\n');
+  try {
+    return new Function('view', source)(bufferView) as UnpackFn;
+  } catch {
+    return undefined;
+  }
+}
+
+export function tuplePack(syms: Sym[]): PackFn | undefined {
+  const items = layoutOf(syms);
+  if (!items) return undefined;
+  return generatedPack(items) ?? loopPack(items);
+}
+
+export function tupleUnpack(syms: Sym[]): UnpackFn | undefined {
+  const items = layoutOf(syms);
+  if (!items) return undefined;
+  return generatedUnpack(items) ?? loopUnpack(items);
+}
+
+/** For tests: both implementations of a layout, so they can be checked against each other. */
+export function tupleImplementations(syms: Sym[]) {
+  const items = layoutOf(syms);
+  return {
+    generatedPack: items && generatedPack(items),
+    loopPack: items && loopPack(items),
+    generatedUnpack: items && generatedUnpack(items),
+    loopUnpack: items && loopUnpack(items),
   };
 }
