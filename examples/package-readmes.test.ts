@@ -1,0 +1,97 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IProto } from '@iproto/client';
+import { encodeFrame } from '@iproto/framing';
+import { pack, unpack } from '@iproto/pack';
+import { startTestServer, type TestServer } from '@iproto/server/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  expectedOutput,
+  matchesLine,
+  type ReadmeBlock,
+  type RunOptions,
+  readmeBlocks,
+  runBlock,
+} from './readme-blocks.js';
+
+/**
+ * Every ```ts / ```js block of the package READMEs below runs here, each as a module of its own,
+ * and prints what its comments say it prints (see readme-blocks.ts for the conventions). Blocks
+ * that start their own servers need nothing; the few fragments get their free names from here.
+ */
+
+async function expectRuns(block: ReadmeBlock, options?: RunOptions): Promise<void> {
+  const expected = expectedOutput(block.code);
+  const printed = await runBlock(block, options);
+  const where = `packages/${block.pkg}/README.md:${block.line}`;
+  expect(printed.length, `${where} printed ${JSON.stringify(printed)}`).toBe(expected.length);
+  printed.forEach((line, i) => {
+    expect(
+      matchesLine(line, expected[i]),
+      `${where}: printed ${JSON.stringify(line)}, README says ${JSON.stringify(expected[i])}`,
+    ).toBe(true);
+  });
+}
+
+const TIMEOUT = 10_000;
+
+describe('packages/pack/README.md', () => {
+  const blocks = readmeBlocks('pack');
+  it('has its example', () => expect(blocks).toHaveLength(1));
+  it.each(blocks.map((block) => [block.line, block] as const))(
+    'block at line %i',
+    (_line, block) => expectRuns(block),
+    TIMEOUT,
+  );
+});
+
+describe('packages/connection/README.md', () => {
+  const blocks = readmeBlocks('connection');
+  it('has its example', () => expect(blocks).toHaveLength(1));
+  it.each(blocks.map((block) => [block.line, block] as const))(
+    'block at line %i',
+    (_line, block) => expectRuns(block),
+    TIMEOUT,
+  );
+});
+
+describe('packages/cluster/README.md', () => {
+  const blocks = readmeBlocks('cluster');
+  it('has its examples', () => expect(blocks).toHaveLength(2));
+  it.each(blocks.map((block) => [block.line, block] as const))(
+    'block at line %i',
+    (_line, block) => expectRuns(block),
+    TIMEOUT,
+  );
+});
+
+describe('packages/client/README.md', () => {
+  const blocks = readmeBlocks('client');
+  // The examples after the first three use a `client`: here one connected to a server whose msg 17
+  // looks a user up by id (request `L...`, reply `L w/a*`: the id and `user:<id>`).
+  let server: TestServer;
+  let client: IProto;
+  beforeAll(async () => {
+    server = await startTestServer();
+    server.on(17, (request) => {
+      const [id] = unpack('L', request.body.subarray(0, 4)) as [number];
+      return pack('L w/a*', id, `user:${id}`);
+    });
+    client = new IProto({ servers: server.address });
+  });
+  afterAll(async () => {
+    await client.close();
+    await server.close();
+  });
+
+  it('has its examples', () => expect(blocks).toHaveLength(6));
+  it.each(blocks.map((block) => [block.line, block] as const))(
+    'block at line %i',
+    (_line, block) => {
+      const usesClient = !/^const client = /m.test(block.code);
+      return expectRuns(block, usesClient ? { context: { client } } : {});
+    },
+    TIMEOUT,
+  );
+});
