@@ -20,8 +20,10 @@ const NOT_A_TEST = '<!-- not-a-test -->';
  * The runnable code blocks of packages/<pkg>/README.md, in order. A block whose opening fence
  * follows a `<!-- not-a-test -->` line (an API listing, say) is left out.
  */
-export function readmeBlocks(pkg: string): ReadmeBlock[] {
-  const path = fileURLToPath(new URL(`../packages/${pkg}/README.md`, import.meta.url));
+export function readmeBlocks(
+  pkg: string,
+  path = fileURLToPath(new URL(`../packages/${pkg}/README.md`, import.meta.url)),
+): ReadmeBlock[] {
   const lines = readFileSync(path, 'utf8').split('\n');
   const blocks: ReadmeBlock[] = [];
   for (let i = 0; i < lines.length; i++) {
@@ -38,12 +40,12 @@ export function readmeBlocks(pkg: string): ReadmeBlock[] {
 }
 
 /**
- * What a block says it prints: the lines of a `// prints:` comment when it has one (one `// `
- * line per printed line), otherwise the trailing comment of each `console.log(...); // text` line.
+ * What a block says it prints: the comment lines after a `// prints:` (or `// prints, for ...:`)
+ * line when it has one, one per printed line; otherwise the trailing comment of each `console.log(...); // text` line.
  */
 export function expectedOutput(code: string): string[] {
   const lines = code.split('\n');
-  const start = lines.findIndex((line) => line.trim() === '// prints:');
+  const start = lines.findIndex((line) => /^\s*\/\/ prints\b.*:$/.test(line));
   if (start >= 0) {
     const printed: string[] = [];
     for (const line of lines.slice(start + 1)) {
