@@ -217,6 +217,11 @@ export class IProtoServer extends EventEmitter {
       this.handlerFailed(request, connection, error);
       return;
     }
+    // The common answer first: bytes (an echo returns the request's own body view).
+    if (result instanceof Uint8Array) {
+      respond(request, connection, result);
+      return;
+    }
     if (result === undefined || result === null) {
       respond(request, connection, undefined);
       return;
