@@ -189,8 +189,7 @@ export function loopUnpack(items: Item[]): UnpackFn {
         }
         if (c >= 0x80) return undefined;
         const to = v < end - p ? p + v : end;
-        const bytes = bufferView(ab, base + p, to - p);
-        out.push(text ? bytes.toString('utf8') : bytes);
+        out.push(text ? d.toString('utf8', p, to) : bufferView(ab, base + p, to - p));
         p = to;
       } while (item.kind === 'fields' && p < end);
     }
@@ -287,8 +286,8 @@ const READ_FIELD = [
   '}',
   'if (c >= 0x80) return undefined;',
   'to = v < end - p ? p + v : end;',
-  'f = view(ab, base + p, to - p);',
-  "out.push(text ? f.toString('utf8') : f);",
+  // Text is decoded straight from the data: no view object in between.
+  "out.push(text ? d.toString('utf8', p, to) : view(ab, base + p, to - p));",
   'p = to;',
 ];
 
@@ -320,7 +319,6 @@ function generatedUnpack(items: Item[]): UnpackFn | undefined {
     '  let c = 0;',
     '  let k = 0;',
     '  let to = 0;',
-    '  let f;',
     ...body.map((l) => `  ${l}`),
     '  return out;',
     '};',

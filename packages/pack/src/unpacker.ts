@@ -246,8 +246,7 @@ function compileSym(sym: Sym, groupBody?: (st: UnpackState) => boolean): UnpackS
           }
           if (c >= 0x80) break;
           const to = v < end - p ? p + v : end;
-          const bytes = bufferView(ab, base + p, to - p);
-          out.push(text ? bytes.toString('utf8') : bytes);
+          out.push(text ? d.toString('utf8', p, to) : bufferView(ab, base + p, to - p));
           s = to;
           len--;
         }
@@ -762,8 +761,9 @@ export function compileSequence(syms: Sym[]): (st: UnpackState) => boolean {
         }
         if (c < 0x80) {
           const to = v < end - p ? p + v : end;
-          const bytes = bufferView(d.buffer, d.byteOffset + p, to - p);
-          st.out.push(st.utf8Strings ? bytes.toString('utf8') : bytes);
+          st.out.push(
+            st.utf8Strings ? d.toString('utf8', p, to) : bufferView(d.buffer, d.byteOffset + p, to - p),
+          );
           st.s = to;
           i++;
           continue;
