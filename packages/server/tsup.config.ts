@@ -1,12 +1,4 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.shared';
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/testing/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  // One shared chunk, so `@iproto/server` and `@iproto/server/testing` share one IProtoServer class.
-  splitting: true,
-});
+// One shared chunk, so `@iproto/server` and `@iproto/server/testing` share one IProtoServer class.
+export default packageBuild(['src/index.ts', 'src/testing/index.ts'], { splitting: true });
