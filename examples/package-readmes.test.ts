@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IProto } from '@iproto/client';
+import { Connection } from '@iproto/connection';
 import { encodeFrame } from '@iproto/framing';
 import { pack, unpack } from '@iproto/pack';
 import { startTestServer, type TestServer } from '@iproto/server/testing';
@@ -21,9 +22,18 @@ import {
  * that start their own servers need nothing; the few fragments get their free names from here.
  */
 
-async function expectRuns(block: ReadmeBlock, options?: RunOptions): Promise<void> {
+/**
+ * Runs a block and compares what it printed with what it says it prints; `settle` runs in between,
+ * for a block whose callbacks print after it has returned.
+ */
+async function expectRuns(
+  block: ReadmeBlock,
+  options?: RunOptions,
+  settle?: () => Promise<void>,
+): Promise<void> {
   const expected = expectedOutput(block.code);
   const printed = await runBlock(block, options);
+  await settle?.();
   const where = `packages/${block.pkg}/README.md:${block.line}`;
   expect(printed.length, `${where} printed ${JSON.stringify(printed)}`).toBe(expected.length);
   printed.forEach((line, i) => {
@@ -46,12 +56,56 @@ describe('packages/pack/README.md', () => {
   );
 });
 
-describe('packages/connection/README.md', () => {
-  const blocks = readmeBlocks('connection');
-  it('has its example', () => expect(blocks).toHaveLength(1));
+describe('packages/framing/README.md', () => {
+  const blocks = readmeBlocks('framing');
+  // The captures the offline examples read: two replies to msg 17 (sync 1 and 2), and in
+  // replies.bin the first 5 bytes of a third, as a capture cut short has.
+  const whole = Buffer.concat([
+    encodeFrame(17, 1, pack('L w/a*', 0, 'hi')),
+    encodeFrame(17, 2, pack('L', 0)),
+  ]);
+  let dir: string;
+  let replace: Record<string, string>;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'iproto-framing-readme-'));
+    await writeFile(
+      join(dir, 'replies.bin'),
+      Buffer.concat([whole, encodeFrame(17, 3, 'more').subarray(0, 5)]),
+    );
+    await writeFile(join(dir, 'big.bin'), whole);
+    replace = {
+      "'replies.bin'": JSON.stringify(join(dir, 'replies.bin')),
+      "'big.bin'": JSON.stringify(join(dir, 'big.bin')),
+    };
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('has its examples', () => expect(blocks).toHaveLength(5));
   it.each(blocks.map((block) => [block.line, block] as const))(
     'block at line %i',
-    (_line, block) => expectRuns(block),
+    (_line, block) => expectRuns(block, { replace }),
+    TIMEOUT,
+  );
+});
+
+describe('packages/connection/README.md', () => {
+  const blocks = readmeBlocks('connection');
+  it('has its examples', () => expect(blocks).toHaveLength(2));
+  it.each(blocks.map((block) => [block.line, block] as const))(
+    'block at line %i',
+    async (_line, block) => {
+      if (/^const connection = /m.test(block.code)) return expectRuns(block);
+      // A fragment of the API section: `connection` is a fresh one to an echo server, closed
+      // (which lets its requests settle) before the output is compared.
+      const server = await startTestServer();
+      const connection = new Connection({ host: server.host, port: server.port });
+      try {
+        await expectRuns(block, { context: { connection } }, () => connection.close());
+      } finally {
+        await connection.close();
+        await server.close();
+      }
+    },
     TIMEOUT,
   );
 });
