@@ -141,6 +141,30 @@ describe.each(['push', 'parse'] as const)('FrameDecoder.%s: chunk boundaries', (
 });
 
 describe('FrameDecoder: views and copies', () => {
+  it('gives Buffer bodies for a Buffer chunk and plain Uint8Array bodies for a Uint8Array chunk, both ways in', () => {
+    const bytes = hex('01000000 03000000 07000000 616263 02000000 00000000 08000000');
+    const plain = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+    for (const way of ['push', 'parse'] as const) {
+      const run = (chunk: Uint8Array): Frame[] => {
+        const decoder = new FrameDecoder();
+        if (way === 'push') return decoder.push(chunk);
+        const frames: Frame[] = [];
+        decoder.parse(chunk, (frame) => frames.push(frame));
+        return frames;
+      };
+      const fromBuffer = run(bytes);
+      expect(fromBuffer.map((f) => Buffer.isBuffer(f.body))).toEqual([true, true]);
+      expect(Object.getPrototypeOf(fromBuffer[0].body)).toBe(Buffer.prototype);
+      expect(fromBuffer[0].body.toString()).toBe('abc');
+      expect(fromBuffer[0].body.subarray(1)).toEqual(Buffer.from('bc'));
+      expect(fromBuffer[1].body.length).toBe(0);
+      const fromPlain = run(plain);
+      expect(fromPlain.map((f) => Buffer.isBuffer(f.body))).toEqual([false, false]);
+      expect(fromPlain[0].body.buffer).toBe(bytes.buffer);
+      expect([...fromPlain[0].body]).toEqual([0x61, 0x62, 0x63]);
+    }
+  });
+
   it('returns bodies as views of the chunk when a frame lies within it', () => {
     const chunk = hex('01000000 03000000 07000000 616263 02000000 02000000 08000000 6465');
     const [a, b] = new FrameDecoder().push(chunk);
