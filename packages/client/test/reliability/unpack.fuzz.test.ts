@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { compile, PackError, unpack } from '@iproto/pack';
 import { describe, expect, it } from 'vitest';
 import { createRng } from './support.js';
@@ -102,5 +104,70 @@ describe('unpack under hostile data (seeded fuzz)', () => {
     expect(bytes).toEqual(Buffer.from([1, 2, 3]));
     expect(unpack('V/(V/a*)', data)).toEqual([]);
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1024 * 1024);
+  });
+
+  it('iproto tuple bodies, true and mutated, unpack exactly as perl 5.36 unpacks them', () => {
+    // The shapes the pack layer decodes on its fast path, and their neighbours (which it must not).
+    const templates = [
+      'L w/a* L(w/a*)*',
+      'LLL (w/a*)*',
+      '(w/a*)*',
+      'S w/a*',
+      'l> w/a* (w/a*)*',
+      'L w/a*',
+      'w/a* w/a*',
+      'n N v V (w/a*)*',
+      's l w/a*',
+    ];
+    const ber = (n: number) => {
+      const out = [n & 0x7f];
+      for (let rest = Math.floor(n / 128); rest > 0; rest = Math.floor(rest / 128))
+        out.unshift((rest & 0x7f) | 0x80);
+      return out;
+    };
+    const rng = createRng(0x7e1);
+    const cases: [string, Buffer][] = [];
+    for (let i = 0; i < 4000; i++) {
+      const bytes: number[] = [];
+      for (let k = rng.int(0, 6); k > 0; k--) {
+        if (rng() < 0.5) for (let j = 0; j < 4; j++) bytes.push(rng.int(0, 255));
+        else {
+          const len = rng() < 0.1 ? rng.int(0, 300) : rng.int(0, 10);
+          bytes.push(...ber(len));
+          for (let j = 0; j < len; j++) bytes.push(rng() < 0.3 ? rng.int(0x80, 0xff) : rng.int(0x20, 0x7e));
+        }
+      }
+      const roll = rng();
+      if (roll < 0.2 && bytes.length > 0) bytes.length = rng.int(0, bytes.length - 1);
+      else if (roll < 0.3 && bytes.length > 0) bytes[rng.int(0, bytes.length - 1)] = rng.int(0, 255);
+      else if (roll < 0.35) bytes.push(0xff, 0xff, 0xff, 0xff, 0x0f);
+      cases.push([rng.pick(templates), Buffer.from(bytes)]);
+    }
+    const oracle = fileURLToPath(new URL('./perl-unpack.pl', import.meta.url));
+    const perl = spawnSync('perl', [oracle], {
+      input: `${cases.map(([t, data]) => `${t}\t${data.toString('hex')}`).join('\n')}\n`,
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 60_000,
+    });
+    if (perl.status !== 0) throw new Error(`perl failed: ${perl.error ?? perl.stderr.toString()}`);
+    const expected = perl.stdout.toString().split('\n');
+    const hex = (value: unknown) =>
+      (Buffer.isBuffer(value) ? value : Buffer.from(String(value))).toString('hex');
+    const wrong: string[] = [];
+    cases.forEach(([template, data], i) => {
+      let got: string;
+      try {
+        got = `OK\t${unpack(template, data).map(hex).join(',')}`;
+      } catch (error) {
+        if (!(error instanceof PackError)) throw error;
+        got = 'ERR';
+      }
+      if (got !== expected[i])
+        wrong.push(`unpack('${template}', ${data.toString('hex')}): perl ${expected[i]}, ours ${got}`);
+    });
+    expect(wrong.slice(0, 5)).toEqual([]);
+    // Both of perl's answers were exercised: values and deaths.
+    expect(expected.filter((line) => line.startsWith('OK\t')).length).toBeGreaterThan(1000);
+    expect(expected.filter((line) => line === 'ERR').length).toBeGreaterThan(50);
   });
 });
