@@ -41,6 +41,31 @@ export interface PlainResult<T extends unknown[] = unknown[]> {
 
 const EMPTY = Buffer.alloc(0);
 
+type Compiled = ReturnType<typeof compile>;
+
+// The last template each way: a program sends the same few message shapes over and over, and a
+// string compare (usually of the same interned literal) is cheaper than the pack layer's Map lookup.
+let lastPack = '';
+let lastPacker: Compiled | undefined;
+let lastUnpack = '';
+let lastUnpacker: Compiled | undefined;
+
+function packTemplate(template: string): Compiled {
+  if (template !== lastPack || lastPacker === undefined) {
+    lastPacker = compile(template);
+    lastPack = template;
+  }
+  return lastPacker;
+}
+
+function unpackTemplate(template: string): Compiled {
+  if (template !== lastUnpack || lastUnpacker === undefined) {
+    lastUnpacker = compile(template);
+    lastUnpack = template;
+  }
+  return lastUnpacker;
+}
+
 /** Strings go out as their UTF-8 bytes, as the pack layer encodes strings. */
 export function toBytes(value: Uint8Array | string): Uint8Array {
   return typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
@@ -51,7 +76,7 @@ export function plainBody(message: PlainMessage<any>): Uint8Array {
   if (message.payload !== undefined) return toBytes(message.payload);
   const { data } = message;
   if (data === undefined || data === null) return EMPTY;
-  if (Array.isArray(data)) return compile(message.pack || 'L*').pack(...data);
+  if (Array.isArray(data)) return packTemplate(message.pack || 'L*').packArray(data);
   if (typeof data === 'string' || data instanceof Uint8Array) return toBytes(data);
   throw new TypeError(`message ${message.msg}: data must be an array, a Uint8Array or a string`);
 }
@@ -68,7 +93,7 @@ export interface ReplyDecoder {
  */
 export function plainDecoder(message: PlainMessage<any>): ReplyDecoder {
   const { unpack } = message;
-  if (typeof unpack === 'string') return compile(unpack);
+  if (typeof unpack === 'string') return unpackTemplate(unpack);
   if (typeof unpack === 'function') {
     return {
       unpack(body) {
