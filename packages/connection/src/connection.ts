@@ -244,6 +244,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** True while a read is decoded; `sendTo` replies wait in `#replies` (handler, frame, ...) until it ends. */
   #inRead = false;
   #replies: (ReplyHandler | Frame | undefined)[] = [];
+  /** Entries of `#replies` in use: the arrays are kept and overwritten, not grown afresh per read. */
+  #replyCount = 0;
+  #spareReplies: (ReplyHandler | Frame | undefined)[] = [];
   /**
    * The clock, read once per tick of sends (when the first send of a batch schedules the flush), per
    * chunk read and per timer run rather than once per request.
@@ -524,8 +527,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#unsettled--;
     const handler = request.handler;
     if (handler === null) request.resolve(value);
-    else if (this.#inRead) this.#replies.push(handler, value);
-    else queueMicrotask(() => handler.onReply(value));
+    else if (this.#inRead) {
+      const n = this.#replyCount;
+      this.#replies[n] = handler;
+      this.#replies[n + 1] = value;
+      this.#replyCount = n + 2;
+    } else queueMicrotask(() => handler.onReply(value));
     if (this.#closing) this.#maybeFinishClose();
   }
 
@@ -957,16 +964,25 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    */
   #endRead(): void {
     this.#inRead = false;
+    const count = this.#replyCount;
+    if (count === 0) return;
     const replies = this.#replies;
-    if (replies.length === 0) return;
-    this.#replies = [];
-    for (let i = 0; i < replies.length; i += 2) {
+    // A read started from a handler (none can today) would fill the other array.
+    this.#replies = this.#spareReplies;
+    this.#replyCount = 0;
+    for (let i = 0; i < count; i += 2) {
+      const handler = replies[i] as ReplyHandler;
+      const frame = replies[i + 1] as Frame | undefined;
+      // Cleared as we go: the kept array must not hold on to frames.
+      replies[i] = undefined;
+      replies[i + 1] = undefined;
       try {
-        (replies[i] as ReplyHandler).onReply(replies[i + 1] as Frame | undefined);
+        handler.onReply(frame);
       } catch (error) {
         rethrowLater(error);
       }
     }
+    this.#spareReplies = replies;
   }
 
   #onFrame(frame: Frame): void {
