@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
+import { runScript } from './run-script.js';
 
 /**
  * Runs the demo exactly as `pnpm demo` does (after the build, against the packages' dist) and
@@ -9,24 +9,11 @@ import { expect, it } from 'vitest';
  */
 it('runs the sharded key-value demo to a clean exit', async () => {
   const demo = fileURLToPath(new URL('./demo.mjs', import.meta.url));
-  const { code, signal, stdout, stderr } = await new Promise<{
-    code: number | null;
-    signal: NodeJS.Signals | null;
-    stdout: string;
-    stderr: string;
-  }>((resolve, reject) => {
-    const child = spawn(process.execPath, [demo, '--keys', '3000', '--load', '5000'], { stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  const { code, signal, stdout, stderr } = await runScript(
+    demo,
+    ['--keys', '3000', '--load', '5000'],
+    50_000,
+  );
   expect(signal, `demo was killed (hung?)\n${stdout}\n${stderr}`).toBeNull();
   expect(code, `${stdout}\n${stderr}`).toBe(0);
   expect(stderr).toBe('');

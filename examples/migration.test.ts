@@ -1,12 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { formatWithOptions } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { pack, unpack } from '@iproto/pack';
 import { IProtoServer } from '@iproto/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBlock } from './readme-blocks.js';
 
 /**
  * docs/migration.md: every ```ts block that prints (`console.log(...); // expected`) runs as a
@@ -18,9 +15,8 @@ const blocks = [...guide.matchAll(/```ts\n([\s\S]*?)```/g)]
   .map((m) => m[1])
   .filter((code) => /console\.log\(.*\); \/\/ /.test(code));
 
-const g = globalThis as Record<string, unknown>;
 let server: IProtoServer;
-let dir: string;
+let servers: string;
 beforeAll(async () => {
   server = new IProtoServer();
   server.on(17, (request) => {
@@ -28,12 +24,10 @@ beforeAll(async () => {
     return pack('L w/a*', id, `user ${id}`);
   });
   const { port } = await server.listen(0);
-  g.__migrationServers = `127.0.0.1:${port}`;
-  dir = await mkdtemp(join(tmpdir(), 'iproto-migration-'));
+  servers = `127.0.0.1:${port}`;
 });
 afterAll(async () => {
   await server.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 describe('docs/migration.md examples', () => {
@@ -42,12 +36,7 @@ describe('docs/migration.md examples', () => {
   blocks.forEach((code, index) => {
     it(`block ${index + 1}: ${code.split('\n').find((l) => l.startsWith('const '))}`, async () => {
       const expected = [...code.matchAll(/console\.log\(.*\); \/\/ (.*)$/gm)].map((m) => m[1]);
-      const logged: string[] = [];
-      g.__migrationLog = (...args: unknown[]) => logged.push(formatWithOptions({}, ...args));
-      const file = join(dir, `block-${index + 1}.ts`);
-      const prelude = 'const servers = globalThis.__migrationServers as string;\n';
-      await writeFile(file, prelude + code.replaceAll('console.log(', 'globalThis.__migrationLog('));
-      await import(pathToFileURL(file).href);
+      const logged = await runBlock({ pkg: 'migration', line: index + 1, code }, { context: { servers } });
       expect(logged).toEqual(expected);
     });
   });

@@ -1,10 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { formatWithOptions } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
+import { runBlock } from './readme-blocks.js';
 
 /**
  * The root README's tour: its ```ts blocks, concatenated in order, run as one module (imports
@@ -17,16 +14,6 @@ it('runs the README tour and prints what its comments say', async () => {
   const expected = [...code.matchAll(/console\.log\(.*\); \/\/ (.*)$/gm)].map((m) => m[1]);
   expect(expected.length).toBeGreaterThanOrEqual(6);
 
-  const logged: string[] = [];
-  (globalThis as Record<string, unknown>).__readmeLog = (...args: unknown[]) =>
-    logged.push(formatWithOptions({}, ...args));
-  const dir = await mkdtemp(join(tmpdir(), 'iproto-readme-'));
-  try {
-    const file = join(dir, 'tour.ts');
-    await writeFile(file, code.replaceAll('console.log(', 'globalThis.__readmeLog('));
-    await import(pathToFileURL(file).href);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const logged = await runBlock({ pkg: 'root', line: 1, code });
   expect(logged).toEqual(expected);
 });

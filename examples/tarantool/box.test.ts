@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
+import { runScript } from '../run-script.js';
 
 /**
  * Runs the Tarantool-style example as a user would (`node examples/tarantool/box.mjs`, against the
@@ -8,24 +8,7 @@ import { expect, it } from 'vitest';
  */
 it('runs the Tarantool 1.5 style box example to a clean exit', async () => {
   const script = fileURLToPath(new URL('./box.mjs', import.meta.url));
-  const { code, signal, stdout, stderr } = await new Promise<{
-    code: number | null;
-    signal: NodeJS.Signals | null;
-    stdout: string;
-    stderr: string;
-  }>((resolve, reject) => {
-    const child = spawn(process.execPath, [script], { stdio: 'pipe' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  const { code, signal, stdout, stderr } = await runScript(script, [], 20_000);
   expect(signal, `box.mjs was killed (hung?)\n${stdout}\n${stderr}`).toBeNull();
   expect(code, `${stdout}\n${stderr}`).toBe(0);
   expect(stderr).toBe('');
