@@ -1,41 +1,20 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Cluster } from '@iproto/cluster';
 import { dumpPacket, encodeFrame } from '@iproto/framing';
 import { pack } from '@iproto/pack';
 import type { IProtoServer } from '@iproto/server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from './commands/serve.js';
+import { assertBuilt, CLI, type CliRun, runCli } from './test-support.js';
 
 /**
  * These tests run the built command (`dist/cli.js`, as `npx iproto` would) as a child process
- * against real servers on 127.0.0.1. `pnpm test` builds first (turbo's test task depends on build).
+ * against real servers on 127.0.0.1.
  */
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], options: { input?: Uint8Array } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? undefined);
-  });
-}
 
 /** A port nothing listens on: bound once, then released. */
 async function closedPort(): Promise<number> {
@@ -56,7 +35,7 @@ async function start(echo: boolean): Promise<string> {
 
 let dir: string;
 beforeAll(async () => {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "pnpm --filter @iproto/cli build" first`);
+  assertBuilt();
   dir = await mkdtemp(join(tmpdir(), 'iproto-cli-'));
 });
 afterAll(async () => {
@@ -384,13 +363,15 @@ describe('iproto serve', () => {
 
   async function serve(
     args: string[],
-  ): Promise<{ child: ChildProcess; firstLine: string; exit: Promise<Run> }> {
+  ): Promise<{ child: ChildProcess; firstLine: string; exit: Promise<CliRun> }> {
     const proc = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
     let stdout = '';
     let stderr = '';
     proc.stderr!.on('data', (c) => (stderr += c));
-    const exit = new Promise<Run>((resolve) => proc.on('close', (code) => resolve({ code, stdout, stderr })));
+    const exit = new Promise<CliRun>((resolve) =>
+      proc.on('close', (code) => resolve({ code, stdout, stderr })),
+    );
     const firstLine = await new Promise<string>((resolve, reject) => {
       proc.stdout!.on('data', (c) => {
         stdout += c;

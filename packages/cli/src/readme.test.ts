@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { pack } from '@iproto/pack';
 import type { IProtoServer } from '@iproto/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from './commands/serve.js';
+import { assertBuilt, runCli } from './test-support.js';
 
 /**
  * The README's examples are run here: each ```console block's `$ iproto ...` commands against a
@@ -17,7 +17,6 @@ import { createServer } from './commands/serve.js';
  * anything), and the ```ts block executed with each `console.log(...); // expected` checked.
  */
 const README = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
 function blocks(lang: string): string[] {
   return [...README.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]);
@@ -36,23 +35,11 @@ function linePattern(expected: string): RegExp {
   return new RegExp(`^${parts.join('.*')}$`);
 }
 
-function run(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 let server: IProtoServer;
 let port: number;
 let dir: string;
 beforeAll(async () => {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "pnpm --filter @iproto/cli build" first`);
+  assertBuilt();
   server = createServer();
   ({ port } = await server.listen(0, '127.0.0.1'));
   dir = await mkdtemp(join(tmpdir(), 'iproto-readme-'));
@@ -78,7 +65,7 @@ describe('README console examples', () => {
       for (const { command, output } of steps) {
         const [program, ...args] = shellWords(command.replaceAll('33013', String(port)));
         expect(program).toBe('iproto');
-        const result = await run(args, dir);
+        const result = await runCli(args, { cwd: dir });
         const lines = result.stdout.trimEnd().split('\n');
         const expected = output.map((l) => l.replaceAll('33013', String(port)));
         expect(lines, `${command}\n${result.stdout}${result.stderr}`).toHaveLength(expected.length);
