@@ -1,3 +1,5 @@
+/** The ping message code the commands default to (the one the cluster's health probe sends). */
+export { PING_MSG } from '@iproto/cluster';
 export { CliError, ExitCode } from './cli-error.js';
 export {
   type BenchOptions,
@@ -7,7 +9,7 @@ export {
   runBench,
 } from './commands/bench.js';
 export { type DecodedFrame, type DecodeOptions, decodeCapture } from './commands/decode.js';
-export { PING_MSG, type PingOptions, type PingResult, pingServer } from './commands/ping.js';
+export { type PingOptions, type PingResult, pingServer } from './commands/ping.js';
 export { createServer, type ServeOptions } from './commands/serve.js';
 export { COMMAND_HELP, type CommandName, GENERAL_HELP } from './help.js';
 export { Histogram } from './histogram.js';

@@ -1,3 +1,4 @@
+import { PING_MSG } from '@iproto/cluster';
 import { pack, unpack } from '@iproto/pack';
 
 /**
@@ -15,7 +16,7 @@ export const KvMsg = {
   /** Empty body. Reply `L L`: status, number of keys stored. */
   COUNT: 4,
   /** Tarantool 1.5 / Octopus ping: empty body, empty reply. */
-  PING: 0xff00,
+  PING: PING_MSG,
 } as const;
 
 /** Request and reply body templates, by message code name (for `pack` / `unpack`). */

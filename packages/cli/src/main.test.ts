@@ -66,6 +66,9 @@ describe('main: usage errors are one line with exit 2', () => {
     [['send', '127.0.0.1:1,127.0.0.1:2:x', '--msg', '1'], /^iproto send: bad server list .*bad weight "x"/],
     [['send', '127.0.0.1:1', '--balance', 'random', '--msg', '1'], /^iproto send: bad --balance "random"/],
     [['decode', 'a', 'b'], /^iproto decode: give one file/],
+    // checked before the file is read: a usage error, not "cannot read"
+    [['decode', 'missing.bin', '--unpack', 'L Y'], /^iproto decode: bad --unpack template: /],
+    [['decode', 'missing.bin', '--msg', 'x'], /^iproto decode: bad value for --msg: "x"/],
     [['bench'], /^iproto bench: give one server/],
     [['bench', '127.0.0.1:1', '--depth', '0'], /^iproto bench: bad value for --depth: "0"/],
     [['serve', 'extra'], /^iproto serve: unexpected argument "extra"$/],

@@ -1,3 +1,4 @@
+import { compile } from '@iproto/pack';
 import { CliError } from './cli-error.js';
 
 /** An address the command talks to. */
@@ -64,6 +65,21 @@ export function parseInteger(option: string, text: string, min = 0, max = 0xffff
     throw new CliError(`bad value for ${option}: "${text}" (expected an integer in ${min}..${max})`);
   }
   return value;
+}
+
+/**
+ * Rejects a bad `--unpack` template as a command-line mistake, before anything is sent or read.
+ * Unpacking zeros parses the whole template; running out of data is not a template error.
+ */
+export function checkUnpackTemplate(option: string, template: string): void {
+  try {
+    compile(template).unpack(new Uint8Array(4096));
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'ERR_PACK_TEMPLATE' || code === 'ERR_PACK_UNSUPPORTED') {
+      throw new CliError(`bad ${option} template: ${describeError(error)}`);
+    }
+  }
 }
 
 /** Parses a hex string (spaces allowed) into bytes. */

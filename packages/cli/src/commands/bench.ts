@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { PING_MSG } from '@iproto/cluster';
 import { Connection } from '@iproto/connection';
 import { CliError, ExitCode } from '../cli-error.js';
 import { Histogram } from '../histogram.js';
@@ -12,7 +13,6 @@ import {
   parseAddress,
   parseInteger,
 } from '../values.js';
-import { PING_MSG } from './ping.js';
 
 export interface BenchOptions extends Address {
   requests?: number;

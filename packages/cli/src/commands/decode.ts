@@ -4,7 +4,7 @@ import { unpack } from '@iproto/pack';
 import { CliError, ExitCode } from '../cli-error.js';
 import { type CliIO, readAll } from '../io.js';
 import { parseOptions, stringOption } from '../parse-options.js';
-import { describeError, formatValue, parseInteger, toJsonValue } from '../values.js';
+import { checkUnpackTemplate, describeError, formatValue, parseInteger, toJsonValue } from '../values.js';
 
 export interface DecodedFrame {
   /** Byte offset of the frame's header in the capture. */
@@ -59,22 +59,24 @@ export async function decodeCommand(argv: string[], io: CliIO): Promise<number> 
   });
   if (positionals.length > 1) throw new CliError('iproto decode: give one file (or "-" for stdin)');
   const source = positionals[0] ?? '-';
+  const unpackTemplate = stringOption(values, 'unpack');
+  if (unpackTemplate !== undefined) checkUnpackTemplate('--unpack', unpackTemplate);
+  const msgText = stringOption(values, 'msg');
+  const msg = msgText === undefined ? undefined : parseInteger('--msg', msgText);
   let bytes: Buffer;
   try {
     bytes = source === '-' ? await readAll(io.stdin) : await readFile(source);
   } catch (error) {
     throw new CliError(`iproto decode: cannot read ${source}: ${describeError(error)}`, ExitCode.FAILURE);
   }
-  const msgText = stringOption(values, 'msg');
   let result: ReturnType<typeof decodeCapture>;
   try {
     result = decodeCapture(bytes, {
-      unpack: stringOption(values, 'unpack'),
+      unpack: unpackTemplate,
       ints: values['no-ints'] !== true,
-      msg: msgText === undefined ? undefined : parseInteger('--msg', msgText),
+      msg,
     });
   } catch (error) {
-    if (error instanceof CliError) throw error;
     throw new CliError(`iproto decode: ${source}: ${describeError(error)}`, ExitCode.FAILURE);
   }
   const { frames, rest } = result;

@@ -1,11 +1,9 @@
+import { PING_MSG } from '@iproto/cluster';
 import { Connection } from '@iproto/connection';
 import { CliError, ExitCode } from '../cli-error.js';
 import type { CliIO } from '../io.js';
 import { parseOptions, stringOption } from '../parse-options.js';
 import { type Address, describeError, formatAddress, parseAddressList, parseInteger } from '../values.js';
-
-/** Tarantool 1.5 / Octopus ping. */
-export const PING_MSG = 0xff00;
 
 export interface PingOptions {
   msg?: number;

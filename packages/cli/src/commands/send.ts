@@ -1,11 +1,12 @@
 import { Cluster, HASH, KETAMA, RR } from '@iproto/cluster';
 import { Connection } from '@iproto/connection';
 import { dumpPacket, encodeFrame, type Frame } from '@iproto/framing';
-import { compile, pack, unpack } from '@iproto/pack';
+import { pack, unpack } from '@iproto/pack';
 import { CliError, ExitCode } from '../cli-error.js';
 import type { CliIO } from '../io.js';
 import { parseOptions, stringOption } from '../parse-options.js';
 import {
+  checkUnpackTemplate,
   describeError,
   formatAddress,
   formatValue,
@@ -56,18 +57,7 @@ export async function sendCommand(argv: string[], io: CliIO): Promise<number> {
   if (template === undefined && words.length > 0) {
     throw new CliError(`iproto send: values given without --pack: ${words.join(' ')}`);
   }
-  if (unpackTemplate !== undefined) {
-    // A bad template is a mistake in the command line: say so before anything is sent.
-    // Unpacking zeros parses the whole template; running out of data is not a template error.
-    try {
-      compile(unpackTemplate).unpack(new Uint8Array(4096));
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (code === 'ERR_PACK_TEMPLATE' || code === 'ERR_PACK_UNSUPPORTED') {
-        throw new CliError(`iproto send: bad --unpack template: ${describeError(error)}`);
-      }
-    }
-  }
+  if (unpackTemplate !== undefined) checkUnpackTemplate('--unpack', unpackTemplate);
   let body: Uint8Array;
   try {
     body =
