@@ -1,3 +1,4 @@
+import { compile } from '@iproto/pack';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { defineMessage } from './define-message.js';
 import { MessageRegistry } from './message-registry.js';
@@ -37,6 +38,34 @@ describe('defineMessage', () => {
     expect(response.request).toBe(request);
     const longer = new Get.Response(Buffer.concat([body, Buffer.from([9, 9])]), request);
     expect(longer.unparsed).toBe(2);
+  });
+
+  it('decodes fixed-width number templates as the general way does, for bodies of every length', () => {
+    // Fixed-size templates skip the `a*` tail (a faster unpack plus the known size); the result must
+    // be what unpack with the tail gives, including short bodies (Perl reads what it can) and
+    // trailing bytes.
+    const Fixed = defineMessage({
+      msg: 18,
+      request: { template: 'L', fields: ['id'] as const },
+      response: { template: 'S< l2 n C', fields: ['a', 'b', 'c', 'd', 'e'] as const },
+    });
+    const general = compile('S< l2 n C a*');
+    const request = new Fixed.Request({ id: 1 });
+    const full = Buffer.from([1, 2, 0xff, 0xff, 0xff, 0xff, 5, 0, 0, 0, 0x12, 0x34, 9, 0xaa, 0xbb]);
+    for (let length = 0; length <= full.length; length++) {
+      const body = full.subarray(0, length);
+      const response = new Fixed.Response(body, request);
+      const values = general.unpack(body);
+      const tail = values.pop() as Uint8Array;
+      expect([response.a, response.b, response.c, response.d, response.e]).toEqual(
+        [0, 1, 2, 3, 4].map((i) => values[i]),
+      );
+      expect(response.unparsed).toBe(tail.length);
+    }
+    const exact = new Fixed.Response(full.subarray(0, 13), request);
+    expect([exact.a, exact.b, exact.c, exact.d, exact.e]).toEqual([0x0201, -1, 5, 0x1234, 9]);
+    expect(exact.unparsed).toBe(0);
+    expect(new Fixed.Response(full, request).unparsed).toBe(2);
   });
 
   it('types fields from a template with one item per field, and falls back to unknown', () => {

@@ -98,6 +98,23 @@ function setField(target: object, name: string, value: unknown): void {
   }
 }
 
+/** Fixed-width numbers only, each with an optional count (`L3`, `S l<2 n`): no strings, groups or `*`. */
+const FIXED_NUMBERS = /^\s*(?:[cCsSlLqQjJiInNvVfdF][<>!]*\d*\s*)+$/;
+
+/** The bytes a template of fixed-width numbers reads, or undefined for any other template. */
+function fixedSize(template: string): number | undefined {
+  if (!FIXED_NUMBERS.test(template)) return undefined;
+  let count = 0;
+  for (const [, digits] of template.matchAll(/[a-zA-Z][<>!]*(\d*)/g))
+    count += digits === '' ? 1 : Number(digits);
+  if (count > 4096) return undefined;
+  try {
+    return compile(template).packArray(new Array<number>(count).fill(0)).length;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A field of a caller's object: never one inherited from Object.prototype (`constructor`, ...). */
 function readField(source: object, name: string): unknown {
   const value = (source as Record<string, unknown>)[name];
@@ -175,15 +192,26 @@ export function defineMessage(
     const names = [...fields];
     // `a*` at the end returns what the template left unread, for the "Not all data was parsed" check.
     const codec = compile(`${template} a*`);
+    // A template of fixed-width numbers reads a known number of bytes from a body at least that long:
+    // the template alone (the pack layer's fast path) gives the same values, and the size says what
+    // is left unread. Shorter bodies take the general way, as Perl's unpack reads what it can.
+    const fixed = fixedSize(template);
+    const valueCodec = compile(template);
     class DefinedResponse extends Response {
       static override readonly msg: number = msg;
 
       constructor(data: Buffer | undefined, request: Request<any>) {
         super(data, request);
         if (data === undefined) return;
-        const values = codec.unpack(data);
-        const tail = values.pop() as Uint8Array;
-        this.consume(data.length - tail.length);
+        let values: unknown[];
+        if (fixed !== undefined && data.length >= fixed) {
+          values = valueCodec.unpack(data);
+          this.consume(fixed);
+        } else {
+          values = codec.unpack(data);
+          const tail = values.pop() as Uint8Array;
+          this.consume(data.length - tail.length);
+        }
         const last = names.length - 1;
         for (let i = 0; i < names.length; i++) {
           setField(this, names[i], rest && i === last ? values.slice(i) : values[i]);
@@ -234,7 +262,7 @@ export function defineMessage(
         }
         values.push(...last);
       }
-      return requestCodec.pack(...values);
+      return requestCodec.packArray(values);
     }
   }
   nameClass(DefinedRequest, `${label}Request`);
