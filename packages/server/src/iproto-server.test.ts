@@ -60,6 +60,14 @@ describe('IProtoServer', () => {
     await other.close();
   });
 
+  test('close() during listen() leaves nothing listening, and listen() rejects', async () => {
+    const server = new IProtoServer();
+    const listening = server.listen();
+    await server.close();
+    await expect(listening).rejects.toThrow(/closed while starting to listen on 127\.0\.0\.1:0/);
+    expect(server.listening).toBe(false);
+  });
+
   test('answers with the request msg and sync and the handler body, byte for byte', async () => {
     const seen: Frame[] = [];
     const { port } = await start({

@@ -83,6 +83,8 @@ export class IProtoServer extends EventEmitter {
   private readonly debugCb: (line: string) => void;
   private bindAddress: ServerAddress | undefined;
   private closing: Promise<void> | undefined;
+  /** Settles once the last listen() has bound its address or failed. */
+  private binding: Promise<void> | undefined;
   /** Whether anyone listens to 'request': checked per frame, so kept as a field, not asked of EventEmitter. */
   private requestListened = false;
 
@@ -139,14 +141,22 @@ export class IProtoServer extends EventEmitter {
     return this.netServer.listening;
   }
 
-  /** Starts accepting connections. Port 0 picks a free port; the result says which. */
+  /**
+   * Starts accepting connections. Port 0 picks a free port; the result says which. Rejects when
+   * `close()` is called before the address is bound: the server then does not listen.
+   */
   listen(port = 0, host = '127.0.0.1'): Promise<ServerAddress> {
     if (this.closing !== undefined) return Promise.reject(new Error('IProtoServer: listen() after close()'));
-    return new Promise((resolve, reject) => {
+    const listening = new Promise<ServerAddress>((resolve, reject) => {
       const onError = (error: Error): void => reject(error);
       this.netServer.once('error', onError);
       this.netServer.listen(port, host, () => {
         this.netServer.off('error', onError);
+        if (this.closing !== undefined) {
+          // shutdown() waits for this bind and then closes the listener.
+          reject(new Error(`IProtoServer: closed while starting to listen on ${host}:${port}`));
+          return;
+        }
         const address = this.netServer.address();
         this.bindAddress =
           address !== null && typeof address === 'object'
@@ -155,6 +165,11 @@ export class IProtoServer extends EventEmitter {
         resolve(this.bindAddress);
       });
     });
+    this.binding = listening.then(
+      () => {},
+      () => {},
+    );
+    return listening;
   }
 
   /**
@@ -167,6 +182,8 @@ export class IProtoServer extends EventEmitter {
   }
 
   private async shutdown(): Promise<void> {
+    // A listen() still binding (an address lookup is asynchronous) would start listening after this.
+    if (this.binding !== undefined) await this.binding;
     const stopped = this.netServer.listening
       ? new Promise<void>((resolve) => this.netServer.close(() => resolve()))
       : undefined;
