@@ -42,6 +42,20 @@ function deferred<T>(): {
   return { promise, resolve, reject };
 }
 
+/** The length of every socket write the server makes, on each connection accepted from now on. */
+function recordWrites(server: IProtoServer): number[] {
+  const writes: number[] = [];
+  server.on('accept', (connection) => {
+    const socket = connection.socket;
+    const write = socket.write.bind(socket) as (chunk: Uint8Array) => boolean;
+    socket.write = ((chunk: Uint8Array) => {
+      writes.push(chunk.length);
+      return write(chunk);
+    }) as typeof socket.write;
+  });
+  return writes;
+}
+
 describe('IProtoServer', () => {
   test('listen() resolves to the bound 127.0.0.1 address and port', async () => {
     const { server, port } = await start();
@@ -330,17 +344,9 @@ describe('IProtoServer', () => {
 
   test('replies to the frames of one read go out in one write', async () => {
     const { server, port } = await start({ handler: (request) => request.body });
-    const writes: number[] = [];
+    const writes = recordWrites(server);
     let reads = 0;
-    server.on('accept', (connection) => {
-      const socket = connection.socket;
-      socket.on('data', () => reads++);
-      const write = socket.write.bind(socket) as (chunk: Uint8Array) => boolean;
-      socket.write = ((chunk: Uint8Array) => {
-        writes.push(chunk.length);
-        return write(chunk);
-      }) as typeof socket.write;
-    });
+    server.on('accept', (connection) => connection.socket.on('data', () => reads++));
     const c = await client(port);
     const requests = Array.from({ length: 100 }, (_, i) => frame(1, i, 'twelve bytes'));
     c.write(...requests);
@@ -352,26 +358,19 @@ describe('IProtoServer', () => {
 
   test('async replies that settle in the same tick go out in one write', async () => {
     const gate = deferred<void>();
+    let waiting = 0;
     const { server, port } = await start({
       handler: async (request) => {
+        waiting++;
         await gate.promise;
         return request.body;
       },
     });
-    const writes: number[] = [];
-    server.on('accept', (connection) => {
-      const socket = connection.socket;
-      const write = socket.write.bind(socket) as (chunk: Uint8Array) => boolean;
-      socket.write = ((chunk: Uint8Array) => {
-        writes.push(chunk.length);
-        return write(chunk);
-      }) as typeof socket.write;
-    });
+    const writes = recordWrites(server);
     const c = await client(port);
     const requests = Array.from({ length: 50 }, (_, i) => frame(2, i, 'x'));
     c.write(...requests);
-    await waitFor(() => server.connections.size === 1, 'accept');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor(() => waiting === requests.length, 'every request to reach the handler');
     gate.resolve();
     const expected = Buffer.concat(requests);
     expect(await c.bytes(expected.length)).toEqual(expected);
