@@ -135,7 +135,7 @@ export class Cluster extends EventEmitter<ClusterEvents> {
   /** Adds a server (a `Server`, its options, or `"host:port[:weight]"`) and rebuilds the tables. */
   add(entry: Server | ServerOptions | string): Server {
     this.#assertOpen();
-    const server = this.#toServer(typeof entry === 'string' ? parseServer(entry.trim()) : entry);
+    const server = this.#toServer(entry);
     this.#balancer = new Balancer([...this.servers, server]);
     this.#watch(server);
     return server;

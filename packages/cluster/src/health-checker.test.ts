@@ -63,7 +63,15 @@ describe('health', () => {
 
     it('rejects nonsense', () => {
       expect(() => new HealthChecker({ jitter: 1 }, () => [])).toThrow(RangeError);
-      expect(() => new HealthChecker({ minDelay: 10, maxDelay: 5 }, () => [])).toThrow(RangeError);
+      expect(() => new HealthChecker({ minDelay: 10, maxDelay: 5 }, () => [])).toThrow(
+        /got minDelay 10, maxDelay 5, factor 2/,
+      );
+      expect(() => new HealthChecker({ probeTimeout: 0 }, () => [])).toThrow(/health\.probeTimeout .* got 0/);
+      expect(() => new HealthChecker({ interval: -1 }, () => [])).toThrow(/health\.interval .* got -1/);
+      expect(() => new HealthChecker({ pingMsg: 2 ** 32 }, () => [])).toThrow(
+        /health\.pingMsg .* got 4294967296/,
+      );
+      expect(() => new HealthChecker({ maxDelay: Number.NaN }, () => [])).toThrow(RangeError);
     });
   });
 

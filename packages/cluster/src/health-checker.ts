@@ -66,10 +66,22 @@ export class HealthChecker {
       jitter: options.jitter ?? 0.2,
       interval: options.interval ?? 0,
     };
-    const { jitter, minDelay, maxDelay, factor, interval } = this.options;
+    const { jitter, minDelay, maxDelay, factor, interval, probeTimeout, pingMsg } = this.options;
     if (!(jitter >= 0 && jitter < 1)) throw new RangeError(`health.jitter must be in [0, 1), got ${jitter}`);
-    if (!(minDelay >= 0 && maxDelay >= minDelay && factor >= 1)) {
-      throw new RangeError('health: need 0 <= minDelay <= maxDelay and factor >= 1');
+    if (!(minDelay >= 0 && maxDelay >= minDelay && Number.isFinite(maxDelay) && factor >= 1)) {
+      throw new RangeError(
+        'health: need 0 <= minDelay <= maxDelay (finite) and factor >= 1, ' +
+          `got minDelay ${minDelay}, maxDelay ${maxDelay}, factor ${factor}`,
+      );
+    }
+    if (!(probeTimeout > 0 && Number.isFinite(probeTimeout))) {
+      throw new RangeError(`health.probeTimeout must be a positive number of ms, got ${probeTimeout}`);
+    }
+    if (!(interval >= 0 && Number.isFinite(interval))) {
+      throw new RangeError(`health.interval must be 0 (off) or a positive number of ms, got ${interval}`);
+    }
+    if (pingMsg >>> 0 !== pingMsg) {
+      throw new RangeError(`health.pingMsg must be an integer from 0 to 4294967295, got ${pingMsg}`);
     }
     this.#servers = servers;
     this.#owner = owner;
