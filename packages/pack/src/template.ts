@@ -287,7 +287,7 @@ function measure(syms: Sym[], op: string): number {
 /** `(w/a*)`: a group that is exactly one BER-length-prefixed field, the shape of an iproto tuple. */
 export function isBerFieldGroup(sym: Sym): boolean {
   const g = sym.group;
-  if (!g || g.length !== 2) return false;
+  if (g?.length !== 2) return false;
   const [len, field] = g;
   return (
     !len.error &&

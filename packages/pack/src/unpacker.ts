@@ -89,20 +89,9 @@ function readScratch(st: UnpackState, size: number, little: boolean, letter: str
     st.s = s + size;
     return true;
   }
-  // Perl's uni_to_bytes: enough characters, each below 256.
-  let p = st.s;
-  let wrapped = false;
-  const tmp: number[] = [];
-  for (let i = 0; i < size; i++) {
-    if (p >= st.end) return false;
-    const [v, n] = decodeUtf8(st.d, p, st.end, 'unpack');
-    p += n;
-    if (typeof v === 'bigint' || v >= 0x100) wrapped = true;
-    tmp.push(Number(BigInt(v) & 0xffn));
-  }
-  if (wrapped) throw dataError(`Character(s) in '${letter}' format wrapped in unpack`);
-  for (let i = 0; i < size; i++) scratchBytes[little ? i : size - 1 - i] = tmp[i];
-  st.s = p;
+  const bytes: number[] = [];
+  if (!readCharsAsBytes(st, size, bytes, letter)) return false;
+  for (let i = 0; i < size; i++) scratchBytes[little ? i : size - 1 - i] = bytes[i];
   return true;
 }
 
@@ -483,9 +472,9 @@ function compileSym(sym: Sym, groupBody?: (st: UnpackState) => boolean): UnpackS
             // Characters carry the bytes of UTF-8 that encodes the value.
             const save = st.s;
             const first: number[] = [];
-            if (!readCharsAsBytes(st, 1, first)) break;
+            if (!readCharsAsBytes(st, 1, first, 'U')) break;
             const n = utf8Skip(first[0]);
-            if (!readCharsAsBytes(st, n - 1, first)) {
+            if (!readCharsAsBytes(st, n - 1, first, 'U')) {
               st.s = save;
               break;
             }
@@ -646,8 +635,11 @@ function emitCode(st: UnpackState, v: number | bigint): void {
   else emit(st, v);
 }
 
-/** Characters whose values must fit in a byte, read as bytes (Perl's uni_to_bytes for 'U'). */
-function readCharsAsBytes(st: UnpackState, n: number, into: number[]): boolean {
+/**
+ * Perl's uni_to_bytes: `n` characters, each of which must be below 256, read as bytes onto `into`.
+ * Returns false (consuming nothing) when the data ends first.
+ */
+function readCharsAsBytes(st: UnpackState, n: number, into: number[], letter: string): boolean {
   let p = st.s;
   let wrapped = false;
   const tmp: number[] = [];
@@ -658,7 +650,7 @@ function readCharsAsBytes(st: UnpackState, n: number, into: number[]): boolean {
     if (typeof v === 'bigint' || v >= 0x100) wrapped = true;
     tmp.push(Number(BigInt(v) & 0xffn));
   }
-  if (wrapped) throw dataError("Character(s) in 'U' format wrapped in unpack");
+  if (wrapped) throw dataError(`Character(s) in '${letter}' format wrapped in unpack`);
   into.push(...tmp);
   st.s = p;
   return true;
