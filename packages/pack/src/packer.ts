@@ -2,7 +2,7 @@ import { allocResult } from './fast-buffer.js';
 import { PackError, PackErrorCode } from './pack-error.js';
 import { toBerInteger, toBits64, toBytes, toInt, toIVNumber, toNV } from './perl-value.js';
 import { Endian, Howlen, isBerFieldGroup, type Sym, symSize } from './template.js';
-import { decodeUtf8, encodeUtf8, utf8Skip } from './utf8.js';
+import { charAlignBack, decodeUtf8, encodeUtf8, utf8Skip } from './utf8.js';
 
 /**
  * The pack engine: a template's symbols compiled into closures that write into one shared,
@@ -416,16 +416,7 @@ function compileSym(sym: Sym, groupBody?: (st: PackState) => void): PackStep {
         if (sym.shriek) {
           if (!len) len = 1;
           if (st.utf8) {
-            let hop = 0;
-            let last = 0;
-            let l = len;
-            while (hop < st.cur) {
-              hop += utf8Skip(st.buf[hop]);
-              if (--l === 0) {
-                last = hop;
-                l = len;
-              }
-            }
+            const last = charAlignBack(st.buf, st.cur, len);
             if (last > st.cur) throw new PackError(PackErrorCode.VALUE, 'Malformed UTF-8 string in pack');
             st.cur = last;
             return;

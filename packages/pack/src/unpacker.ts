@@ -2,7 +2,7 @@ import { bufferView } from './fast-buffer.js';
 import { PackError, PackErrorCode } from './pack-error.js';
 import { describe } from './perl-value.js';
 import { Endian, Howlen, isBerFieldGroup, type Sym, symSize } from './template.js';
-import { decodeUtf8, malformed, utf8Skip } from './utf8.js';
+import { charAlignBack, decodeUtf8, malformed, utf8Skip } from './utf8.js';
 
 /**
  * The unpack engine: a template's symbols compiled into closures over a cursor. It follows Perl's
@@ -283,16 +283,7 @@ function compileSym(sym: Sym, groupBody?: (st: UnpackState) => boolean): UnpackS
         if (sym.shriek) {
           if (!len) len = 1;
           if (st.utf8) {
-            let hop = 0;
-            let last = 0;
-            let l = len;
-            while (hop < st.s) {
-              hop += utf8Skip(st.d[hop]);
-              if (--l === 0) {
-                last = hop;
-                l = len;
-              }
-            }
+            const last = charAlignBack(st.d, st.s, len);
             if (last > st.s) throw malformed('unpack');
             st.s = last;
             return;

@@ -42,6 +42,25 @@ export function encodeUtf8(cp: number | bigint, out: number[]): void {
   for (let i = tail.length - 1; i >= 0; i--) out.push(tail[i]);
 }
 
+/**
+ * Where `X!len` goes back to in character mode (Perl's pp_pack / pp_unpack 'X!' on a utf8 string):
+ * the last character boundary at or before `cur` that is a whole multiple of `len` characters from
+ * the start. A result past `cur` means the last character overruns it: the data is malformed.
+ */
+export function charAlignBack(d: Uint8Array, cur: number, len: number): number {
+  let hop = 0;
+  let last = 0;
+  let l = len;
+  while (hop < cur) {
+    hop += utf8Skip(d[hop]);
+    if (--l === 0) {
+      last = hop;
+      l = len;
+    }
+  }
+  return last;
+}
+
 export function malformed(where: string): PackError {
   return new PackError(PackErrorCode.DATA, `Malformed UTF-8 character in ${where}`);
 }
