@@ -2,16 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fixedImplementations } from './fixed-layout.js';
 import { pack, unpack } from './index.js';
 import { parseTemplate } from './template.js';
-
-/** A small seeded generator (mulberry32), so a failure names a reproducible case. */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from './test-random.js';
 
 const LETTERS = [
   'c',
@@ -123,7 +114,7 @@ describe('fixed layouts (generated code and its loop fallback)', () => {
   });
 
   it('give the general engine`s bytes and values, or hand the case over to it', () => {
-    const r = rng(20261125);
+    const r = seededRandom(20261125);
     let fast = 0;
     for (let c = 0; c < 1500; c++) {
       const t = randomTemplate(r);

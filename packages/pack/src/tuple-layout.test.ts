@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { pack, unpack } from './index.js';
 import { parseTemplate } from './template.js';
+import { seededRandom } from './test-random.js';
 import { tupleImplementations } from './tuple-layout.js';
-
-/** A small seeded generator (mulberry32), so a failure names a reproducible case. */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const INTS = ['L', 'l', 'S', 's', 'n', 'N', 'v', 'V', 'i', 'I', 'L>', 's<', 'I!', 'S!'];
 const FIELD_LENGTHS = [0, 1, 5, 31, 32, 33, 127, 128, 300, 16383, 16384];
@@ -80,7 +71,7 @@ describe('tuple layouts (generated code and its loop fallback)', () => {
   });
 
   it('give the general engine`s bytes and values, or hand the case over to it', () => {
-    const r = rng(1125);
+    const r = seededRandom(1125);
     let fastPack = 0;
     let fastUnpack = 0;
     for (let c = 0; c < 600; c++) {
