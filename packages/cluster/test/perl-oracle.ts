@@ -12,6 +12,8 @@ export class PerlOracle {
   readonly #child: ChildProcessWithoutNullStreams;
   readonly #waiting: ((line: string) => void)[] = [];
   #stderr = '';
+  /** Why the oracle can answer no more (perl missing, or exited): later requests fail at once. */
+  #failure: string | undefined;
 
   constructor() {
     this.#child = spawn('perl', [script], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -19,13 +21,15 @@ export class PerlOracle {
       this.#stderr += chunk.toString();
     });
     createInterface({ input: this.#child.stdout }).on('line', (line) => this.#waiting.shift()?.(line));
-    this.#child.on('exit', () => {
-      for (const waiter of this.#waiting.splice(0))
-        waiter(JSON.stringify({ error: `perl exited: ${this.#stderr}` }));
-    });
+    // Without these, a missing perl or a write after it died would crash the test run instead of
+    // failing the test that asked.
+    this.#child.on('error', (error) => this.#fail(`cannot run perl: ${error.message}`));
+    this.#child.stdin.on('error', () => {});
+    this.#child.on('exit', (code) => this.#fail(`perl exited (${code}): ${this.#stderr}`));
   }
 
   async request<T>(body: object): Promise<T> {
+    if (this.#failure !== undefined) throw new Error(`perl oracle: ${this.#failure}`);
     const line = await new Promise<string>((resolve) => {
       this.#waiting.push(resolve);
       this.#child.stdin.write(`${JSON.stringify(body)}\n`);
@@ -37,10 +41,15 @@ export class PerlOracle {
 
   close(): Promise<void> {
     return new Promise((resolve) => {
-      if (this.#child.exitCode !== null) return resolve();
+      if (this.#failure !== undefined || this.#child.exitCode !== null) return resolve();
       this.#child.once('exit', () => resolve());
       this.#child.stdin.end();
     });
+  }
+
+  #fail(why: string): void {
+    this.#failure ??= why;
+    for (const waiter of this.#waiting.splice(0)) waiter(JSON.stringify({ error: this.#failure }));
   }
 }
 
