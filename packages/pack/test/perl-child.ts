@@ -25,7 +25,12 @@ export const PERL_DIED = 'perl died on this request';
 export class PerlChild {
   #child!: ChildProcessWithoutNullStreams;
   /** Requests written and not yet answered, in the order perl reads them. */
-  readonly #pending = new Map<number, { line: string; resolve: (reply: PerlReply) => void }>();
+  readonly #pending = new Map<
+    number,
+    { line: string; resolve: (reply: PerlReply) => void; reject: (error: Error) => void }
+  >();
+  /** Set when perl cannot be (re)started: every request fails with it rather than respawning forever. */
+  #broken: Error | undefined;
   #nextId = 1;
   #buffered = '';
   #closing = false;
@@ -63,14 +68,19 @@ export class PerlChild {
       this.stderr = (this.stderr + chunk).slice(-4000);
     });
     child.stdin.on('error', () => {});
-    child.once('exit', () => {
+    child.once('exit', (code) => {
       if (this.#closing) return;
       const first = this.#pending.keys().next();
-      if (!first.done) {
-        const id = first.value;
-        this.#pending.get(id)?.resolve({ id, err: PERL_DIED });
-        this.#pending.delete(id);
+      // No request to blame (perl died idle or at start), or sh found no perl: restarting cannot help.
+      if (first.done || code === 127) {
+        this.#broken = new Error(`perl pack helper exited (code ${code}): ${this.stderr.trim()}`);
+        for (const { reject } of this.#pending.values()) reject(this.#broken);
+        this.#pending.clear();
+        return;
       }
+      const id = first.value;
+      this.#pending.get(id)?.resolve({ id, err: PERL_DIED });
+      this.#pending.delete(id);
       this.restarts++;
       this.#spawn();
       for (const { line } of this.#pending.values()) this.#child.stdin.write(line);
@@ -80,8 +90,9 @@ export class PerlChild {
   request(req: Record<string, unknown>): Promise<PerlReply> {
     const id = this.#nextId++;
     const line = `${JSON.stringify({ ...req, id })}\n`;
-    return new Promise((resolve) => {
-      this.#pending.set(id, { line, resolve });
+    if (this.#broken) return Promise.reject(this.#broken);
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { line, resolve, reject });
       this.#child.stdin.write(line);
     });
   }
