@@ -54,6 +54,16 @@ describe('parseCapture', () => {
     expect(parseCapture(CAPTURE, { strict: true }).frames).toHaveLength(3);
   });
 
+  it('refuses a maxFrameSize that is not a non-negative integer or Infinity', () => {
+    expect(() => parseCapture(CAPTURE, { maxFrameSize: -1 })).toThrow(
+      /^iproto capture: maxFrameSize must be a non-negative integer or Infinity, got -1$/,
+    );
+    expect(() => parseCapture(CAPTURE, { maxFrameSize: Number.NaN })).toThrow(RangeError);
+    expect(parseCapture(CAPTURE, { maxFrameSize: Number.POSITIVE_INFINITY }).frames.length).toBeGreaterThan(
+      0,
+    );
+  });
+
   it('throws ERR_FRAME_TOO_LARGE for a header over maxFrameSize', () => {
     let error: unknown;
     try {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { DEFAULT_MAX_FRAME_SIZE, HEADER_SIZE } from './constants.js';
+import { HEADER_SIZE, resolveMaxFrameSize } from './constants.js';
 import type { Frame } from './frame.js';
 import { readUint32 } from './frame.js';
 import { FrameError } from './frame-error.js';
@@ -59,7 +59,7 @@ export function* iterateCapture(
   bytes: Uint8Array,
   options: CaptureOptions = {},
 ): Generator<CaptureFrame, number> {
-  const max = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+  const max = resolveMaxFrameSize(options.maxFrameSize, 'iproto capture');
   const end = bytes.length;
   let pos = 0;
   while (end - pos >= HEADER_SIZE) {

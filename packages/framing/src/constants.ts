@@ -8,6 +8,15 @@ export const HEADER_SIZE = 12;
  */
 export const DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
 
+/** `maxFrameSize` as given, or the default; throws a `RangeError` naming `where` unless it is usable. */
+export function resolveMaxFrameSize(value: number | undefined, where: string): number {
+  const max = value ?? DEFAULT_MAX_FRAME_SIZE;
+  if (!(max >= 0) || (max !== Number.POSITIVE_INFINITY && !Number.isInteger(max))) {
+    throw new RangeError(`${where}: maxFrameSize must be a non-negative integer or Infinity, got ${max}`);
+  }
+  return max;
+}
+
 /**
  * Bodies of at least this many bytes (64 KiB) are not copied into a `FrameWriter`'s buffer but handed
  * out as their own chunk: copying them would cost more than one more `write` entry.

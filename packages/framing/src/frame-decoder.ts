@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_FRAME_SIZE, HEADER_SIZE } from './constants.js';
+import { HEADER_SIZE, resolveMaxFrameSize } from './constants.js';
 import type { Frame } from './frame.js';
 import { readUint32 } from './frame.js';
 import { FrameError } from './frame-error.js';
@@ -78,13 +78,7 @@ export class FrameDecoder {
   #streamOffset = 0;
 
   constructor(options: FrameDecoderOptions = {}) {
-    const max = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
-    if (!(max >= 0) || (max !== Number.POSITIVE_INFINITY && !Number.isInteger(max))) {
-      throw new RangeError(
-        `FrameDecoder: maxFrameSize must be a non-negative integer or Infinity, got ${max}`,
-      );
-    }
-    this.maxFrameSize = max;
+    this.maxFrameSize = resolveMaxFrameSize(options.maxFrameSize, 'FrameDecoder');
   }
 
   /** Bytes held for a frame not yet complete (0 between frames). */

@@ -29,6 +29,7 @@ describe('encodeHeader / decodeHeader', () => {
   it('rejects a short header and out-of-range fields', () => {
     expect(() => decodeHeader(hex('01000000 02000000 030000'))).toThrow(RangeError);
     expect(() => decodeHeader(hex('01000000 02000000 03000000'), 1)).toThrow(/need 12 bytes at offset 1/);
+    expect(() => decodeHeader(hex('01000000 02000000 03000000 00'), 0.5)).toThrow(/at offset 0.5/);
     expect(() => encodeHeader(-1, 0, 0)).toThrow(/msg must be an integer/);
     expect(() => encodeHeader(0, 2 ** 32, 0)).toThrow(RangeError);
     expect(() => encodeHeader(0, 0, 1.5)).toThrow(/sync/);

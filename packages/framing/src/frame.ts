@@ -67,7 +67,7 @@ export function encodeHeader(msg: number, len: number, sync: number): Buffer {
  * Reads the header at `offset` (default 0). Throws a `RangeError` when fewer than 12 bytes are there.
  */
 export function decodeHeader(bytes: Uint8Array, offset = 0): Header {
-  if (!(offset >= 0 && offset + HEADER_SIZE <= bytes.length)) {
+  if (!(Number.isInteger(offset) && offset >= 0 && offset + HEADER_SIZE <= bytes.length)) {
     throw new RangeError(
       `iproto header: need ${HEADER_SIZE} bytes at offset ${offset}, have ${Math.max(0, bytes.length - offset)}`,
     );
