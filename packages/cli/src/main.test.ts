@@ -42,6 +42,18 @@ describe('main: help', () => {
   });
 });
 
+describe('main: values after "--"', () => {
+  it('sends "-h" as a value rather than printing help', async () => {
+    const server = createServer({ echo: true });
+    servers.push(server);
+    const { port } = await server.listen(0, '127.0.0.1');
+    const t = fakeIO();
+    const argv = ['send', `127.0.0.1:${port}`, '--msg', '5', '--pack', 'a*', '--unpack', 'a*', '--', '-h'];
+    expect(await main(argv, t.io)).toBe(0);
+    expect(t.stdout().split('\n')[1]).toBe('"-h"');
+  });
+});
+
 describe('main: usage errors are one line with exit 2', () => {
   const cases: [string[], RegExp][] = [
     [['frobnicate'], /^iproto: unknown command "frobnicate" \(commands: ping, send, decode, bench, serve\)$/],

@@ -46,7 +46,10 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         `iproto: unknown command "${command}" (commands: ${Object.keys(COMMANDS).join(', ')})`,
       );
     }
-    if (rest.includes('--help') || rest.includes('-h')) {
+    // Words after "--" are values (`iproto send ... --pack a* -- -h`), not a request for help.
+    const separator = rest.indexOf('--');
+    const options = separator < 0 ? rest : rest.slice(0, separator);
+    if (options.includes('--help') || options.includes('-h')) {
       io.stdout.write(`${COMMAND_HELP[command]}\n`);
       return ExitCode.OK;
     }
