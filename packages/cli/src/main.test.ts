@@ -75,7 +75,12 @@ describe('main: usage errors are one line with exit 2', () => {
     ],
     [['send', '127.0.0.1:1', '--msg', '1', '--pack', 'L'], /^iproto send: cannot pack the body: /],
     [['send', '127.0.0.1:1', '--msg', '1', '--unpack', 'L Y'], /^iproto send: bad --unpack template: /],
-    [['send', '127.0.0.1:1,127.0.0.1:2:x', '--msg', '1'], /^iproto send: bad server list .*bad weight "x"/],
+    [
+      ['send', '127.0.0.1:1,127.0.0.1:2:x', '--msg', '1'],
+      /^iproto send: bad address "127\.0\.0\.1:2:x": weight must be a non-negative integer$/,
+    ],
+    // Shorthands one address may use but a Perl servers string may not.
+    [['send', ':1,:2', '--msg', '1'], /^iproto send: bad server list ":1,:2": .*empty host/],
     [['send', '127.0.0.1:1', '--balance', 'random', '--msg', '1'], /^iproto send: bad --balance "random"/],
     [['decode', 'a', 'b'], /^iproto decode: give one file/],
     // checked before the file is read: a usage error, not "cannot read"

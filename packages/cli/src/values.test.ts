@@ -24,8 +24,8 @@ describe('parseAddress', () => {
     ]);
   });
 
-  it('rejects bad ports and shapes with a usage error naming the input', () => {
-    for (const bad of ['host', 'host:0', 'host:70000', 'host:x', '[::1', 'a:b:c:d']) {
+  it('rejects bad ports, weights and shapes with a usage error naming the input', () => {
+    for (const bad of ['host', 'host:0', 'host:70000', 'host:x', '[::1', 'a:b:c:d', 'a:1:x', '[::1]:1:-2']) {
       expect(() => parseAddress(bad)).toThrow(CliError);
       expect(() => parseAddress(bad)).toThrow(bad);
     }

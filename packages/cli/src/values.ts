@@ -31,10 +31,13 @@ export function parseAddress(text: string): Address {
     host = parts[0] === '' ? '127.0.0.1' : parts[0];
     rest = parts.slice(1).join(':');
   }
-  const [portText] = rest.split(':');
+  const [portText, weightText] = rest.split(':');
   const port = Number(portText);
   if (!/^\d+$/.test(portText ?? '') || port < 1 || port > 65535) {
     throw new CliError(`bad address "${text}": port must be 1..65535`);
+  }
+  if (weightText !== undefined && !/^\d+$/.test(weightText)) {
+    throw new CliError(`bad address "${text}": weight must be a non-negative integer`);
   }
   return { host, port };
 }

@@ -28,6 +28,8 @@ export async function serveCommand(argv: string[], io: CliIO): Promise<number> {
   const host = stringOption(values, 'host') ?? '127.0.0.1';
   const echo = values.echo === true;
   const server = createServer({ echo });
+  // A handler that throws is the server's business, not a reason to stop; report it on one line.
+  server.on('error', (error: unknown) => io.stderr.write(`iproto serve: ${describeError(error)}\n`));
 
   let bound: { host: string; port: number };
   try {
@@ -38,8 +40,6 @@ export async function serveCommand(argv: string[], io: CliIO): Promise<number> {
       ExitCode.FAILURE,
     );
   }
-  // A handler that throws is the server's business, not a reason to stop; report it on one line.
-  server.on('error', (error: unknown) => io.stderr.write(`iproto serve: ${describeError(error)}\n`));
   const address = formatAddress(bound);
   const kind = echo ? 'echo' : 'key-value box';
   if (values.json)
