@@ -43,3 +43,11 @@ it('runs the sharded key-value demo to a clean exit', async () => {
   expect(stdout).toMatch(/latency +p50 [\d.]+ ms +p90 [\d.]+ ms +p99 [\d.]+ ms +max [\d.]+ ms/);
   expect(stdout).toContain('done: every key accounted for');
 });
+
+it('refuses a --keys that is not a count, with one line and exit code 2', async () => {
+  const demo = fileURLToPath(new URL('./demo.mjs', import.meta.url));
+  const { code, stdout, stderr } = await runScript(demo, ['--keys', 'x'], 20_000);
+  expect(code).toBe(2);
+  expect(stdout).toBe('');
+  expect(stderr).toBe('demo: --keys must be an integer >= 2, got "x"\n');
+});
