@@ -157,11 +157,6 @@ export function formatValue(value: unknown): string {
   return String(value);
 }
 
-/** Milliseconds from nanoseconds, with three decimals. */
-export function formatMs(nanoseconds: number): string {
-  return (nanoseconds / 1e6).toFixed(3);
-}
-
 /** Groups thousands for tables: 1234567 -> "1,234,567". */
 export function formatCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');

@@ -115,13 +115,8 @@ export function toInt(value: unknown, letter: string): number {
 }
 
 /** Perl's SvIV as a signed bigint. */
-export function toIV(value: unknown, letter: string): bigint {
+function toIV(value: unknown, letter: string): bigint {
   return BigInt.asIntN(64, toBits64(value, letter));
-}
-
-/** Perl's SvUV as an unsigned bigint. */
-export function toUV(value: unknown, letter: string): bigint {
-  return toBits64(value, letter);
 }
 
 /**
