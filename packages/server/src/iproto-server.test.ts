@@ -74,6 +74,14 @@ describe('IProtoServer', () => {
     await other.close();
   });
 
+  test('listen() with a bad port rejects with a RangeError, and the server can still listen', async () => {
+    const server = new IProtoServer();
+    servers.push(server);
+    await expect(server.listen(70_000)).rejects.toThrow(RangeError);
+    const { port } = await server.listen();
+    expect(port).toBeGreaterThan(0);
+  });
+
   test('close() during listen() leaves nothing listening, and listen() rejects', async () => {
     const server = new IProtoServer();
     const listening = server.listen();

@@ -150,20 +150,26 @@ export class IProtoServer extends EventEmitter {
     const listening = new Promise<ServerAddress>((resolve, reject) => {
       const onError = (error: Error): void => reject(error);
       this.netServer.once('error', onError);
-      this.netServer.listen(port, host, () => {
+      // A bad port or host throws here instead of emitting 'error': do not leave onError behind.
+      try {
+        this.netServer.listen(port, host, () => {
+          this.netServer.off('error', onError);
+          if (this.closing !== undefined) {
+            // shutdown() waits for this bind and then closes the listener.
+            reject(new Error(`IProtoServer: closed while starting to listen on ${host}:${port}`));
+            return;
+          }
+          const address = this.netServer.address();
+          this.bindAddress =
+            address !== null && typeof address === 'object'
+              ? { host: address.address, port: address.port }
+              : { host, port };
+          resolve(this.bindAddress);
+        });
+      } catch (error) {
         this.netServer.off('error', onError);
-        if (this.closing !== undefined) {
-          // shutdown() waits for this bind and then closes the listener.
-          reject(new Error(`IProtoServer: closed while starting to listen on ${host}:${port}`));
-          return;
-        }
-        const address = this.netServer.address();
-        this.bindAddress =
-          address !== null && typeof address === 'object'
-            ? { host: address.address, port: address.port }
-            : { host, port };
-        resolve(this.bindAddress);
-      });
+        reject(error);
+      }
     });
     this.binding = listening.then(
       () => {},
