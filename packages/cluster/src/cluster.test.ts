@@ -187,6 +187,13 @@ describe('Cluster', () => {
     expect(c.server('k').address).toBe('a:1');
   });
 
+  it('a closed cluster refuses to pick, so no connection is opened that nobody closes', async () => {
+    const c = cluster({ servers: hosts(1) });
+    await c.close();
+    expect(() => c.server()).toThrow(expect.objectContaining({ code: 'ERR_CLUSTER_CLOSED' }));
+    expect(c.servers[0].hasConnection).toBe(false);
+  });
+
   it('HASH over weight-0 servers only is an error, not a crash', () => {
     const c = cluster({ servers: 'a:1:0,b:2:0', balance: HASH });
     expect(() => c.server('k')).toThrow(expect.objectContaining({ code: 'ERR_NO_SERVERS' }));

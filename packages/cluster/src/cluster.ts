@@ -87,6 +87,8 @@ export class Cluster extends EventEmitter<ClusterEvents> {
    * a lone server always; otherwise by `balance`. HASH and KETAMA need a key.
    */
   server(key?: BalanceKey | null, options?: PickOptions): Server {
+    // A closed cluster owns no connections any more: a pick would open one that nobody closes.
+    if (this.#closed) throw new IProtoError('ERR_CLUSTER_CLOSED', 'cluster: closed');
     const balancer = this.#balancer;
     const servers = balancer.servers;
     if (servers.length === 1) return servers[0];
