@@ -515,7 +515,17 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.#queued--;
       this.#start(request);
     }
-    // Dead entries pile up only when slots stay busy; compact when they outnumber the living.
+    this.#dropDead();
+  }
+
+  /**
+   * Forgets queued requests that were aborted or expired: those at the front at once, the rest when
+   * they outnumber the living. Runs on every such death too, not only in `#pump`, because while a
+   * stuck server holds every slot nothing pumps, and dead requests would keep their bodies.
+   */
+  #dropDead(): void {
+    const queue = this.#queue;
+    while (queue.length !== 0 && queue.peek()!.state !== QUEUED) queue.shift();
     if (queue.length > 64 && queue.length > 2 * this.#queued) queue.filter((r) => r.state === QUEUED);
   }
 
@@ -594,6 +604,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (request.state === QUEUED) {
       this.#queued--;
       this.#rejectRequest(request, error);
+      this.#dropDead();
     } else if (request.state === SENT) {
       this.#abandon(request, error, (this.#now = performance.now()));
     }
@@ -752,6 +763,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (request.state === QUEUED) {
       this.#queued--;
       this.#rejectRequest(request, error);
+      this.#dropDead();
     } else {
       this.#abandon(request, error, now);
     }

@@ -48,11 +48,9 @@ async function stuckConnection() {
 }
 
 /*
- * KNOWN BUG (docs/reliability.md, "Known issues"): @iproto/connection drops expired and aborted
- * requests from its queue lazily, in #pump, which runs only on a reply or a finished write; a stuck
- * server leaves them, bodies included, in the queue. The two tests below are marked `fails` until
- * packages/connection/src/connection.ts calls #pump (or compacts) after rejecting a queued request
- * in #abort and in the deadline handler; then `it.fails` turns red and becomes `it`.
+ * Regression: @iproto/connection used to drop expired and aborted requests from its queue only in
+ * #pump, which runs on a reply or a finished write; a stuck server left them, bodies included, in the
+ * queue. Connection#dropDead now runs on every such death.
  */
 describe('requests that die in a connection queue release what they hold', () => {
   it('(the method) bodies of answered requests are found unreachable', async () => {
@@ -72,7 +70,7 @@ describe('requests that die in a connection queue release what they hold', () =>
     expect(await survivors(refs)).toBeLessThanOrEqual(KEPT);
   });
 
-  it.fails('expired while queued (slots busy, server stuck): their bodies are freed', async () => {
+  it('expired while queued (slots busy, server stuck): their bodies are freed', async () => {
     const { connection } = await stuckConnection();
     const refs: WeakRef<object>[] = [];
     for (let round = 0; round < 5; round++) {
@@ -94,7 +92,7 @@ describe('requests that die in a connection queue release what they hold', () =>
     expect(await survivors(refs)).toBeLessThanOrEqual(DEAD_SLACK);
   });
 
-  it.fails('aborted while queued (slots busy, server stuck): their bodies are freed', async () => {
+  it('aborted while queued (slots busy, server stuck): their bodies are freed', async () => {
     const { connection } = await stuckConnection();
     const refs: WeakRef<object>[] = [];
     const sends = [];
