@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { Cluster, Server as ClusterServer } from '@iproto/cluster';
+import { type Balance, Cluster, Server as ClusterServer } from '@iproto/cluster';
 import { Connection, type ReplyHandler } from '@iproto/connection';
 import { channels } from './diagnostics.js';
 import { ErrorReply } from './error-reply.js';
@@ -22,7 +22,7 @@ export type TrailingDataMode = 'warn' | 'error' | 'ignore';
 /** The options `servers` builds a cluster with (MR::IProto::BUILDARGS hands them down). */
 export interface ClusterBuildOptions {
   servers: string | readonly object[];
-  balance?: string;
+  balance?: Balance | 1 | 2 | 3;
   timeout?: number;
   connectTimeout?: number;
   tcpNoDelay?: boolean;
@@ -38,8 +38,11 @@ export interface IProtoOptions {
   cluster?: ClusterLike;
   /** `'host:port[:weight],...'` or server option objects: the client builds (and owns) a cluster. */
   servers?: string | readonly object[];
-  /** Balancing of the built cluster: `'round-robin'` (default), `'hash-crc32'` or `'ketama'`. */
-  balance?: string;
+  /**
+   * Balancing of the built cluster: `'round-robin'` (default), `'hash-crc32'` or `'ketama'`, or
+   * Perl's constants 1, 2, 3 (MR::IProto::Cluster's RR, HASH, KETAMA).
+   */
+  balance?: Balance | 1 | 2 | 3;
   /** Read/write timeout of the built cluster's servers, ms (Perl's 2 s by default). */
   timeout?: number;
   connectTimeout?: number;
