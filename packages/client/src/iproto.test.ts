@@ -537,6 +537,36 @@ describe('IProto', () => {
         'ABORT_ERR',
       );
     });
+    it('aborting queued requests at the head, in the middle and at the tail keeps the queue in order', async () => {
+      const servers = await fixture.startServers(1);
+      const seen: number[] = [];
+      servers[0].on('request', (frame: { body: Uint8Array }) =>
+        seen.push(unpack('L', frame.body)[0] as number),
+      );
+      const client = fixture.client(servers, { maxParallel: 1 });
+      const controllers = Array.from({ length: 6 }, () => new AbortController());
+      const sends = controllers.map((c, i) =>
+        client.send({ msg: 7, data: [i], unpack: 'L' }, { signal: c.signal }).then(
+          (reply) => reply,
+          (error: { code: string }) => error.code,
+        ),
+      );
+      expect(client.queued).toBe(5);
+      for (const i of [5, 3, 1]) controllers[i].abort(); // tail, middle, head
+      expect(client.queued).toBe(2);
+      const late = client.send({ msg: 7, data: [6], unpack: 'L' }); // queued behind the new tail
+      expect(await Promise.all([...sends, late])).toEqual([
+        [0],
+        'ABORT_ERR',
+        [2],
+        'ABORT_ERR',
+        [4],
+        'ABORT_ERR',
+        [6],
+      ]);
+      expect(seen).toEqual([0, 2, 4, 6]);
+      expect(client.queued).toBe(0);
+    });
   });
 
   describe('sendBulk', () => {
