@@ -1,0 +1,34 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { expect, test } from 'vitest';
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, '..');
+
+// The published packages as a user gets them: packed, installed from the tarballs with no registry,
+// loaded from ESM and CJS, the bin run, the types checked under node16 (scripts/check-packages.mjs).
+test('every package packs, installs alone and loads from ESM, CJS and TypeScript', async () => {
+  let stdout = '';
+  let code = 0;
+  try {
+    ({ stdout } = await run(process.execPath, ['scripts/check-packages.mjs'], {
+      cwd: root,
+      maxBuffer: 16 * 1024 * 1024,
+      timeout: 170_000,
+    }));
+  } catch (error) {
+    const failure = error as { code?: number; stdout?: string; stderr?: string };
+    code = failure.code ?? 1;
+    stdout = `${failure.stdout ?? ''}\n${failure.stderr ?? ''}`;
+  }
+  const failed = stdout.split('\n').filter((line) => / FAIL /.test(line));
+  expect(failed, stdout).toEqual([]);
+  expect(code, stdout).toBe(0);
+  for (const pkg of ['pack', 'framing', 'server', 'connection', 'cluster', 'client', 'cli']) {
+    expect(stdout).toMatch(new RegExp(`@iproto/${pkg} +alone: install with only its deps.* ok `));
+  }
+  expect(stdout).toMatch(/@iproto\/cli +npx iproto --help exits 0 +ok /);
+  expect(stdout).toMatch(/all +tsc node16: consumer\.mts \+ consumer\.cts +ok /);
+  expect(stdout).toMatch(/(\d+)\/\1 checks passed/);
+}, 180_000);
