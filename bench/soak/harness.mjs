@@ -1,3 +1,4 @@
+import { createHook } from 'node:async_hooks';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,20 +96,39 @@ function memory(gc) {
   return { heapUsed, rss };
 }
 
-function resourceCounts() {
-  const counts = new Map();
-  for (const type of process.getActiveResourcesInfo()) counts.set(type, (counts.get(type) ?? 0) + 1);
-  return counts;
-}
+/** Resource types a client could leave open: timers and TCP handles (the servers' IPC pipes are not ours). */
+const TRACKED = new Set(['Timeout', 'Immediate', 'TCPWRAP', 'TCPSERVERWRAP']);
 
-/** Resource types with more live entries than in `before` (what close() left open). */
-function leftOpen(before, after) {
-  const extra = [];
-  for (const [type, count] of after) {
-    const was = before.get(type) ?? 0;
-    if (count > was) extra.push(`${type} x${count - was}`);
-  }
-  return extra;
+/**
+ * Records every timer and TCP handle created from now on, and forgets each when it is destroyed
+ * (cleared, fired, closed). `stop()` lists those still alive and keeping the process up, leaving out
+ * the harness's own (`ignore`). Counting `getActiveResourcesInfo()` by type before and after would
+ * miss a leak whenever an unrelated timer of the same type ended meanwhile.
+ */
+function trackResources(ignore) {
+  const live = new Map();
+  const hook = createHook({
+    init(asyncId, type, _triggerId, resource) {
+      if (TRACKED.has(type)) live.set(asyncId, { type, resource });
+    },
+    destroy(asyncId) {
+      live.delete(asyncId);
+    },
+  }).enable();
+  return {
+    stop() {
+      hook.disable();
+      const open = new Map();
+      for (const { type, resource } of live.values()) {
+        if (ignore(resource)) continue;
+        // A timer that has just fired or been cleared has its destroy hook still queued; Node marks it.
+        if (resource._destroyed === true) continue;
+        if (typeof resource.hasRef === 'function' && !resource.hasRef()) continue;
+        open.set(type, (open.get(type) ?? 0) + 1);
+      }
+      return [...open].map(([type, count]) => `${type} x${count}`);
+    },
+  };
 }
 
 /** The seeded chaos schedule: which fault, on which server, at which point of the run. */
@@ -156,7 +176,7 @@ export async function runSoak(options = {}) {
   try {
     await Promise.all(servers.map((server) => server.start()));
     log(`servers: ${servers.map((s) => `127.0.0.1:${s.port}`).join(', ')}`);
-    const resourcesBefore = resourceCounts();
+    const resources = trackResources((resource) => timers.has(resource));
 
     // `createClient` lets the harness's own test hand in a deliberately broken client.
     const createClient = o.createClient ?? ((clientOptions) => new IProto(clientOptions));
@@ -383,7 +403,7 @@ export async function runSoak(options = {}) {
     await new Promise((resolve) => setImmediate(resolve));
     await sleep(50);
     const after = memory(gc);
-    const leaked = leftOpen(resourcesBefore, resourceCounts());
+    const leaked = resources.stop();
     for (const server of servers) await server.stop();
 
     // Ids each server saw, over all incarnations (a kill -9 loses at most its last turn's ids).
