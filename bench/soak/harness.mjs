@@ -5,28 +5,12 @@ import { join } from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { IProto, isIProtoError } from '@iproto/client';
+import { DOCUMENTED_CODES } from './codes.mjs';
 import { idOf, isData, MAX_REQUESTS, requestMsg } from './protocol.mjs';
 import { createRng, hash32 } from './rng.mjs';
 import { ServerProcess, sleep } from './server-process.mjs';
 
-/** The error codes docs/architecture.md lists for what a send can fail with at run time. */
-export const DOCUMENTED_CODES = new Set([
-  'ETIMEDOUT',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ECONNCLOSED',
-  'ERR_CONNECT_TIMEOUT',
-  'ERR_UNKNOWN_SYNC',
-  'ERR_FRAME_TOO_LARGE',
-  'ERR_QUEUE_FULL',
-  'ERR_CONNECTION_CLOSED',
-  'ABORT_ERR',
-  'ERR_DESTROYED',
-  'ERR_NO_SERVERS',
-  'ERR_MSG_MISMATCH',
-  'ERR_CLIENT_CLOSED',
-]);
+export { DOCUMENTED_CODES } from './codes.mjs';
 
 const MiB = 1024 * 1024;
 

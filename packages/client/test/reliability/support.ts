@@ -1,26 +1,10 @@
 import { isIProtoError } from '@iproto/client';
+import { DOCUMENTED_CODES as SEND_ERROR_CODES } from '../../../../bench/soak/codes.mjs';
 
 // One seeded PRNG for the soak and the fuzzers, so a failing case can be replayed from its seed.
 export { createRng } from '../../../../bench/soak/rng.mjs';
-
-/** The codes a failed send may carry (docs/architecture.md, "Errors"). */
-export const SEND_ERROR_CODES = new Set([
-  'ETIMEDOUT',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ECONNCLOSED',
-  'ERR_CONNECT_TIMEOUT',
-  'ERR_UNKNOWN_SYNC',
-  'ERR_FRAME_TOO_LARGE',
-  'ERR_QUEUE_FULL',
-  'ERR_CONNECTION_CLOSED',
-  'ABORT_ERR',
-  'ERR_DESTROYED',
-  'ERR_NO_SERVERS',
-  'ERR_MSG_MISMATCH',
-  'ERR_CLIENT_CLOSED',
-]);
+/** The codes a failed send may carry (docs/architecture.md, "Errors"); one list with the soak's. */
+export { SEND_ERROR_CODES };
 
 /** Throws unless `error` is an IProtoError with a documented code. */
 export function expectDocumented(error: unknown): string {
