@@ -13,6 +13,7 @@ export { channels } from './diagnostics.js';
 export { ErrorReply } from './error-reply.js';
 export type { ClientErrorCode } from './errors.js';
 export type {
+  BuiltClusterOptions,
   BulkResult,
   ClusterBuildOptions,
   IProtoOptions,

@@ -19,25 +19,8 @@ import type { ClusterLike, MessageKey, ReplyFrame, ServerLike, ServerSendOptions
 /** What to do with reply bytes a response class left unparsed. */
 export type TrailingDataMode = 'warn' | 'error' | 'ignore';
 
-/** The options `servers` builds a cluster with (MR::IProto::BUILDARGS hands them down). */
-export interface ClusterBuildOptions {
-  servers: string | readonly object[];
-  balance?: Balance | 1 | 2 | 3;
-  timeout?: number;
-  connectTimeout?: number;
-  tcpNoDelay?: boolean;
-  tcpKeepAlive?: boolean;
-  dumpNoInts?: boolean;
-  debug?: number;
-  debugCb?: (line: string) => void;
-  [option: string]: unknown;
-}
-
-export interface IProtoOptions {
-  /** A ready cluster (full control); the client does not close a cluster it was given. */
-  cluster?: ClusterLike;
-  /** `'host:port[:weight],...'` or server option objects: the client builds (and owns) a cluster. */
-  servers?: string | readonly object[];
+/** What MR::IProto::BUILDARGS hands down from the client's options to the cluster it builds. */
+export interface BuiltClusterOptions {
   /**
    * Balancing of the built cluster: `'round-robin'` (default), `'hash-crc32'` or `'ketama'`, or
    * Perl's constants 1, 2, 3 (MR::IProto::Cluster's RR, HASH, KETAMA).
@@ -52,6 +35,19 @@ export interface IProtoOptions {
   /** Debug level (MR::IProto::Role::Debuggable): 2 logs every try; the servers get it too. */
   debug?: number;
   debugCb?: (line: string) => void;
+}
+
+/** The options `servers` builds a cluster with. */
+export interface ClusterBuildOptions extends BuiltClusterOptions {
+  servers: string | readonly object[];
+  [option: string]: unknown;
+}
+
+export interface IProtoOptions extends BuiltClusterOptions {
+  /** A ready cluster (full control); the client does not close a cluster it was given. */
+  cluster?: ClusterLike;
+  /** `'host:port[:weight],...'` or server option objects: the client builds (and owns) a cluster. */
+  servers?: string | readonly object[];
   /** Further options handed to the built cluster as they are. */
   clusterOptions?: Record<string, unknown>;
   /** Builds the cluster from `servers` (tests hand in a fake); `new Cluster(options)` by default. */
