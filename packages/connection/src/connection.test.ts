@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
 import { startTestServer, type TestServer } from '@iproto/server/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Connection } from './connection.js';
+import { Connection, EARLY_WRITE_BYTES } from './connection.js';
 import { IProtoError, isIProtoError } from './errors.js';
 import {
   duplexPair,
@@ -119,6 +119,23 @@ describe('sending', () => {
     expect(peak).toBeLessThanOrEqual(4);
     expect(order).toEqual(Array.from({ length: 50 }, (_, i) => i));
     expect(new Set(replies.map((r) => r.sync)).size).toBe(50);
+  });
+
+  it("writes a tick's batch once it reaches EARLY_WRITE_BYTES, a short one at the end of the tick", async () => {
+    const connection = ledger.connection({ host: server.host, port: server.port }, { maxParallel: 1000 });
+    await connection.connect();
+    const frame = 12 + 12;
+    const body = (i: number) => Buffer.from(String(i).padStart(12, '0'));
+    // A short burst waits for the end of the tick: every byte is still ours.
+    const short = Array.from({ length: 10 }, (_, i) => ledger.track(connection.send(7, body(i))));
+    expect(connection.bufferedBytes).toBe(10 * frame);
+    await Promise.all(short);
+    // A long one goes out in pieces as it grows: only what came after the last piece is held.
+    const count = Math.ceil((3 * EARLY_WRITE_BYTES) / frame);
+    const long = Array.from({ length: count }, (_, i) => ledger.track(connection.send(8, body(i))));
+    expect(connection.bufferedBytes).toBeLessThan(EARLY_WRITE_BYTES);
+    const replies = await Promise.all(long);
+    replies.forEach((reply, i) => expect(text(reply.body)).toBe(text(body(i))));
   });
 
   it('syncs count up from 1 on each connection object, one per request', async () => {
