@@ -20,6 +20,11 @@ export interface CompiledTemplate {
   readonly template: string;
   pack(...values: unknown[]): Buffer;
   unpack(data: Uint8Array, options?: UnpackOptions): unknown[];
+  /**
+   * `unpack(data.subarray(start, end), options)` without making the view: for a reader holding a
+   * range of a larger buffer, such as a reply body inside a socket read.
+   */
+  unpackRange(data: Uint8Array, start: number, end: number, options?: UnpackOptions): unknown[];
 }
 
 /** Perl's pp_pack.c need_utf8(): unpack works on the upgraded data when the template asks for it. */
@@ -78,19 +83,21 @@ function buildPack(template: string): (values: ArrayLike<unknown>) => Buffer {
   return general;
 }
 
-function buildUnpack(template: string): (data: Uint8Array, options?: UnpackOptions) => unknown[] {
+type UnpackFunctions = Pick<CompiledTemplate, 'unpack' | 'unpackRange'>;
+
+function buildUnpack(template: string): UnpackFunctions {
   const syms = parseTemplate(template, 'unpack');
   const run = compileUnpack(syms);
   const upgrade = needUtf8(template);
   const parseUtf8 = upgrade && firstSymbol(template) !== 'U';
   const fixed = upgrade ? undefined : fixedUnpack(syms);
   const tuple = upgrade ? undefined : tupleUnpack(syms);
-  return (data, options) => {
+  const unpack = (data: Uint8Array, options?: UnpackOptions): unknown[] => {
     if (!(data instanceof Uint8Array)) {
       throw new TypeError(`unpack: data must be a Uint8Array, got ${typeof data}`);
     }
     if (fixed) {
-      const out = fixed(data);
+      const out = fixed(data, 0, data.length);
       if (out) return out;
     }
     const bytes = upgrade ? upgradeBytes(data) : data;
@@ -124,6 +131,24 @@ function buildUnpack(template: string): (data: Uint8Array, options?: UnpackOptio
     }
     return out;
   };
+  const unpackRange = (data: Uint8Array, start: number, end: number, options?: UnpackOptions): unknown[] => {
+    if (!(data instanceof Uint8Array)) {
+      throw new TypeError(`unpackRange: data must be a Uint8Array, got ${typeof data}`);
+    }
+    if (
+      !(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end && end <= data.length)
+    ) {
+      throw new RangeError(
+        `unpackRange: need 0 <= start <= end <= ${data.length} (the data's length), got ${start} and ${end}`,
+      );
+    }
+    if (fixed) {
+      const out = fixed(data, start, end);
+      if (out) return out;
+    }
+    return unpack(bufferView(data.buffer, data.byteOffset + start, end - start), options);
+  };
+  return { unpack, unpackRange };
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -150,13 +175,14 @@ type Compiled = CompiledTemplate & { packArray(values: ArrayLike<unknown>): Buff
 /** Parses the template for both directions and closes over the result; plain closures, no `this`. */
 function build(template: string): Compiled {
   const packArray = buildPack(template);
-  const unpackFn = buildUnpack(template);
+  const { unpack, unpackRange } = buildUnpack(template);
   return Object.freeze({
     template,
     pack: (...values: unknown[]): Buffer => packArray(values),
     /** Packs an array of values (no spread: the fast path for long lists). */
     packArray,
-    unpack: unpackFn,
+    unpack,
+    unpackRange,
   });
 }
 

@@ -87,7 +87,7 @@ describe('fixed layouts (generated code and its loop fallback)', () => {
     expect(impl.generatedPack).toBeTypeOf('function');
     expect(impl.generatedUnpack).toBeTypeOf('function');
     expect(impl.generatedPack?.([1, 2, 0xffffffff])?.toString('hex')).toBe('0100000002000000ffffffff');
-    expect(impl.generatedUnpack?.(Buffer.from('0100000002000000ffffffff', 'hex'))).toEqual([
+    expect(impl.generatedUnpack?.(Buffer.from('0100000002000000ffffffff', 'hex'), 0, 12)).toEqual([
       1, 2, 0xffffffff,
     ]);
   });
@@ -138,9 +138,12 @@ describe('fixed layouts (generated code and its loop fallback)', () => {
       if (!('threw' in (values2 as object))) {
         expect(unpack(t, data), `unpack('${t}', ${data.toString('hex')})`).toEqual(values2);
       }
+      // The same bytes in the middle of a larger buffer: the range form reads only its range.
+      const framed = Buffer.concat([Buffer.from([0xa5, 0x5a, 0xff]), data, Buffer.from([0xee])]);
       for (const run of [impl.generatedUnpack, impl.loopUnpack]) {
-        const got = run?.(data);
+        const got = run?.(data, 0, data.length);
         if (got) expect(got, `unpack('${t}', ${data.toString('hex')})`).toEqual(values2);
+        expect(run?.(framed, 3, 3 + data.length), `unpack('${t}') of a range`).toEqual(got);
       }
     }
     // The fast paths really ran, not just the hand-over.

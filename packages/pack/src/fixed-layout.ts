@@ -26,7 +26,8 @@ export interface FixedField {
 }
 
 type PackFn = (values: ArrayLike<unknown>) => Buffer;
-type UnpackFn = (data: Uint8Array) => unknown[] | undefined;
+/** Unpacks `data[start..end)`; the caller has checked the range. */
+type UnpackFn = (data: Uint8Array, start: number, end: number) => unknown[] | undefined;
 
 const FIXED = 'cCsSlLnNvViI';
 /** Beyond this many fields the generated function would only grow; the loop is as good. */
@@ -93,7 +94,7 @@ function generatedUnpack(fields: FixedField[]): UnpackFn | undefined {
   let at = 0;
   const values: string[] = [];
   for (const f of fields) {
-    const byte = (k: number) => `d[${at + (f.little ? k : f.size - 1 - k)}]`;
+    const byte = (k: number) => `d[o + ${at + (f.little ? k : f.size - 1 - k)}]`;
     let e: string;
     if (f.size === 4) {
       e = `(${byte(0)} | (${byte(1)} << 8) | (${byte(2)} << 16) | (${byte(3)} << 24))`;
@@ -107,8 +108,8 @@ function generatedUnpack(fields: FixedField[]): UnpackFn | undefined {
   }
   const source = [
     '"use strict";',
-    'return function unpackFixed(d) {',
-    `  if (d.length < ${at}) return undefined;`,
+    'return function unpackFixed(d, o, e) {',
+    `  if (e - o < ${at}) return undefined;`,
     `  return [${values.join(', ')}];`,
     '};',
   ].join('\n');
@@ -168,10 +169,10 @@ export function loopPack(fields: FixedField[], general: PackFn): PackFn {
 
 export function loopUnpack(fields: FixedField[]): UnpackFn {
   const total = fields.reduce((n, f) => n + f.size, 0);
-  return (d) => {
-    if (d.length < total) return undefined;
+  return (d, start, end) => {
+    if (end - start < total) return undefined;
     const out = new Array(fields.length);
-    let p = 0;
+    let p = start;
     for (let i = 0; i < fields.length; i++) {
       const k = fields[i];
       let v: number;

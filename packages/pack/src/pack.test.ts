@@ -26,6 +26,39 @@ describe('pack/unpack basics', () => {
     expect(compile('L3')).not.toBe(compile('L4'));
   });
 
+  it('unpackRange reads a range of a larger buffer as unpack reads that range', () => {
+    const bytes = Buffer.concat([
+      Buffer.from('ffeedd', 'hex'),
+      pack('L3', 1, 2, 3),
+      pack('L w/a* L(w/a*)*', 1, 'abc', 2, 'x', 'yy'),
+      Buffer.from('cc', 'hex'),
+    ]);
+    // A fixed layout (read in place), a tuple and a template for the general engine.
+    for (const [template, start, end] of [
+      ['L3', 3, 15],
+      ['L w/a* L(w/a*)*', 15, bytes.length - 1],
+      ['a3 x2 a*', 0, 9],
+    ] as const) {
+      const compiled = compile(template);
+      expect(compiled.unpackRange(bytes, start, end), template).toEqual(
+        unpack(template, bytes.subarray(start, end)),
+      );
+    }
+    expect(compile('L w/a* L(w/a*)*').unpackRange(bytes, 15, bytes.length - 1, { strings: 'utf8' })).toEqual([
+      1,
+      'abc',
+      2,
+      'x',
+      'yy',
+    ]);
+    // A short range reads as short data does (Perl stops at the end), never past the range.
+    expect(compile('L3').unpackRange(bytes, 3, 14)).toEqual([1, 2]);
+    expect(compile('L3').unpackRange(bytes, 3, 14)).toEqual(unpack('L3', bytes.subarray(3, 14)));
+    expect(() => compile('L3').unpackRange(bytes, 5, 2)).toThrow(/0 <= start <= end <= 33/);
+    expect(() => compile('L3').unpackRange(bytes, 0, 34)).toThrow(RangeError);
+    expect(() => compile('L3').unpackRange('abc' as never, 0, 1)).toThrow(/data must be a Uint8Array/);
+  });
+
   it('throws PackError where Perl dies', () => {
     expect(() => pack('c', 200)).toThrow(PackError);
     expect(() => pack('c', 200)).toThrow("Character in 'c' format wrapped in pack");
