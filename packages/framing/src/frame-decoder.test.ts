@@ -41,7 +41,7 @@ function plain(frames: Frame[]): [number, number, string][] {
   ]);
 }
 
-type Mode = 'push' | 'parse';
+type Mode = 'push' | 'parse' | 'scan';
 
 function decodeChunks(chunks: Uint8Array[], decoder = new FrameDecoder(), mode: Mode = 'push'): Frame[] {
   const frames: Frame[] = [];
@@ -50,7 +50,12 @@ function decodeChunks(chunks: Uint8Array[], decoder = new FrameDecoder(), mode: 
   };
   for (const chunk of chunks) {
     if (mode === 'push') for (const frame of decoder.push(chunk)) frames.push(frame);
-    else decoder.parse(chunk, collect);
+    else if (mode === 'parse') decoder.parse(chunk, collect);
+    else {
+      decoder.scan(chunk, (msg, sync, bytes, start, end) => {
+        frames.push({ msg, sync, body: bytes.subarray(start, end) });
+      });
+    }
   }
   expect(decoder.bufferedBytes).toBe(0);
   return frames;
@@ -60,7 +65,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-describe.each(['push', 'parse'] as const)('FrameDecoder.%s: chunk boundaries', (mode) => {
+describe.each(['push', 'parse', 'scan'] as const)('FrameDecoder.%s: chunk boundaries', (mode) => {
   const decode = (chunks: Uint8Array[]) => plain(decodeChunks(chunks, new FrameDecoder(), mode));
 
   for (const fixture of FIXTURES) {
@@ -141,6 +146,26 @@ describe.each(['push', 'parse'] as const)('FrameDecoder.%s: chunk boundaries', (
 });
 
 describe('FrameDecoder: views and copies', () => {
+  it('scan hands over ranges of the chunk itself, and of one copy for a frame split across chunks', () => {
+    const bytes = hex('01000000 03000000 07000000 616263 02000000 02000000 08000000 6465');
+    const decoder = new FrameDecoder();
+    const seen: [number, number, Uint8Array, number, number][] = [];
+    decoder.scan(bytes.subarray(0, 28), (...args) => seen.push(args));
+    expect(seen).toHaveLength(1);
+    const [msg, sync, where, start, end] = seen[0];
+    expect([msg, sync, start, end]).toEqual([1, 7, 12, 15]);
+    expect(where.buffer).toBe(bytes.buffer);
+    expect(where.byteOffset).toBe(bytes.byteOffset);
+    decoder.scan(bytes.subarray(28), (...args) => seen.push(args));
+    expect(seen).toHaveLength(2);
+    const [msg2, sync2, copy, start2, end2] = seen[1];
+    expect([msg2, sync2, start2, end2]).toEqual([2, 8, 0, 2]);
+    expect(Buffer.from(copy).toString()).toBe('de');
+    // A copy: the chunks may be reused once handed over.
+    bytes.fill(0);
+    expect(Buffer.from(copy).toString()).toBe('de');
+  });
+
   it('gives Buffer bodies for a Buffer chunk and plain Uint8Array bodies for a Uint8Array chunk, both ways in', () => {
     const bytes = hex('01000000 03000000 07000000 616263 02000000 00000000 08000000');
     const plain = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);

@@ -13,6 +13,9 @@ export interface FrameDecoderOptions {
 
 const EMPTY = new Uint8Array(0);
 
+/** Receives one frame from {@link FrameDecoder.scan}: its header fields and where its body lies. */
+export type FrameSink = (msg: number, sync: number, bytes: Uint8Array, start: number, end: number) => void;
+
 type BufferViewClass = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => Buffer;
 
 /**
@@ -144,6 +147,25 @@ export class FrameDecoder {
    * throws an `Error` saying so. Calling the decoder again from inside `onFrame` throws the same.
    */
   parse(chunk: Uint8Array, onFrame: (frame: Frame) => void): void {
+    this.scan(chunk, (msg, sync, bytes, start, end) => {
+      // A body copied out of split chunks is exactly `bytes`; a body inside the chunk is a view of it.
+      let body: Uint8Array;
+      if (start === 0 && end === bytes.length) body = bytes;
+      else if (BufferView !== undefined && Buffer.isBuffer(bytes)) {
+        body = new BufferView(bytes.buffer, bytes.byteOffset + start, end - start);
+      } else body = bytes.subarray(start, end);
+      onFrame({ msg, sync, body });
+    });
+  }
+
+  /**
+   * The form that makes no object per frame: `sink(msg, sync, bytes, start, end)`, the body being
+   * `bytes[start..end)`: a range of the chunk, or of a copy of the body when the frame straddled
+   * chunks. The range is valid as long as the chunk is (the decoder keeps no reference to it). For a
+   * reader that decodes bodies in place (`compile(template).unpackRange` of `@iproto/pack`). Errors
+   * and re-entry behave as in {@link parse}.
+   */
+  scan(chunk: Uint8Array, sink: FrameSink): void {
     if (this.#failed !== null || this.#parsing) this.#throwFailed();
     // Set while callbacks run (a try/catch here costs ~15% of the loop): if a callback throws, the
     // flag stays set and the next call knows the stream position was lost.
@@ -155,25 +177,17 @@ export class FrameDecoder {
       const done = this.#completed;
       if (done !== null) {
         this.#completed = null;
-        onFrame(done);
+        sink(done.msg, done.sync, done.body, 0, done.body.length);
       }
     }
     const max = this.maxFrameSize;
-    const View = BufferView !== undefined && Buffer.isBuffer(chunk) ? BufferView : undefined;
-    const bytes = chunk.buffer;
-    const base = chunk.byteOffset;
     while (end - pos >= HEADER_SIZE) {
       const len = readUint32(chunk, pos + 4);
       if (len > max) this.#tooLarge(chunk, pos, len, null);
       const bodyStart = pos + HEADER_SIZE;
       const bodyEnd = bodyStart + len;
       if (bodyEnd > end) break;
-      onFrame({
-        msg: readUint32(chunk, pos),
-        sync: readUint32(chunk, pos + 8),
-        body:
-          View !== undefined ? new View(bytes, base + bodyStart, len) : chunk.subarray(bodyStart, bodyEnd),
-      });
+      sink(readUint32(chunk, pos), readUint32(chunk, pos + 8), chunk, bodyStart, bodyEnd);
       pos = bodyEnd;
     }
     if (pos < end) this.#startSplit(chunk, pos, end);

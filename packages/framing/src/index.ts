@@ -5,7 +5,7 @@ export type { DumpPacketOptions } from './dump-packet.js';
 export { dumpPacket } from './dump-packet.js';
 export type { Frame, Header } from './frame.js';
 export { decodeHeader, encodeFrame, encodeHeader } from './frame.js';
-export type { FrameDecoderOptions } from './frame-decoder.js';
+export type { FrameDecoderOptions, FrameSink } from './frame-decoder.js';
 export { FrameDecoder } from './frame-decoder.js';
 export type { FrameErrorCode, FrameErrorOptions } from './frame-error.js';
 export { FrameError } from './frame-error.js';
