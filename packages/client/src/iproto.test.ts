@@ -728,6 +728,43 @@ describe('IProto', () => {
       await client.close();
     });
 
+    it('reads reply frames from any server: Uint8Array bodies inside larger buffers, and a missing frame', async () => {
+      // Each reply body sits inside a larger plain Uint8Array, as a custom server's views may.
+      const replyBody = (body: Uint8Array) => {
+        const whole = new Uint8Array(body.length + 8).fill(0xee);
+        whole.set(body, 4);
+        return whole.subarray(4, 4 + body.length);
+      };
+      const fake: ServerLike = {
+        host: 'fake',
+        port: 1,
+        address: 'fake:1',
+        active: true,
+        send: async (msg, body) =>
+          msg === 9 ? (undefined as never) : { msg, sync: 1, body: replyBody(body) },
+      };
+      const cluster = {
+        servers: [fake],
+        timeout: 5,
+        server: () => fake,
+        close: async () => undefined,
+        on: () => cluster,
+        off: () => cluster,
+      } as unknown as ClusterLike;
+      const client = new IProto({ cluster });
+      expect(await client.send({ msg: 3, data: [4, 5], pack: 'L2', unpack: 'L2' })).toEqual([4, 5]);
+      const seen: unknown[] = [];
+      const unpack = (body: Buffer) => {
+        seen.push(Buffer.isBuffer(body), body.length);
+        return [body.readUInt32LE(0)];
+      };
+      expect(await client.send({ msg: 3, data: [6], unpack })).toEqual([6]);
+      expect(seen).toEqual([true, 4]);
+      const error = await errorOf(client.send({ msg: 9, data: [1], unpack: 'L' }));
+      expect(error.message).toBe('message 9: the server gave no reply frame');
+      await client.close();
+    });
+
     it('logs every try at debug level 2 and publishes on iproto:client:* channels', async () => {
       const servers = await fixture.startServers(1);
       servers[0].faults.add({ type: 'close' }, { times: 1 });

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { type Balance, Cluster, Server as ClusterServer } from '@iproto/cluster';
 import { Connection, type ReplyHandler } from '@iproto/connection';
+import { frameBody } from '@iproto/framing';
 import { channels } from './diagnostics.js';
 import { ErrorReply } from './error-reply.js';
 import { clientError } from './errors.js';
@@ -163,6 +164,10 @@ class Task implements ReplyHandler {
     taskReplied(this, frame);
   }
 
+  onReplyBytes(msg: number, sync: number, bytes: Uint8Array, start: number, end: number): void {
+    taskRepliedBytes(this, msg, sync, bytes, start, end);
+  }
+
   onError(error: Error): void {
     taskFailed(this, error);
   }
@@ -170,6 +175,14 @@ class Task implements ReplyHandler {
 
 /** `IProto#onReply` / `#onError` for a try sent with `sendTo`; set by IProto's static block. */
 let taskReplied: (task: Task, frame: ReplyFrame | undefined) => void;
+let taskRepliedBytes: (
+  task: Task,
+  msg: number,
+  sync: number,
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+) => void;
 let taskFailed: (task: Task, error: Error) => void;
 
 const clusterServerSend = ClusterServer.prototype.send;
@@ -621,7 +634,15 @@ export class IProto extends EventEmitter {
     taskReplied = (task, frame) => {
       const client = task.client;
       try {
-        client.#onReply(task, task.tries, frame as ReplyFrame);
+        client.#onReply(task, task.tries, frame);
+      } catch (thrown) {
+        client.#escaped(task, thrown);
+      }
+    };
+    taskRepliedBytes = (task, msg, sync, bytes, start, end) => {
+      const client = task.client;
+      try {
+        client.#onReplyBytes(task, task.tries, msg, sync, bytes, start, end);
       } catch (thrown) {
         client.#escaped(task, thrown);
       }
@@ -691,27 +712,46 @@ export class IProto extends EventEmitter {
     return typeof retry === 'function' ? Boolean(retry()) : Boolean(retry);
   }
 
-  /** MR::IProto::_server_callback, reply branch. */
-  #onReply(task: Task, tries: number, frame: ReplyFrame): void {
+  /** A reply as a frame (or, for a no-reply message, none) from `server.send` or `onReply`. */
+  #onReply(task: Task, tries: number, frame: ReplyFrame | undefined): void {
+    if (frame !== undefined) {
+      this.#onReplyBytes(task, tries, frame.msg, frame.sync, frame.body, 0, frame.body.length);
+    } else if (task.noReply) {
+      this.#onReplyBytes(task, tries, task.msg, 0, EMPTY, 0, 0);
+    } else if (task.state === 'running' && task.tries === tries) {
+      this.#finish(task, undefined, new TypeError(`message ${task.msg}: the server gave no reply frame`));
+    }
+  }
+
+  /** MR::IProto::_server_callback, reply branch; the reply body is `bytes[start..end)`. */
+  #onReplyBytes(
+    task: Task,
+    tries: number,
+    msg: number,
+    sync: number,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+  ): void {
     if (task.state !== 'running' || task.tries !== tries) return;
     let reply: unknown;
     let again: boolean;
     try {
-      if (!task.noReply && frame.msg !== task.msg) {
+      if (!task.noReply && msg !== task.msg) {
         throw clientError(
           'ERR_MSG_MISMATCH',
-          `Request and reply message code is different: ${frame.msg} != ${task.msg}`,
-          { msg: frame.msg, sync: frame.sync },
+          `Request and reply message code is different: ${msg} != ${task.msg}`,
+          { msg, sync },
         );
       }
       if (task.request) {
-        const body = task.noReply ? undefined : asBuffer(frame.body);
+        const body = task.noReply ? undefined : asBuffer(frameBody(bytes, start, end));
         const response = new task.responseClass!(body, task.request);
         this.#checkParsed(task, response);
         reply = response;
         again = response.retry() === true;
       } else {
-        reply = task.noReply ? [0] : task.decode!.unpack(asBuffer(frame.body));
+        reply = task.noReply ? [0] : task.decode!.unpackRange(bytes, start, end);
         const { isRetry } = task.message as PlainMessage<any>;
         again = typeof isRetry === 'function' && Boolean(isRetry(reply as unknown[]));
       }
@@ -818,6 +858,8 @@ export class IProto extends EventEmitter {
     this.#queued--;
   }
 }
+
+const EMPTY = new Uint8Array(0);
 
 function asBuffer(body: Uint8Array): Buffer {
   return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);

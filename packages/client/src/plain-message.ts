@@ -1,3 +1,4 @@
+import { frameBody } from '@iproto/framing';
 import { compile } from '@iproto/pack';
 import type { MessageKey } from './types.js';
 
@@ -81,9 +82,9 @@ export function plainBody(message: PlainMessage<any>): Uint8Array {
   throw new TypeError(`message ${message.msg}: data must be an array, a Uint8Array or a string`);
 }
 
-/** Decodes a plain message's reply body into the reply array. */
+/** Decodes a plain message's reply body, `bytes[start..end)`, into the reply array. */
 export interface ReplyDecoder {
-  unpack(body: Buffer): unknown[];
+  unpackRange(bytes: Uint8Array, start: number, end: number): unknown[];
 }
 
 /**
@@ -96,8 +97,11 @@ export function plainDecoder(message: PlainMessage<any>): ReplyDecoder {
   if (typeof unpack === 'string') return unpackTemplate(unpack);
   if (typeof unpack === 'function') {
     return {
-      unpack(body) {
-        const value = unpack(body);
+      unpackRange(bytes, start, end) {
+        const body = frameBody(bytes, start, end);
+        const value = unpack(
+          Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.length),
+        );
         return Array.isArray(value) ? value : [value];
       },
     };

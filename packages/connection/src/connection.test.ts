@@ -135,7 +135,7 @@ describe('sending', () => {
     const long = Array.from({ length: count }, (_, i) => ledger.track(connection.send(8, body(i))));
     expect(connection.bufferedBytes).toBeLessThan(EARLY_WRITE_BYTES);
     const replies = await Promise.all(long);
-    replies.forEach((reply, i) => expect(text(reply.body)).toBe(text(body(i))));
+    expect(replies.map((reply) => text(reply.body))).toEqual(replies.map((_, i) => text(body(i))));
   });
 
   it('syncs count up from 1 on each connection object, one per request', async () => {
@@ -310,6 +310,39 @@ describe('sendTo (a handler instead of a promise)', () => {
     await Promise.all(runs.map((run) => run.done));
     expect(runs.map((run) => run.outcomes)).toEqual(runs.map((_, i) => [`reply 7 m${i}`]));
     expect(connection.inFlight).toBe(0);
+  });
+
+  it('hands a reply to onReplyBytes as a range of the read when the handler has it, and a noReply write to onReply', async () => {
+    const connection = ledger.connection({ host: server.host, port: server.port });
+    server.route(20, () => undefined);
+    const seen: string[] = [];
+    let finish: () => void = () => {};
+    const done = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const handler = {
+      onReply(frame: unknown) {
+        seen.push(`onReply ${frame === undefined ? 'written' : 'frame'}`);
+        if (seen.length === 11) finish();
+      },
+      onError(error: Error) {
+        seen.push(`error ${error.message}`);
+        finish();
+      },
+      onReplyBytes(msg: number, sync: number, bytes: Uint8Array, start: number, end: number) {
+        const body = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString();
+        // The range lies inside the read: the header before it is this very reply's.
+        const header = Buffer.from(bytes.buffer, bytes.byteOffset + start - 12, 12);
+        seen.push(`${msg} ${body} ${header.readUInt32LE(8) === sync}`);
+        if (seen.length === 11) finish();
+      },
+    };
+    for (let i = 0; i < 10; i++) connection.sendTo(7, Buffer.from(`m${i}`), undefined, handler);
+    connection.sendTo(20, Buffer.from('x'), { noReply: true }, handler);
+    await done;
+    expect(seen.sort()).toEqual(
+      [...Array.from({ length: 10 }, (_, i) => `7 m${i} true`), 'onReply written'].sort(),
+    );
   });
 
   it('reports a noReply write, a bad argument, a closed connection and a timeout to the handler, never synchronously', async () => {

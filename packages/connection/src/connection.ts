@@ -11,6 +11,7 @@ import {
   FrameDecoder,
   FrameError,
   FrameWriter,
+  frameBody,
 } from '@iproto/framing';
 import { channels } from './diagnostics.js';
 import { errnoOf, fromSocketError, IProtoError } from './errors.js';
@@ -151,6 +152,29 @@ export interface ReplyHandler {
   /** The reply frame, or `undefined` for a `noReply` request once written. */
   onReply(frame: Frame | undefined): void;
   onError(error: Error): void;
+  /**
+   * Optional, and called instead of `onReply` for a reply when present: the reply with no `Frame`
+   * object or body view made, its body being `bytes[start..end)` (a range of the socket read, valid
+   * for as long as the handler keeps `bytes`). `frameBody(bytes, start, end)` of `@iproto/framing`
+   * makes the view.
+   */
+  onReplyBytes?(msg: number, sync: number, bytes: Uint8Array, start: number, end: number): void;
+}
+
+/** Entries per reply waiting in `Connection#replies`. */
+const REPLY_SLOTS = 6;
+
+/** Hands a reply to a `sendTo` handler, as a byte range when it takes one. */
+function deliver(
+  handler: ReplyHandler,
+  msg: number,
+  sync: number,
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+): void {
+  if (handler.onReplyBytes !== undefined) handler.onReplyBytes(msg, sync, bytes, start, end);
+  else handler.onReply({ msg, sync, body: frameBody(bytes, start, end) });
 }
 
 /** `Connection#abort`, reached from `Request#handleEvent` (set by Connection's static block). */
@@ -244,15 +268,27 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   readonly #flushBound = (): void => this.#flush();
   readonly #onTimerBound = (): void => this.#onTimer();
-  readonly #onFrameBound = (frame: Frame): void => this.#onFrame(frame);
+  readonly #onFrameBound = (
+    msg: number,
+    sync: number,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+  ): void => {
+    // Once a reply has failed the connection (or let close() finish), the rest of the chunk is not ours.
+    if (this.#socket === this.#reading && this.#reading !== null) this.#reply(msg, sync, bytes, start, end);
+  };
   /** The socket whose chunk is being decoded. */
   #reading: Duplex | null = null;
-  /** True while a read is decoded; `sendTo` replies wait in `#replies` (handler, frame, ...) until it ends. */
+  /**
+   * True while a read is decoded; `sendTo` replies wait in `#replies` until it ends, REPLY_SLOTS
+   * entries each: handler, bytes, msg, sync, start, end.
+   */
   #inRead = false;
-  #replies: (ReplyHandler | Frame | undefined)[] = [];
+  #replies: (ReplyHandler | Uint8Array | number | undefined)[] = [];
   /** Entries of `#replies` in use: the arrays are kept and overwritten, not grown afresh per read. */
   #replyCount = 0;
-  #spareReplies: (ReplyHandler | Frame | undefined)[] = [];
+  #spareReplies: (ReplyHandler | Uint8Array | number | undefined)[] = [];
   /**
    * The clock, read once per tick of sends (when the first send of a batch schedules the flush), per
    * chunk read and per timer run rather than once per request.
@@ -540,20 +576,20 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (queue.length > 64 && queue.length > 2 * this.#queued) queue.filter((r) => r.state === QUEUED);
   }
 
-  /** Settles a request as fulfilled and frees everything it holds except its slot. */
-  #fulfil(request: Request, value: Frame | undefined): void {
+  /** Marks a request fulfilled and frees everything it holds except its slot; the caller tells its owner. */
+  #settle(request: Request): void {
     request.state = DONE;
     this.#untrack(request);
     if (request.signal !== null) request.signal.removeEventListener('abort', request);
     this.#unsettled--;
+  }
+
+  /** A noReply request is written: it is done, with no reply. */
+  #fulfilWritten(request: Request): void {
+    this.#settle(request);
     const handler = request.handler;
-    if (handler === null) request.resolve(value);
-    else if (this.#inRead) {
-      const n = this.#replyCount;
-      this.#replies[n] = handler;
-      this.#replies[n + 1] = value;
-      this.#replyCount = n + 2;
-    } else queueMicrotask(() => handler.onReply(value));
+    if (handler === null) request.resolve(undefined);
+    else queueMicrotask(() => handler.onReply(undefined));
     if (this.#closing) this.#maybeFinishClose();
   }
 
@@ -944,7 +980,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.#pending.remove(request);
       if (request.state === SENT) {
         this.#finished(request, undefined, undefined);
-        this.#fulfil(request, undefined);
+        this.#fulfilWritten(request);
       } else if (request.state === ABANDONED) {
         request.state = DONE;
         this.#untrack(request);
@@ -961,7 +997,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#reading = socket;
     this.#inRead = true;
     try {
-      this.#decoder.parse(chunk, this.#onFrameBound);
+      this.#decoder.scan(chunk, this.#onFrameBound);
     } catch (error) {
       this.#reading = null;
       this.#endRead();
@@ -993,14 +1029,21 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     // A read started from a handler (none can today) would fill the other array.
     this.#replies = this.#spareReplies;
     this.#replyCount = 0;
-    for (let i = 0; i < count; i += 2) {
+    for (let i = 0; i < count; i += REPLY_SLOTS) {
       const handler = replies[i] as ReplyHandler;
-      const frame = replies[i + 1] as Frame | undefined;
-      // Cleared as we go: the kept array must not hold on to frames.
+      const bytes = replies[i + 1] as Uint8Array;
+      // Cleared as we go: the kept array must not hold on to handlers or reads.
       replies[i] = undefined;
       replies[i + 1] = undefined;
       try {
-        handler.onReply(frame);
+        deliver(
+          handler,
+          replies[i + 2] as number,
+          replies[i + 3] as number,
+          bytes,
+          replies[i + 4] as number,
+          replies[i + 5] as number,
+        );
       } catch (error) {
         rethrowLater(error);
       }
@@ -1008,31 +1051,21 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#spareReplies = replies;
   }
 
-  #onFrame(frame: Frame): void {
-    // Once a reply has failed the connection (or let close() finish), the rest of the chunk is not ours.
-    if (this.#socket === this.#reading && this.#reading !== null) this.#reply(frame);
-  }
-
-  /** Matches a reply to its request; false when the connection failed on it. */
-  #reply(frame: Frame): boolean {
-    const sync = frame.sync;
+  /** Matches a reply (its body is `bytes[start..end)`) to its request; false when the connection failed on it. */
+  #reply(msg: number, sync: number, bytes: Uint8Array, start: number, end: number): boolean {
     const request = this.#pending.get(sync);
     if (this.debug >= 6) {
-      this.#dump('recv header: ', encodeHeader(frame.msg, frame.body.length, sync));
-      this.#dump('recv payload: ', frame.body);
+      this.#dump('recv header: ', encodeHeader(msg, end - start, sync));
+      this.#dump('recv payload: ', frameBody(bytes, start, end));
     }
     if (request === undefined || request.noReply) {
       // Perl (MR::IProto::Connection::Sync, `recv_all`): "Reply sync N not found" is a connection error.
       this.#fail(
-        new IProtoError(
-          'ERR_UNKNOWN_SYNC',
-          `${this.address}: reply sync ${sync} not found (msg ${frame.msg})`,
-          {
-            address: this.address,
-            msg: frame.msg,
-            sync,
-          },
-        ),
+        new IProtoError('ERR_UNKNOWN_SYNC', `${this.address}: reply sync ${sync} not found (msg ${msg})`, {
+          address: this.address,
+          msg,
+          sync,
+        }),
       );
       return false;
     }
@@ -1042,8 +1075,24 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.#untrack(request);
       return true;
     }
-    this.#finished(request, frame, undefined);
-    this.#fulfil(request, frame);
+    if (this.#recvFinished !== null || channels.reply.hasSubscribers) {
+      this.#finished(request, { msg, sync, body: frameBody(bytes, start, end) }, undefined);
+    }
+    this.#settle(request);
+    const handler = request.handler;
+    if (handler === null) request.resolve({ msg, sync, body: frameBody(bytes, start, end) });
+    else if (this.#inRead) {
+      const replies = this.#replies;
+      const n = this.#replyCount;
+      replies[n] = handler;
+      replies[n + 1] = bytes;
+      replies[n + 2] = msg;
+      replies[n + 3] = sync;
+      replies[n + 4] = start;
+      replies[n + 5] = end;
+      this.#replyCount = n + REPLY_SLOTS;
+    } else queueMicrotask(() => deliver(handler, msg, sync, bytes, start, end));
+    if (this.#closing) this.#maybeFinishClose();
     return true;
   }
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type Frame, FrameDecoder, FrameError, HEADER_SIZE, parseCapture } from './index.js';
+import { type Frame, FrameDecoder, FrameError, frameBody, HEADER_SIZE, parseCapture } from './index.js';
 import { hex, prng } from './test-support.js';
 
 /** Hand-built streams (header words written out in little-endian hex) and the frames they hold. */
@@ -53,7 +53,7 @@ function decodeChunks(chunks: Uint8Array[], decoder = new FrameDecoder(), mode: 
     else if (mode === 'parse') decoder.parse(chunk, collect);
     else {
       decoder.scan(chunk, (msg, sync, bytes, start, end) => {
-        frames.push({ msg, sync, body: bytes.subarray(start, end) });
+        frames.push({ msg, sync, body: frameBody(bytes, start, end) });
       });
     }
   }

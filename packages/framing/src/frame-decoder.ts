@@ -47,6 +47,19 @@ function findBufferView(): BufferViewClass | undefined {
 }
 
 /**
+ * The body of a frame that {@link FrameDecoder.scan} handed over as a range, as `parse` gives it: the
+ * bytes themselves when the range is all of them (a body copied out of split chunks), else a view
+ * (a `Buffer` of a `Buffer`, at the cost of a plain typed array).
+ */
+export function frameBody(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  if (start === 0 && end === bytes.length) return bytes;
+  if (BufferView !== undefined && Buffer.isBuffer(bytes)) {
+    return new BufferView(bytes.buffer, bytes.byteOffset + start, end - start);
+  }
+  return bytes.subarray(start, end);
+}
+
+/**
  * Turns a byte stream (TCP chunks of any size and boundary) into iproto frames.
  *
  * Frames that lie inside one chunk are returned with `body` as a `subarray` view of that chunk: the
@@ -148,13 +161,7 @@ export class FrameDecoder {
    */
   parse(chunk: Uint8Array, onFrame: (frame: Frame) => void): void {
     this.scan(chunk, (msg, sync, bytes, start, end) => {
-      // A body copied out of split chunks is exactly `bytes`; a body inside the chunk is a view of it.
-      let body: Uint8Array;
-      if (start === 0 && end === bytes.length) body = bytes;
-      else if (BufferView !== undefined && Buffer.isBuffer(bytes)) {
-        body = new BufferView(bytes.buffer, bytes.byteOffset + start, end - start);
-      } else body = bytes.subarray(start, end);
-      onFrame({ msg, sync, body });
+      onFrame({ msg, sync, body: frameBody(bytes, start, end) });
     });
   }
 

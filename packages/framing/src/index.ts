@@ -6,7 +6,7 @@ export { dumpPacket } from './dump-packet.js';
 export type { Frame, Header } from './frame.js';
 export { decodeHeader, encodeFrame, encodeHeader } from './frame.js';
 export type { FrameDecoderOptions, FrameSink } from './frame-decoder.js';
-export { FrameDecoder } from './frame-decoder.js';
+export { FrameDecoder, frameBody } from './frame-decoder.js';
 export type { FrameErrorCode, FrameErrorOptions } from './frame-error.js';
 export { FrameError } from './frame-error.js';
 export type { FrameWriterOptions } from './frame-writer.js';
