@@ -82,6 +82,16 @@ function parseWithFrameDecoder() {
   return count;
 }
 
+function onRange(msg, sync, _bytes, start, end) {
+  sink += msg + sync + (end - start);
+}
+
+function scanWithFrameDecoder() {
+  const decoder = new FrameDecoder();
+  for (const chunk of chunks) decoder.scan(chunk, onRange);
+  return count;
+}
+
 // The bare loop: the same bytes in one piece, three readUInt32LE and a subarray per frame, nothing
 // kept. What any decoder must at least do.
 function decodeBare() {
@@ -149,6 +159,13 @@ function row(name, fn, baseline, baselineFn, target) {
 row(
   'FrameDecoder.parse, 64 KiB chunks of 12-byte-body frames',
   parseWithFrameDecoder,
+  'bare readUInt32LE + subarray loop',
+  decodeBare,
+  1.5,
+);
+row(
+  'FrameDecoder.scan, 64 KiB chunks of 12-byte-body frames',
+  scanWithFrameDecoder,
   'bare readUInt32LE + subarray loop',
   decodeBare,
   1.5,

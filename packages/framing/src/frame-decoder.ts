@@ -160,9 +160,32 @@ export class FrameDecoder {
    * throws an `Error` saying so. Calling the decoder again from inside `onFrame` throws the same.
    */
   parse(chunk: Uint8Array, onFrame: (frame: Frame) => void): void {
-    this.scan(chunk, (msg, sync, bytes, start, end) => {
-      onFrame({ msg, sync, body: frameBody(bytes, start, end) });
-    });
+    let pos = this.#beginChunk(chunk);
+    const done = this.#completed;
+    if (done !== null) {
+      this.#completed = null;
+      onFrame(done);
+    }
+    const end = chunk.length;
+    const max = this.maxFrameSize;
+    const View = BufferView !== undefined && Buffer.isBuffer(chunk) ? BufferView : undefined;
+    const bytes = chunk.buffer;
+    const base = chunk.byteOffset;
+    while (end - pos >= HEADER_SIZE) {
+      const len = readUint32(chunk, pos + 4);
+      if (len > max) this.#tooLarge(chunk, pos, len, null);
+      const bodyStart = pos + HEADER_SIZE;
+      const bodyEnd = bodyStart + len;
+      if (bodyEnd > end) break;
+      onFrame({
+        msg: readUint32(chunk, pos),
+        sync: readUint32(chunk, pos + 8),
+        body:
+          View !== undefined ? new View(bytes, base + bodyStart, len) : chunk.subarray(bodyStart, bodyEnd),
+      });
+      pos = bodyEnd;
+    }
+    this.#endChunk(chunk, pos);
   }
 
   /**
@@ -173,20 +196,13 @@ export class FrameDecoder {
    * and re-entry behave as in {@link parse}.
    */
   scan(chunk: Uint8Array, sink: FrameSink): void {
-    if (this.#failed !== null || this.#parsing) this.#throwFailed();
-    // Set while callbacks run (a try/catch here costs ~15% of the loop): if a callback throws, the
-    // flag stays set and the next call knows the stream position was lost.
-    this.#parsing = true;
-    const end = chunk.length;
-    let pos = 0;
-    if (this.#headFill !== 0 || this.#inBody) {
-      pos = this.#continueSplit(chunk, null);
-      const done = this.#completed;
-      if (done !== null) {
-        this.#completed = null;
-        sink(done.msg, done.sync, done.body, 0, done.body.length);
-      }
+    let pos = this.#beginChunk(chunk);
+    const done = this.#completed;
+    if (done !== null) {
+      this.#completed = null;
+      sink(done.msg, done.sync, done.body, 0, done.body.length);
     }
+    const end = chunk.length;
     const max = this.maxFrameSize;
     while (end - pos >= HEADER_SIZE) {
       const len = readUint32(chunk, pos + 4);
@@ -197,6 +213,25 @@ export class FrameDecoder {
       sink(readUint32(chunk, pos), readUint32(chunk, pos + 8), chunk, bodyStart, bodyEnd);
       pos = bodyEnd;
     }
+    this.#endChunk(chunk, pos);
+  }
+
+  /**
+   * What `parse` and `scan` do before their loop: refuse a failed decoder, mark the callbacks as
+   * running, and finish a frame split across chunks (left in `#completed`). Returns where the whole
+   * frames of the chunk begin.
+   */
+  #beginChunk(chunk: Uint8Array): number {
+    if (this.#failed !== null || this.#parsing) this.#throwFailed();
+    // Set while callbacks run (a try/catch here costs ~15% of the loop): if a callback throws, the
+    // flag stays set and the next call knows the stream position was lost.
+    this.#parsing = true;
+    return this.#headFill !== 0 || this.#inBody ? this.#continueSplit(chunk, null) : 0;
+  }
+
+  /** Keeps the start of a frame the chunk ends in, and clears the running mark. */
+  #endChunk(chunk: Uint8Array, pos: number): void {
+    const end = chunk.length;
     if (pos < end) this.#startSplit(chunk, pos, end);
     this.#streamOffset += end;
     this.#parsing = false;
