@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CliError } from './cli-error.js';
+import { CliError, ExitCode } from './cli-error.js';
 import {
   describeError,
   formatValue,
@@ -30,6 +30,23 @@ describe('parseAddress', () => {
       expect(() => parseAddress(bad)).toThrow(bad);
     }
     expect(() => parseAddressList(',')).toThrow('no address');
+  });
+});
+
+describe('CliError', () => {
+  it('carries a stable code: usage, the cause code of a failure, or a generic failure', () => {
+    expect(() => parseAddress('host:0')).toThrow(
+      expect.objectContaining({ code: 'ERR_CLI_USAGE', exitCode: 2 }),
+    );
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    expect(new CliError('down', ExitCode.FAILURE, { cause: refused })).toMatchObject({
+      code: 'ECONNREFUSED',
+      exitCode: 1,
+    });
+    expect(new CliError('cannot read', ExitCode.FAILURE, { cause: new Error('plain') }).code).toBe(
+      'ERR_CLI_FAILURE',
+    );
+    expect(new CliError('cannot read', ExitCode.FAILURE).code).toBe('ERR_CLI_FAILURE');
   });
 });
 

@@ -67,7 +67,9 @@ export async function decodeCommand(argv: string[], io: CliIO): Promise<number> 
   try {
     bytes = source === '-' ? await readAll(io.stdin) : await readFile(source);
   } catch (error) {
-    throw new CliError(`iproto decode: cannot read ${source}: ${describeError(error)}`, ExitCode.FAILURE);
+    throw new CliError(`iproto decode: cannot read ${source}: ${describeError(error)}`, ExitCode.FAILURE, {
+      cause: error,
+    });
   }
   let result: ReturnType<typeof decodeCapture>;
   try {
@@ -77,7 +79,9 @@ export async function decodeCommand(argv: string[], io: CliIO): Promise<number> 
       msg,
     });
   } catch (error) {
-    throw new CliError(`iproto decode: ${source}: ${describeError(error)}`, ExitCode.FAILURE);
+    throw new CliError(`iproto decode: ${source}: ${describeError(error)}`, ExitCode.FAILURE, {
+      cause: error,
+    });
   }
   const { frames, rest } = result;
 
