@@ -68,6 +68,10 @@ describe('Server', () => {
     expect([reply.msg, [...reply.body]]).toEqual([5, [1, 2, 3]]);
     s.timeout = 4321;
     expect(s.connection.timeout).toBe(4321);
+    // Unset: the live connection goes back to the default a new connection would get.
+    s.timeout = undefined;
+    expect(s.timeout).toBeUndefined();
+    expect(s.connection.timeout).toBe(2000);
   });
 
   it('a connection failure marks it inactive, with the error as the reason', async () => {

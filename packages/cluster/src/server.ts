@@ -96,7 +96,8 @@ export class Server extends EventEmitter<ServerEvents> {
   set timeout(ms: number | undefined) {
     this.options.timeout = ms;
     // MR::IProto::Cluster::Server's timeout trigger does the same to its live connections.
-    if (this.#connection && ms !== undefined) this.#connection.timeout = ms;
+    // Undefined: back to the connection's default, as a new connection would have.
+    if (this.#connection) this.#connection.timeout = ms;
   }
 
   /** True when a connection object exists (it connects on first use and after failures). */

@@ -90,6 +90,8 @@ const ABANDONED = 2; // settled by timeout or abort, its sync kept until the lat
 const DONE = 3; // settled, holds nothing
 
 const MAX_SYNC = 0xfffffffe;
+/** Perl's `timeout` of 2 s. */
+const DEFAULT_TIMEOUT = 2000;
 /** Batches up to this many bytes split over several chunks are joined into one write. */
 const SMALL_BATCH = 64 * 1024;
 const EMPTY = new Uint8Array(0);
@@ -318,7 +320,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     }
     this.#target = target;
     this.connectTimeout = positive('connectTimeout', o.connectTimeout ?? 2000, 0);
-    this.#timeout = positive('timeout', o.timeout ?? 2000, 0);
+    this.#timeout = positive('timeout', o.timeout ?? DEFAULT_TIMEOUT, 0);
     this.tcpNoDelay = o.tcpNoDelay ?? true;
     this.tcpKeepAlive = o.tcpKeepAlive ?? false;
     this.keepAliveInitialDelay = positive('keepAliveInitialDelay', o.keepAliveInitialDelay ?? 0, 0);
@@ -343,8 +345,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return this.#timeout;
   }
 
-  set timeout(value: number) {
-    this.#timeout = positive('timeout', value, 0);
+  /** `undefined` restores the default, 2000 ms. */
+  set timeout(value: number | undefined) {
+    this.#timeout = value === undefined ? DEFAULT_TIMEOUT : positive('timeout', value, 0);
   }
 
   /** True while the socket is open and usable. */
