@@ -1,42 +1,54 @@
-// The client's own cost per request, without the network: IProto.send over a cluster whose server
-// answers at once (an echo in memory), against the same work done by hand (pack the body, call the
-// server, unpack the reply). The network benchmark against Perl and a bare loop is bench/client.mjs
-// at the repository root. Run after a build:
-//   pnpm --filter @iproto/client build && pnpm --filter @iproto/client bench
+// The client's own cost per request, without the network: IProto.send through its real cluster,
+// server and connection, over an in-memory stream that echoes every write back (no server work, no
+// kernel), against the same work done by hand on the layer below: pack the body, `Connection#send`
+// over the same kind of stream, unpack the reply. What the ratio measures is what the client adds
+// on top of its connection: message handling, balancing, the task, retries and queue bookkeeping,
+// the caller's promise. The network benchmark against Perl and a bare loop is bench/client.mjs at
+// the repository root. Run after a build:
+//   pnpm --filter @iproto/client... build && pnpm --filter @iproto/client bench
 // Human table on stderr; the last stdout line is the JSON summary of docs/architecture.md.
-import { EventEmitter } from 'node:events';
+import { Duplex } from 'node:stream';
+import { Connection } from '@iproto/connection';
 import { compile } from '@iproto/pack';
 import { defineMessage, IProto } from '../dist/index.js';
 
-const REQUESTS = 100_000;
+const REQUESTS = 200_000;
 const DEPTH = 256;
 const ROUNDS = 7;
 // The client keeps at least half the rate of the hand-written path for plain messages; message
 // objects "require some more CPU" (the seed), a class instance per request and per reply.
 const TARGETS = { plain: 0.5, object: 0.25 };
 
-/** A server that answers every message with its own body, on the next microtask. */
-const server = {
-  host: 'memory',
-  port: 0,
-  address: 'memory:0',
-  active: true,
-  send(msg, body) {
-    return Promise.resolve({ msg, sync: 1, body });
-  },
-};
-
-class MemoryCluster extends EventEmitter {
-  servers = [server];
-  balance = 'round-robin';
-  timeout = 1000;
-  server() {
-    return server;
-  }
-  async close() {}
+/**
+ * A stream that hands every write back as the next read, one macrotask later (as a socket would:
+ * never from inside the write). An iproto echo server answers a request with its own bytes.
+ */
+function echoStream() {
+  return new Duplex({
+    read() {},
+    write(chunk, _encoding, callback) {
+      setImmediate(() => this.push(chunk));
+      callback();
+    },
+    final(callback) {
+      this.push(null);
+      callback();
+    },
+  });
 }
 
-const client = new IProto({ cluster: new MemoryCluster(), maxParallel: DEPTH });
+const connectionOptions = { maxParallel: DEPTH, timeout: 10_000 };
+const memoryConnection = (options) => new Connection({ address: 'memory', connect: echoStream }, options);
+
+const client = new IProto({
+  servers: 'memory:1',
+  maxParallel: DEPTH,
+  clusterOptions: {
+    ...connectionOptions,
+    connectionFactory: (_target, options) => memoryConnection(options),
+  },
+});
+const connection = memoryConnection(connectionOptions);
 const L3 = compile('L3');
 const Triple = defineMessage({
   msg: 7,
@@ -59,7 +71,7 @@ async function withDepth(one) {
 let sink = 0;
 const paths = {
   bare: () =>
-    server.send(7, L3.pack(1, 2, 3)).then((frame) => {
+    connection.send(7, L3.packArray([1, 2, 3])).then((frame) => {
       sink += L3.unpack(frame.body)[0];
     }),
   plain: () =>
@@ -86,7 +98,7 @@ for (const name of Object.keys(paths)) await rate(paths[name]); // warm-up
 for (let round = 0; round < ROUNDS; round++) {
   for (const name of Object.keys(paths)) best[name] = Math.max(best[name], await rate(paths[name]));
 }
-await client.close();
+await Promise.all([client.close(), connection.close()]);
 
 const results = ['plain', 'object'].map((name) => {
   const ratio = best[name] / best.bare;
@@ -94,7 +106,7 @@ const results = ['plain', 'object'].map((name) => {
     name: `send ${name} message (depth ${DEPTH}, in memory)`,
     unit: 'req/s',
     value: Math.round(best[name]),
-    baseline: 'pack + server.send + unpack by hand',
+    baseline: 'pack + Connection#send + unpack by hand',
     baselineValue: Math.round(best.bare),
     ratio: Number(ratio.toFixed(3)),
     target: TARGETS[name],
