@@ -80,6 +80,12 @@ describe('sending', () => {
       maxParallel: 3,
     });
     expect(connection.timeout).toBe(1234);
+    connection.timeout = undefined;
+    expect(connection.timeout).toBe(2000);
+    connection.timeout = 1234;
+    expect(() => {
+      connection.timeout = -1;
+    }).toThrow(RangeError);
     expect(connection.maxParallel).toBe(3);
     expect(connection.connectTimeout).toBe(2000);
     expect(connection.maxQueue).toBe(10_000);
