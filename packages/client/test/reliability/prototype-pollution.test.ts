@@ -42,7 +42,7 @@ describe('prototype pollution', () => {
     // Had the hidden timeout of 1 ms been taken, this delayed reply would time out.
     server.faults.add({ type: 'delay', ms: 50 }, { times: 1 });
     await expect(client.send({ msg: 1, data: [7], unpack: 'L' })).resolves.toEqual([7]);
-    for (const s of client.cluster.servers as { options: Record<string, unknown> }[]) {
+    for (const s of client.cluster.servers as unknown as { options: Record<string, unknown> }[]) {
       expect(s.options.timeout).toBeUndefined();
       expect(s.options.polluted).toBeUndefined();
     }
