@@ -25,36 +25,32 @@ const MEMORY_REQUESTS = 100_000;
 const MEMORY_TARGET_MB = 100;
 
 if (process.argv[2] === 'serve') {
-  serve(Number(process.argv[3] ?? 0));
+  serve(process.argv[3] === 'hold');
 } else {
   await main();
 }
 
 /**
- * Echoes every byte back. With `hold` > 0 it first gathers `hold` bytes and only then answers them
- * all, so that many requests are in flight at once (the memory measurement).
+ * Echoes every byte back. With `hold` set it answers nothing until a line arrives on its stdin, then
+ * everything held so far, so that many requests stay in flight for as long as the measurement
+ * takes (the memory measurement).
  */
 function serve(hold) {
   const server = createServer((socket) => {
     socket.setNoDelay(true);
     socket.on('error', () => {});
-    if (hold === 0) {
+    if (!hold) {
       socket.on('data', (chunk) => socket.write(chunk));
       return;
     }
     let held = [];
-    let bytes = 0;
     socket.on('data', (chunk) => {
-      if (held === null) {
-        socket.write(chunk);
-        return;
-      }
-      held.push(chunk);
-      bytes += chunk.length;
-      if (bytes >= hold) {
-        for (const c of held) socket.write(c);
-        held = null;
-      }
+      if (held === null) socket.write(chunk);
+      else held.push(chunk);
+    });
+    process.stdin.once('data', () => {
+      for (const chunk of held) socket.write(chunk);
+      held = null;
     });
   });
   server.listen(0, '127.0.0.1', () => {
@@ -64,8 +60,8 @@ function serve(hold) {
   process.stdin.on('end', () => process.exit(0));
 }
 
-async function startServer(hold = 0) {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'serve', String(hold)], {
+async function startServer(hold = false) {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'serve', hold ? 'hold' : 'echo'], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const [line] = await once(child.stdout, 'data');
@@ -176,7 +172,7 @@ async function connectionRound(Connection, port, depth) {
 
 /** Heap taken by MEMORY_REQUESTS requests in flight (sent, written, their replies held back). */
 async function memory(Connection) {
-  const server = await startServer(MEMORY_REQUESTS * FRAME);
+  const server = await startServer(true);
   try {
     const connection = new Connection(
       { host: '127.0.0.1', port: server.port },
@@ -188,9 +184,11 @@ async function memory(Connection) {
     const before = process.memoryUsage().heapUsed;
     const requests = new Array(MEMORY_REQUESTS);
     for (let i = 0; i < MEMORY_REQUESTS; i++) requests[i] = connection.send(13, body);
+    // The server answers nothing until told: every request is in flight until the heap is read.
     while (connection.inFlight !== MEMORY_REQUESTS || connection.bufferedBytes !== 0) await sleep(1);
     globalThis.gc?.();
     const heapMb = (process.memoryUsage().heapUsed - before) / 1024 / 1024;
+    server.child.stdin.write('answer\n');
     const replies = await Promise.all(requests);
     if (replies.length !== MEMORY_REQUESTS) throw new Error('lost replies');
     await connection.close();
