@@ -179,6 +179,17 @@ function deliver(
   else handler.onReply({ msg, sync, body: frameBody(bytes, start, end) });
 }
 
+/**
+ * Hot-path callbacks shared by every connection rather than bound per instance (set by Connection's
+ * static block): a closure per connection would leave V8 a different target at each call site for
+ * every connection a process has made, and the code it optimizes after the first few is slower.
+ */
+let flushConnection: (connection: Connection) => void;
+let connectionTimer: (connection: Connection) => void;
+let onFrame: (msg: number, sync: number, bytes: Uint8Array, start: number, end: number) => void;
+/** The connection whose read `onFrame` is decoding (reads do not nest). */
+let scanning: Connection | null = null;
+
 /** `Connection#abort`, reached from `Request#handleEvent` (set by Connection's static block). */
 let abortRequest: (connection: Connection, request: Request) => void;
 
@@ -268,18 +279,6 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   #timerDue = 0;
   #lastActivity = 0;
 
-  readonly #flushBound = (): void => this.#flush();
-  readonly #onTimerBound = (): void => this.#onTimer();
-  readonly #onFrameBound = (
-    msg: number,
-    sync: number,
-    bytes: Uint8Array,
-    start: number,
-    end: number,
-  ): void => {
-    // Once a reply has failed the connection (or let close() finish), the rest of the chunk is not ours.
-    if (this.#socket === this.#reading && this.#reading !== null) this.#reply(msg, sync, bytes, start, end);
-  };
   /** The socket whose chunk is being decoded. */
   #reading: Duplex | null = null;
   /**
@@ -547,7 +546,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (request.noReply) (this.#noReplyBatch ??= []).push(request);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      process.nextTick(this.#flushBound);
+      process.nextTick(flushConnection, this);
     } else if (this.#writer.pendingBytes >= EARLY_WRITE_BYTES) {
       // The flush scheduled for the end of the tick still runs and writes the rest; until then the
       // tick's clock reading (`#now`) stays valid.
@@ -646,6 +645,15 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   static {
     abortRequest = (connection, request) => connection.#abort(request);
+    flushConnection = (connection) => connection.#flush();
+    connectionTimer = (connection) => connection.#onTimer();
+    onFrame = (msg, sync, bytes, start, end) => {
+      const connection = scanning!;
+      // Once a reply has failed the connection (or let close() finish), the rest of the chunk is not ours.
+      if (connection.#socket === connection.#reading && connection.#reading !== null) {
+        connection.#reply(msg, sync, bytes, start, end);
+      }
+    };
   }
 
   /** A request's signal was aborted. */
@@ -718,7 +726,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       clearTimeout(this.#timer);
     }
     this.#timerDue = due;
-    this.#timer = setTimeout(this.#onTimerBound, Math.max(1, Math.ceil(due - performance.now())));
+    this.#timer = setTimeout(connectionTimer, Math.max(1, Math.ceil(due - performance.now())), this);
     // The socket keeps the process alive while it is open; the timer alone must not.
     this.#timer.unref();
   }
@@ -999,9 +1007,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const socket = this.#socket;
     this.#reading = socket;
     this.#inRead = true;
+    scanning = this;
     try {
-      this.#decoder.scan(chunk, this.#onFrameBound);
+      this.#decoder.scan(chunk, onFrame);
     } catch (error) {
+      scanning = null;
       this.#reading = null;
       this.#endRead();
       if (this.#socket !== socket || !(error instanceof FrameError)) return;
@@ -1015,6 +1025,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       );
       return;
     }
+    scanning = null;
     this.#reading = null;
     this.#endRead();
     if (this.#queued !== 0 && this.#socket === socket) this.#pump();
