@@ -261,9 +261,12 @@ const esmError = new esm[conn].IProtoError('ETIMEDOUT', 'probe');
 note(conn, 'isIProtoError across ESM/CJS copies (both ways)', esm[conn].isIProtoError(cjsError) && cjs[conn].isIProtoError(esmError) && cjs[client].isIProtoError(esmError));
 note(conn, 'not branded: plain Error', !esm[conn].isIProtoError(new Error('x')) && !cjs[conn].isIProtoError({ code: 'ETIMEDOUT' }));
 note(client, 'client re-exports the same IProtoError (ESM)', esm[client].IProtoError === esm[conn].IProtoError);
-// Two copies are two classes: only the brand unites them. Reported, not required.
-out.push({ pkg: conn, check: 'instanceof across ESM/CJS copies (info: dual-package hazard, use isIProtoError)', ok: true, info: true,
-  detail: 'cjs error instanceof esm IProtoError = ' + (cjsError instanceof esm[conn].IProtoError) });
+// Two copies are two classes; each error class's Symbol.hasInstance recognises the other copy's
+// errors by brand and name, so instanceof works across them too.
+note(conn, 'instanceof IProtoError across ESM/CJS copies (both ways)', cjsError instanceof esm[conn].IProtoError && esmError instanceof cjs[conn].IProtoError);
+note(pack, 'instanceof PackError across ESM/CJS copies', cjsPackError instanceof esm[pack].PackError && esmPackError instanceof cjs[pack].PackError);
+note(framing, 'instanceof FrameError across ESM/CJS copies', cjsFrameError instanceof esm[framing].FrameError);
+note(conn, 'a FrameError is not instanceof IProtoError', !(cjsFrameError instanceof esm[conn].IProtoError));
 // The pieces installed together: a test server from ./testing, a Connection, an IProto client.
 let server;
 try {

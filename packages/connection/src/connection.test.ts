@@ -721,4 +721,25 @@ describe('IProtoError', () => {
     const foreign = Object.create({ [Symbol.for('iproto.error')]: true });
     expect(isIProtoError(foreign)).toBe(true);
   });
+
+  it('instanceof recognises an IProtoError of another loaded copy, and subclasses still test by class', () => {
+    // What another copy of the package (its CommonJS build beside this ESM one) makes: same brand,
+    // same name, another class.
+    class OtherCopy extends Error {
+      override readonly name = 'IProtoError';
+      readonly code = 'ECONNRESET';
+    }
+    Object.defineProperty(OtherCopy.prototype, Symbol.for('iproto.error'), { value: true });
+    expect(new OtherCopy('x')).toBeInstanceOf(IProtoError);
+    class Branded extends Error {}
+    Object.defineProperty(Branded.prototype, Symbol.for('iproto.error'), { value: true });
+    // Another iproto error class (a FrameError, a PackError) is branded but is not an IProtoError.
+    expect(new Branded('x') instanceof IProtoError).toBe(false);
+    expect(new Error('x') instanceof IProtoError).toBe(false);
+    expect(null instanceof IProtoError).toBe(false);
+    class Special extends IProtoError {}
+    expect(new Special('ETIMEDOUT', 'x')).toBeInstanceOf(IProtoError);
+    expect(new IProtoError('ETIMEDOUT', 'x') instanceof Special).toBe(false);
+    expect(new OtherCopy('x') instanceof Special).toBe(false);
+  });
 });

@@ -53,6 +53,20 @@ export class IProtoError extends Error {
 Object.defineProperty(IProtoError.prototype, BRAND, { value: true });
 
 /**
+ * `instanceof IProtoError` also holds for an IProtoError made by another loaded copy of this
+ * package (its ESM and CommonJS builds side by side, or two versions in one tree), recognised by
+ * the `Symbol.for('iproto.error')` brand and the name. Subclasses test by their prototype chain.
+ */
+Object.defineProperty(IProtoError, Symbol.hasInstance, {
+  value: function hasInstance(this: unknown, value: unknown): boolean {
+    return (
+      Function.prototype[Symbol.hasInstance].call(this, value) ||
+      (this === IProtoError && isIProtoError(value) && (value as { name?: unknown }).name === 'IProtoError')
+    );
+  },
+});
+
+/**
  * True for an error of any `@iproto/*` package (`IProtoError`, `FrameError`, `PackError`, ...), even one
  * thrown by another installed copy of the package: it checks the `Symbol.for('iproto.error')` brand, not
  * the class.

@@ -438,3 +438,21 @@ describe('FrameDecoder against parseCapture (seeded fuzz)', () => {
     expect(leftovers).toBeGreaterThan(20);
   });
 });
+
+describe('FrameError', () => {
+  it('instanceof recognises a FrameError of another loaded copy, and nothing else branded', () => {
+    // What the CommonJS build beside this ESM one makes: same brand and name, another class.
+    class OtherCopy extends Error {
+      override readonly name = 'FrameError';
+    }
+    Object.defineProperty(OtherCopy.prototype, Symbol.for('iproto.error'), { value: true });
+    expect(new OtherCopy('x')).toBeInstanceOf(FrameError);
+    class Branded extends Error {}
+    Object.defineProperty(Branded.prototype, Symbol.for('iproto.error'), { value: true });
+    expect(new Branded('x') instanceof FrameError).toBe(false);
+    expect(new Error('x') instanceof FrameError).toBe(false);
+    class Narrow extends FrameError {}
+    expect(new FrameError('ERR_FRAME_TRUNCATED', 'x') instanceof Narrow).toBe(false);
+    expect(new Narrow('ERR_FRAME_TRUNCATED', 'x')).toBeInstanceOf(FrameError);
+  });
+});

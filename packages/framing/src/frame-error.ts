@@ -51,3 +51,21 @@ export class FrameError extends Error {
 }
 
 Object.defineProperty(FrameError.prototype, BRAND, { value: true });
+
+/**
+ * `instanceof FrameError` also holds for a FrameError of another loaded copy of this package (ESM
+ * and CommonJS builds side by side), recognised by the `Symbol.for('iproto.error')` brand and the
+ * name. Subclasses test by their prototype chain.
+ */
+Object.defineProperty(FrameError, Symbol.hasInstance, {
+  value: function hasInstance(this: unknown, value: unknown): boolean {
+    return (
+      Function.prototype[Symbol.hasInstance].call(this, value) ||
+      (this === FrameError &&
+        typeof value === 'object' &&
+        value !== null &&
+        (value as Record<symbol, unknown>)[BRAND] === true &&
+        (value as { name?: unknown }).name === 'FrameError')
+    );
+  },
+});

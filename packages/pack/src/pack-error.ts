@@ -41,3 +41,16 @@ export class PackError extends Error {
 }
 
 Object.defineProperty(PackError.prototype, BRAND, { value: true, enumerable: false });
+
+/**
+ * `instanceof PackError` also holds for a PackError of another loaded copy of this package (ESM and
+ * CommonJS builds side by side), as `isPackError` does. Subclasses test by their prototype chain.
+ */
+Object.defineProperty(PackError, Symbol.hasInstance, {
+  value: function hasInstance(this: unknown, value: unknown): boolean {
+    return (
+      Function.prototype[Symbol.hasInstance].call(this, value) ||
+      (this === PackError && PackError.isPackError(value))
+    );
+  },
+});

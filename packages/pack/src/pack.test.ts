@@ -66,6 +66,15 @@ describe('pack/unpack basics', () => {
     expect(() => pack('p', 1)).toThrow(expect.objectContaining({ code: 'ERR_PACK_UNSUPPORTED' }));
     expect(() => unpack('x5', Buffer.alloc(2))).toThrow(expect.objectContaining({ code: 'ERR_PACK_DATA' }));
     expect(PackError.isPackError(new PackError('ERR_PACK_DATA', 'x'))).toBe(true);
+    // A PackError of another loaded copy (the CommonJS build beside this one): brand and name.
+    class OtherCopy extends Error {
+      override readonly name = 'PackError';
+    }
+    Object.defineProperty(OtherCopy.prototype, Symbol.for('iproto.error'), { value: true });
+    expect(new OtherCopy('x')).toBeInstanceOf(PackError);
+    expect(new Error('x') instanceof PackError).toBe(false);
+    class Narrow extends PackError {}
+    expect(new PackError('ERR_PACK_DATA', 'x') instanceof Narrow).toBe(false);
     expect((new PackError('ERR_PACK_DATA', 'x') as any)[Symbol.for('iproto.error')]).toBe(true);
   });
 });
