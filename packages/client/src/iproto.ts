@@ -7,6 +7,7 @@ import { ErrorReply } from './error-reply.js';
 import { clientError } from './errors.js';
 import { MessageRegistry, type MessagesOption } from './message-registry.js';
 import {
+  asBuffer,
   type PlainMessage,
   type PlainResult,
   plainBody,
@@ -860,7 +861,3 @@ export class IProto extends EventEmitter {
 }
 
 const EMPTY = new Uint8Array(0);
-
-function asBuffer(body: Uint8Array): Buffer {
-  return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-}

@@ -67,6 +67,11 @@ function unpackTemplate(template: string): Compiled {
   return lastUnpacker;
 }
 
+/** The bytes as a `Buffer` (a view, no copy): what user code such as an `unpack` function is given. */
+export function asBuffer(body: Uint8Array): Buffer {
+  return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+}
+
 /** Strings go out as their UTF-8 bytes, as the pack layer encodes strings. */
 export function toBytes(value: Uint8Array | string): Uint8Array {
   return typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
@@ -98,10 +103,7 @@ export function plainDecoder(message: PlainMessage<any>): ReplyDecoder {
   if (typeof unpack === 'function') {
     return {
       unpackRange(bytes, start, end) {
-        const body = frameBody(bytes, start, end);
-        const value = unpack(
-          Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.length),
-        );
+        const value = unpack(asBuffer(frameBody(bytes, start, end)));
         return Array.isArray(value) ? value : [value];
       },
     };

@@ -282,10 +282,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** The socket whose chunk is being decoded. */
   #reading: Duplex | null = null;
   /**
-   * True while a read is decoded; `sendTo` replies wait in `#replies` until it ends, REPLY_SLOTS
-   * entries each: handler, bytes, msg, sync, start, end.
+   * Replies to `sendTo` handlers wait here until the whole read is decoded, REPLY_SLOTS entries
+   * each: handler, bytes, msg, sync, start, end.
    */
-  #inRead = false;
   #replies: (ReplyHandler | Uint8Array | number | undefined)[] = [];
   /** Entries of `#replies` in use: the arrays are kept and overwritten, not grown afresh per read. */
   #replyCount = 0;
@@ -1006,7 +1005,6 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#lastActivity = now;
     const socket = this.#socket;
     this.#reading = socket;
-    this.#inRead = true;
     scanning = this;
     try {
       this.#decoder.scan(chunk, onFrame);
@@ -1036,7 +1034,6 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * promise reactions, handler code never runs inside the decoder's loop.
    */
   #endRead(): void {
-    this.#inRead = false;
     const count = this.#replyCount;
     if (count === 0) return;
     const replies = this.#replies;
@@ -1065,8 +1062,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#spareReplies = replies;
   }
 
-  /** Matches a reply (its body is `bytes[start..end)`) to its request; false when the connection failed on it. */
-  #reply(msg: number, sync: number, bytes: Uint8Array, start: number, end: number): boolean {
+  /** Matches a reply (its body is `bytes[start..end)`) to its request, during a read. */
+  #reply(msg: number, sync: number, bytes: Uint8Array, start: number, end: number): void {
     const request = this.#pending.get(sync);
     if (this.debug >= 6) {
       this.#dump('recv header: ', encodeHeader(msg, end - start, sync));
@@ -1081,21 +1078,24 @@ export class Connection extends EventEmitter<ConnectionEvents> {
           sync,
         }),
       );
-      return false;
+      return;
     }
     this.#pending.remove(request);
     if (request.state === ABANDONED) {
       request.state = DONE;
       this.#untrack(request);
-      return true;
+      return;
     }
-    if (this.#recvFinished !== null || channels.reply.hasSubscribers) {
-      this.#finished(request, { msg, sync, body: frameBody(bytes, start, end) }, undefined);
+    // A frame object only for those that take one: hooks, and `send()`'s promise.
+    const handler = request.handler;
+    let frame: Frame | undefined;
+    if (handler === null || this.#recvFinished !== null || channels.reply.hasSubscribers) {
+      frame = { msg, sync, body: frameBody(bytes, start, end) };
+      this.#finished(request, frame, undefined);
     }
     this.#settle(request);
-    const handler = request.handler;
-    if (handler === null) request.resolve({ msg, sync, body: frameBody(bytes, start, end) });
-    else if (this.#inRead) {
+    if (handler === null) request.resolve(frame);
+    else {
       const replies = this.#replies;
       const n = this.#replyCount;
       replies[n] = handler;
@@ -1105,9 +1105,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       replies[n + 4] = start;
       replies[n + 5] = end;
       this.#replyCount = n + REPLY_SLOTS;
-    } else queueMicrotask(() => deliver(handler, msg, sync, bytes, start, end));
+    }
     if (this.#closing) this.#maybeFinishClose();
-    return true;
   }
 
   // ---- failure and closing --------------------------------------------------------------------

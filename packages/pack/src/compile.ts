@@ -100,6 +100,10 @@ function buildUnpack(template: string): UnpackFunctions {
       const out = fixed(data, 0, data.length);
       if (out) return out;
     }
+    return unpackGeneral(data, options);
+  };
+  /** Everything but the fixed-layout fast path, which the callers have tried. */
+  const unpackGeneral = (data: Uint8Array, options: UnpackOptions | undefined): unknown[] => {
     const bytes = upgrade ? upgradeBytes(data) : data;
     const d = Buffer.isBuffer(bytes) ? bytes : bufferView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (tuple) {
@@ -146,7 +150,7 @@ function buildUnpack(template: string): UnpackFunctions {
       const out = fixed(data, start, end);
       if (out) return out;
     }
-    return unpack(bufferView(data.buffer, data.byteOffset + start, end - start), options);
+    return unpackGeneral(bufferView(data.buffer, data.byteOffset + start, end - start), options);
   };
   return { unpack, unpackRange };
 }
