@@ -13,6 +13,14 @@ export interface FrameDecoderOptions {
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * Room given at first to the body of a frame split across chunks (64 KiB, or the bytes already at
+ * hand when more, never more than the frame announces). The buffer then doubles as bytes arrive, so a
+ * header announcing 16 MiB costs 64 KiB until the peer actually sends more: memory follows the bytes
+ * received, not the length a peer wrote.
+ */
+const INITIAL_BODY_ROOM = 64 * 1024;
+
 /** Receives one frame from {@link FrameDecoder.scan}: its header fields and where its body lies. */
 export type FrameSink = (msg: number, sync: number, bytes: Uint8Array, start: number, end: number) => void;
 
@@ -85,6 +93,8 @@ export class FrameDecoder {
   #msg = 0;
   #sync = 0;
   #body: Uint8Array = EMPTY;
+  /** Body length the split frame's header announced; `#body` grows towards it as bytes arrive. */
+  #bodyLen = 0;
   #bodyFill = 0;
   #inBody = false;
   #failed: Error | null = null;
@@ -260,8 +270,8 @@ export class FrameDecoder {
       ? new FrameError(
           'ERR_FRAME_TRUNCATED',
           `iproto stream ended inside a frame at offset ${offset}: msg ${this.#msg} sync ${this.#sync} announces ` +
-            `${this.#body.length} body bytes, ${this.#bodyFill} arrived`,
-          { msg: this.#msg, sync: this.#sync, len: this.#body.length, offset },
+            `${this.#bodyLen} body bytes, ${this.#bodyFill} arrived`,
+          { msg: this.#msg, sync: this.#sync, len: this.#bodyLen, offset },
         )
       : new FrameError(
           'ERR_FRAME_TRUNCATED',
@@ -283,10 +293,11 @@ export class FrameDecoder {
     const len = readUint32(chunk, pos + 4);
     this.#msg = readUint32(chunk, pos);
     this.#sync = readUint32(chunk, pos + 8);
-    const body = Buffer.allocUnsafe(len);
     const have = end - pos - HEADER_SIZE;
+    const body = Buffer.allocUnsafe(Math.min(len, Math.max(INITIAL_BODY_ROOM, have)));
     body.set(chunk.subarray(pos + HEADER_SIZE, end), 0);
     this.#body = body;
+    this.#bodyLen = len;
     this.#bodyFill = have;
     this.#inBody = true;
   }
@@ -320,22 +331,44 @@ export class FrameDecoder {
       }
       this.#msg = msg;
       this.#sync = sync;
-      this.#body = Buffer.allocUnsafe(len);
+      this.#body = Buffer.allocUnsafe(Math.min(len, Math.max(INITIAL_BODY_ROOM, end - pos)));
+      this.#bodyLen = len;
       this.#bodyFill = 0;
       this.#inBody = true;
     }
-    const body = this.#body;
-    const take = Math.min(body.length - this.#bodyFill, end - pos);
-    body.set(take === end && pos === 0 ? chunk : chunk.subarray(pos, pos + take), this.#bodyFill);
-    this.#bodyFill += take;
+    const bodyLen = this.#bodyLen;
+    const fill = this.#bodyFill;
+    const take = Math.min(bodyLen - fill, end - pos);
+    let body = this.#body;
+    if (fill + take > body.length) body = this.#growBody(fill + take);
+    body.set(take === end && pos === 0 ? chunk : chunk.subarray(pos, pos + take), fill);
+    this.#bodyFill = fill + take;
     pos += take;
-    if (this.#bodyFill === body.length) {
+    if (fill + take === bodyLen) {
+      // Every allocation is capped at bodyLen, so the buffer is now exactly the body.
       this.#completed = { msg: this.#msg, sync: this.#sync, body };
       this.#body = EMPTY;
       this.#bodyFill = 0;
       this.#inBody = false;
     }
     return pos;
+  }
+
+  /**
+   * Moves the split body into a buffer of at least `need` bytes: twice the current room, or the whole
+   * announced length once that would be half of it or more. So the buffers of one body add up to less
+   * than twice its length (however it is cut), the last one is exact, and the room reserved is never
+   * more than four times the body bytes received (or 64 KiB).
+   */
+  #growBody(need: number): Uint8Array {
+    const old = this.#body;
+    const len = this.#bodyLen;
+    let size = Math.max(need, old.length * 2);
+    if (size >= len / 2) size = len;
+    const body = Buffer.allocUnsafe(size);
+    body.set(old.subarray(0, this.#bodyFill), 0);
+    this.#body = body;
+    return body;
   }
 
   #tooLarge(bytes: Uint8Array, pos: number, len: number, frames: Frame[] | null, offset?: number): never {
