@@ -11,6 +11,8 @@ import { channel } from 'node:diagnostics_channel';
  * - `error`      `{ server, connection, error }`: what the `error` event reports, published whether or
  *                not anyone listens to the event.
  * - `disconnect` `{ server, connection, error }`: a client is gone (`error` undefined after a clean close).
+ * - `drop`       `{ server, error }`: a connection was closed on arrival, `maxConnections` being open
+ *                (`error` a `ServerError` `ERR_MAX_CONNECTIONS` naming the client).
  * - `debug`      `{ server, connection, line }`: each line of the Perl-style debug log (as given to `debugCb`).
  */
 export const channels = {
@@ -19,5 +21,6 @@ export const channels = {
   reply: channel('iproto:server:reply'),
   error: channel('iproto:server:error'),
   disconnect: channel('iproto:server:disconnect'),
+  drop: channel('iproto:server:drop'),
   debug: channel('iproto:server:debug'),
 } as const;

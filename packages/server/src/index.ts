@@ -10,3 +10,12 @@ export {
 } from './iproto-server.js';
 export { type ConnectionHooks, ServerConnection } from './server-connection.js';
 export { ServerError, type ServerErrorCode, type ServerErrorOptions } from './server-error.js';
+export {
+  DEFAULT_FRAME_TIMEOUT,
+  DEFAULT_HANDLER_TIMEOUT,
+  DEFAULT_IDLE_TIMEOUT,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_IN_FLIGHT,
+  DEFAULT_MAX_REPLY_BUFFER,
+  type ServerLimits,
+} from './server-options.js';

@@ -4,6 +4,7 @@ import { dumpPacket, encodeHeader, type Frame, type FrameError } from '@iproto/f
 import { channels } from './diagnostics.js';
 import { ServerConnection } from './server-connection.js';
 import { ServerError } from './server-error.js';
+import { type ResolvedServerOptions, resolveServerOptions, type ServerLimits } from './server-options.js';
 
 /** A reply body. A string is sent as its UTF-8 bytes. */
 export type Body = Uint8Array | string;
@@ -22,11 +23,48 @@ export type Handler = (
   connection: ServerConnection,
 ) => HandlerResult | PromiseLike<HandlerResult>;
 
+/**
+ * Every option is checked by the constructor: a value of the wrong type throws a `TypeError`, one out
+ * of range a `RangeError`, each naming the option. Times are in milliseconds; a timeout of 0 is off.
+ */
 export interface IProtoServerOptions {
   /** The default handler: requests whose msg code has no route (`server.on(msg, handler)`). */
   handler?: Handler;
   /** Largest request body accepted, in bytes; a client announcing more is disconnected. Default: framing's `DEFAULT_MAX_FRAME_SIZE` (16 MiB). */
   maxFrameSize?: number;
+  /**
+   * Connections open at once. One more is closed as soon as it is accepted, counted in
+   * `droppedConnections` and reported by the `drop` event (`ERR_MAX_CONNECTIONS`). Default 10,000.
+   */
+  maxConnections?: number;
+  /**
+   * Requests of one connection whose handlers have not answered yet (handlers that returned a
+   * promise). At the limit the server stops reading that connection until one answers: the client's
+   * writes back up, and what the server holds for it stays bounded. Default 1000.
+   */
+  maxInFlight?: number;
+  /**
+   * Bytes of replies written to a connection and not yet taken by the client (beyond what the
+   * kernel buffers). When more replies come and the client has left more than this unread, the
+   * connection is closed (`ERR_REPLY_BUFFER_FULL`). Default 64 MiB.
+   */
+  maxReplyBuffer?: number;
+  /**
+   * Time a client has to finish a frame once its first byte arrived (slow senders, slowloris); then
+   * the connection is closed (`ERR_FRAME_TIMEOUT`). Counted only while the server reads. Default 30,000.
+   */
+  frameTimeout?: number;
+  /**
+   * Time a connection may stay with nothing received and no request in progress; then it is closed
+   * (`ERR_IDLE_TIMEOUT`, in the `disconnect` event). Default 0, off: iproto clients keep their
+   * connections open between requests.
+   */
+  idleTimeout?: number;
+  /**
+   * Time a handler's promise may take. Then the request is given up: no reply is sent (a later answer
+   * is dropped), its `maxInFlight` slot is freed, and `ERR_HANDLER_TIMEOUT` is reported. Default 0, off.
+   */
+  handlerTimeout?: number;
   /**
    * Bytes a connection's write buffer may hold before the server stops reading that client's requests
    * until the buffer drains. Default: Node's socket default (16 KiB on Node 20).
@@ -61,6 +99,23 @@ const reply: Responder = (request, connection, body) => {
   if (body !== undefined) connection.send(request.msg, request.sync, body);
 };
 
+/** Taken once: a handler's promise is followed by this `then`, not by whatever `then` it carries. */
+const promiseThen = Promise.prototype.then;
+
+/** A body: a real `Uint8Array` (`isView` first: it never throws, and refuses a Proxy of one). */
+function isBytes(value: unknown): value is Uint8Array {
+  return ArrayBuffer.isView(value) && value instanceof Uint8Array;
+}
+
+/** What a handler threw, for a message: whatever it is (a revoked Proxy, a throwing `toString`...). */
+function reasonOf(cause: unknown): string {
+  try {
+    return cause instanceof Error ? String(cause.message) : String(cause);
+  } catch {
+    return 'a value that cannot be printed';
+  }
+}
+
 /**
  * An iproto server: the counterpart of MR::IProto::Server. Each request frame goes to the handler
  * routed for its msg code (`server.on(msg, handler)`), else to the default `handler`; what the handler
@@ -68,16 +123,22 @@ const reply: Responder = (request, connection, body) => {
  * order.
  *
  * Events: `accept` (connection), `disconnect` (connection, error?), `error` (error, connection?),
- * `request` (frame, connection), `close`. Like MR::IProto::Server::Connection's `_recv_header`, a
- * handler that throws answers nothing; the failure is emitted as `error` when someone listens.
+ * `request` (frame, connection), `drop` (error), `close`. Like MR::IProto::Server::Connection's
+ * `_recv_header`, a handler that throws answers nothing; the failure is emitted as `error` when
+ * someone listens. Nothing a handler returns or throws, and nothing a client sends, is let through
+ * to crash the process.
  */
 export class IProtoServer extends EventEmitter {
   /** The live connections. */
   readonly connections: ReadonlySet<ServerConnection> = new Set<ServerConnection>();
+  /** Connections closed on arrival because `maxConnections` were open. */
+  droppedConnections = 0;
+  /** The limits in force (the options given, checked, with the defaults for the rest). */
+  readonly limits: Readonly<ServerLimits>;
 
   private readonly defaultHandler: Handler | undefined;
   private readonly routes = new Map<number, Handler>();
-  private readonly options: IProtoServerOptions;
+  private readonly options: ResolvedServerOptions;
   private readonly netServer: NetServer;
   private readonly debug: number;
   private readonly debugCb: (line: string) => void;
@@ -90,14 +151,30 @@ export class IProtoServer extends EventEmitter {
 
   constructor(options: IProtoServerOptions = {}) {
     super();
-    this.options = options;
+    const resolved = resolveServerOptions(options);
+    this.options = resolved;
+    this.limits = Object.freeze({
+      maxFrameSize: resolved.maxFrameSize,
+      maxConnections: resolved.maxConnections,
+      maxInFlight: resolved.maxInFlight,
+      maxReplyBuffer: resolved.maxReplyBuffer,
+      frameTimeout: resolved.frameTimeout,
+      idleTimeout: resolved.idleTimeout,
+      handlerTimeout: resolved.handlerTimeout,
+      highWaterMark: resolved.highWaterMark,
+    });
     this.defaultHandler = options.handler;
-    this.debug = options.debug ?? 0;
-    this.debugCb = options.debugCb ?? defaultDebugCb;
+    this.debug = resolved.debug;
+    this.debugCb = resolved.debugCb ?? defaultDebugCb;
     this.netServer = createServer(
-      options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark },
+      resolved.highWaterMark === undefined ? {} : { highWaterMark: resolved.highWaterMark },
       this.onConnection,
     );
+    // Node closes a connection over the limit as it accepts it, before any object is made for it.
+    if (resolved.maxConnections !== Number.POSITIVE_INFINITY) {
+      this.netServer.maxConnections = resolved.maxConnections;
+      this.netServer.on('drop', this.onDrop);
+    }
     // A failed listen() rejects its promise; only errors of a listening server are reported.
     this.netServer.on('error', (error) => {
       if (this.netServer.listening) this.report(error);
@@ -116,6 +193,7 @@ export class IProtoServer extends EventEmitter {
   override on(event: 'disconnect', listener: (connection: ServerConnection, error?: Error) => void): this;
   override on(event: 'error', listener: (error: Error, connection?: ServerConnection) => void): this;
   override on(event: 'request', listener: (request: Frame, connection: ServerConnection) => void): this;
+  override on(event: 'drop', listener: (error: ServerError) => void): this;
   override on(event: 'close', listener: () => void): this;
   override on(event: string | symbol, listener: (...args: any[]) => void): this;
   override on(event: number | string | symbol, listener: (...args: any[]) => void): this {
@@ -127,6 +205,10 @@ export class IProtoServer extends EventEmitter {
   route(msg: number, handler: Handler | undefined): this {
     if (msg >>> 0 !== msg)
       throw new RangeError(`IProtoServer: msg must be an integer from 0 to 4294967295, got ${msg}`);
+    if (handler !== undefined && typeof handler !== 'function')
+      throw new TypeError(
+        `IProtoServer: the handler for msg ${msg} must be a function, got ${typeof handler}`,
+      );
     if (handler === undefined) this.routes.delete(msg);
     else this.routes.set(msg, handler);
     return this;
@@ -233,33 +315,27 @@ export class IProtoServer extends EventEmitter {
       );
       return;
     }
-    let result: HandlerResult | PromiseLike<HandlerResult>;
+    let result: unknown;
     try {
       result = handler(request, connection);
+      // The common answer first: bytes (an echo returns the request's own body view).
+      if (isBytes(result)) {
+        respond(request, connection, result);
+        return;
+      }
+      if (result === undefined || result === null) {
+        respond(request, connection, undefined);
+        return;
+      }
+      if (typeof result === 'string') {
+        respond(request, connection, Buffer.from(result, 'utf8'));
+        return;
+      }
     } catch (error) {
       this.handlerFailed(request, connection, error);
       return;
     }
-    // The common answer first: bytes (an echo returns the request's own body view).
-    if (result instanceof Uint8Array) {
-      respond(request, connection, result);
-      return;
-    }
-    if (result === undefined || result === null) {
-      respond(request, connection, undefined);
-      return;
-    }
-    if (typeof (result as PromiseLike<HandlerResult>).then === 'function') {
-      (result as PromiseLike<HandlerResult>).then(
-        (body) => {
-          if (body === undefined || body === null) respond(request, connection, undefined);
-          else this.answer(request, connection, body, respond);
-        },
-        (error: unknown) => this.handlerFailed(request, connection, error),
-      );
-      return;
-    }
-    this.answer(request, connection, result as Body, respond);
+    this.awaitAnswer(request, connection, result, respond);
   }
 
   /** Emits `error` when someone listens: a server must not crash because one request failed. */
@@ -268,8 +344,57 @@ export class IProtoServer extends EventEmitter {
     if (this.listenerCount('error') > 0) this.emit('error', error, connection);
   }
 
-  private answer(request: Frame, connection: ServerConnection, body: Body, respond: Responder): void {
-    if (body instanceof Uint8Array) respond(request, connection, body);
+  /**
+   * A handler returned a promise, or something else that is not a body: its answer comes later, and
+   * the request counts towards `maxInFlight` until it does.
+   */
+  private awaitAnswer(
+    request: Frame,
+    connection: ServerConnection,
+    result: unknown,
+    respond: Responder,
+  ): void {
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      connection.endRequest(timer);
+      return true;
+    };
+    const onValue = (value: unknown): void => {
+      if (!settle()) return;
+      // Nothing may escape from here: it would reject the promise `then` returns, unhandled.
+      try {
+        this.answer(request, connection, value, respond);
+      } catch (error) {
+        this.handlerFailed(request, connection, error);
+      }
+    };
+    const onError = (error: unknown): void => {
+      if (settle()) this.handlerFailed(request, connection, error);
+    };
+    timer = connection.beginRequest(
+      this.options.handlerTimeout === 0
+        ? undefined
+        : () => {
+            if (settle()) this.handlerTimedOut(request, connection);
+          },
+    );
+    try {
+      // Promise.resolve adopts a thenable as the language does: a `then` getter or a `then` that
+      // throws rejects it rather than throwing here, and anything that is not a thenable (a number, a
+      // symbol, a revoked Proxy...) fulfils it and is refused by answer(). Only the `constructor`
+      // getter of a native promise can throw here.
+      promiseThen.call(Promise.resolve(result), onValue, onError);
+    } catch (error) {
+      onError(error);
+    }
+  }
+
+  private answer(request: Frame, connection: ServerConnection, body: unknown, respond: Responder): void {
+    if (isBytes(body)) respond(request, connection, body);
+    else if (body === undefined || body === null) respond(request, connection, undefined);
     else if (typeof body === 'string') respond(request, connection, Buffer.from(body, 'utf8'));
     else {
       this.handlerFailed(
@@ -280,8 +405,21 @@ export class IProtoServer extends EventEmitter {
     }
   }
 
+  private handlerTimedOut(request: Frame, connection: ServerConnection): void {
+    const ms = this.options.handlerTimeout;
+    if (this.debug >= 1) this.debugLine(connection, `Timed out handling cmd=${request.msg} after ${ms} ms`);
+    this.report(
+      new ServerError(
+        'ERR_HANDLER_TIMEOUT',
+        `handler for msg ${request.msg} sync ${request.sync} from ${connection.address} did not answer within ${ms} ms; no reply sent`,
+        { address: connection.address, msg: request.msg, sync: request.sync },
+      ),
+      connection,
+    );
+  }
+
   private handlerFailed(request: Frame, connection: ServerConnection, cause: unknown): void {
-    const reason = cause instanceof Error ? cause.message : String(cause);
+    const reason = reasonOf(cause);
     // Perl (MR::IProto::Server::Connection::_build__recv_header) warns this whatever the level.
     if (this.debug >= 1) this.debugLine(connection, `Failed to handle cmd=${request.msg}: ${reason}`);
     this.report(
@@ -299,11 +437,18 @@ export class IProtoServer extends EventEmitter {
       socket.destroy();
       return;
     }
-    socket.setNoDelay(this.options.noDelay ?? true);
+    const options = this.options;
+    socket.setNoDelay(options.noDelay);
     const connection = new ServerConnection(socket, {
-      maxFrameSize: this.options.maxFrameSize,
+      maxFrameSize: options.maxFrameSize,
+      maxInFlight: options.maxInFlight,
+      maxReplyBuffer: options.maxReplyBuffer,
+      frameTimeout: options.frameTimeout,
+      idleTimeout: options.idleTimeout,
+      handlerTimeout: options.handlerTimeout,
       onFrame: this.onFrame,
       onFrameError: this.onFrameError,
+      onLimit: this.onLimit,
       onError: this.onSocketError,
       onClose: this.onClose,
       onSend: this.debug >= 6 ? this.dumpSent : undefined,
@@ -337,6 +482,25 @@ export class IProtoServer extends EventEmitter {
     if (this.debug >= 1) this.debugLine(connection, `error: ${error.message}`);
     this.report(failure, connection);
     return failure;
+  };
+
+  /** A limit closed a connection: idleness is routine (the `disconnect` event says it), the rest is reported. */
+  private readonly onLimit = (error: ServerError, connection: ServerConnection): void => {
+    if (this.debug >= 1) this.debugLine(connection, `error: ${error.message}`);
+    if (error.code !== 'ERR_IDLE_TIMEOUT') this.report(error, connection);
+  };
+
+  private readonly onDrop = (data: { remoteAddress?: string; remotePort?: number }): void => {
+    this.droppedConnections++;
+    const address = `${data.remoteAddress ?? ''}:${data.remotePort ?? 0}`;
+    const error = new ServerError(
+      'ERR_MAX_CONNECTIONS',
+      `${address}: connection closed on arrival, maxConnections (${this.options.maxConnections}) are open`,
+      { address },
+    );
+    if (this.debug >= 1) this.debugCb(`${data.remoteAddress ?? ''}(${address}): ${error.message}`);
+    if (channels.drop.hasSubscribers) channels.drop.publish({ server: this, error });
+    this.emit('drop', error);
   };
 
   private readonly onSocketError = (error: Error, connection: ServerConnection): void => {

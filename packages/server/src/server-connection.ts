@@ -1,10 +1,21 @@
 import type { Socket } from 'node:net';
 import { type Frame, FrameDecoder, FrameError, FrameWriter } from '@iproto/framing';
 import { channels } from './diagnostics.js';
+import { ServerError, type ServerErrorCode } from './server-error.js';
 
 /** What a connection needs from the server that accepted it. */
 export interface ConnectionHooks {
   maxFrameSize?: number;
+  /** Requests whose answer is pending (`beginRequest`) at which reading pauses. Default: no limit. */
+  maxInFlight?: number;
+  /** Bytes of replies the client may leave untaken before the connection is closed. Default: no limit. */
+  maxReplyBuffer?: number;
+  /** Milliseconds a client has to finish a frame it started; 0 or absent: no limit. */
+  frameTimeout?: number;
+  /** Milliseconds without a byte received and no request pending before closing; 0 or absent: no limit. */
+  idleTimeout?: number;
+  /** Milliseconds a pending request may take (see `beginRequest`); 0 or absent: no limit. */
+  handlerTimeout?: number;
   /** A complete request frame arrived. */
   onFrame(frame: Frame, connection: ServerConnection): void;
   /**
@@ -12,6 +23,11 @@ export interface ConnectionHooks {
    * returned error is the one `onClose` gets.
    */
   onFrameError(error: FrameError, connection: ServerConnection): Error;
+  /**
+   * A limit closes the connection (`ERR_FRAME_TIMEOUT`, `ERR_IDLE_TIMEOUT`, `ERR_REPLY_BUFFER_FULL`);
+   * the connection is destroyed next with this error, which `onClose` gets.
+   */
+  onLimit?(error: ServerError, connection: ServerConnection): void;
   /** A socket error; `onClose` follows. */
   onError(error: Error, connection: ServerConnection): void;
   /** The socket is gone; `error` is the socket or framing error that ended it, if any. */
@@ -20,11 +36,22 @@ export interface ConnectionHooks {
   onSend?(msg: number, sync: number, body: Uint8Array | undefined, connection: ServerConnection): void;
 }
 
+// Why reading is paused: one bit per reason, so one field says whether and why.
+/** The socket's write buffer is over its high-water mark (the client is slow to read replies). */
+const PAUSED_BY_WRITES = 1;
+/** `stopReading()`. */
+const PAUSED_BY_CALLER = 2;
+/** `maxInFlight` requests are waiting for their handlers. */
+const PAUSED_BY_IN_FLIGHT = 4;
+
 /**
  * One accepted client of an `IProtoServer` (MR::IProto::Server::Connection). It decodes request
- * frames, hands them to the server, and gathers the replies of one tick into one write. When the
- * socket's write buffer is over its high-water mark it stops reading until the buffer drains, so a
- * client that does not read its replies cannot make the server buffer without bound.
+ * frames, hands them to the server, and gathers the replies of one tick into one write.
+ *
+ * Reading pauses (the socket stops being read, so the client's own writes back up) while the
+ * socket's write buffer is over its high-water mark, while `maxInFlight` requests wait for their
+ * handlers, and after `stopReading()`; frames already read wait, in order, until it resumes. The
+ * time limits run only while reading: a client is never blamed for bytes the server did not read.
  */
 export class ServerConnection {
   readonly socket: Socket;
@@ -38,19 +65,37 @@ export class ServerConnection {
   private readonly hooks: ConnectionHooks;
   private readonly onSend: ConnectionHooks['onSend'];
   private readonly decoder: FrameDecoder;
+  private readonly maxInFlight: number;
+  private readonly maxReplyBuffer: number;
+  private readonly frameTimeout: number;
+  private readonly idleTimeout: number;
+  private readonly handlerTimeout: number;
+  /** Replies gathered during a read are written as soon as they pass this many bytes. */
+  private readonly replyHighWater: number;
   // 64 KiB: a pipelined client's replies to one read fit, so a flush is usually one chunk, one write().
   // Made on the first reply: an idle connection does not hold a write buffer.
   private writer: FrameWriter | undefined;
-  /** Frames read but not dispatched because `stopReading()` came first; `resumeReading()` runs them. */
-  private held: Frame[] | undefined;
+  /** Frames read but not dispatched because reading paused first: `heldFrames[heldFrom..]`. */
+  private heldFrames: Frame[] | undefined;
+  private heldFrom = 0;
+  private pausedBy = 0;
+  private pending = 0;
+  /** Timers of pending requests (`handlerTimeout`), cleared when the connection closes. */
+  private requestTimers: Set<NodeJS.Timeout> | undefined;
   private inRead = false;
   private flushScheduled = false;
-  private backpressured = false;
-  private readingStopped = false;
   /** Set by close(), destroy() and the socket's close: no more frames are dispatched or queued. */
   private done = false;
   private failure: Error | undefined;
   private isClosed = false;
+  // The time limits: one timer, armed for the nearest deadline and re-checked when it fires, so that
+  // reading a chunk only stores a timestamp.
+  private watchdog: NodeJS.Timeout | undefined;
+  private watchdogAt = 0;
+  /** When the last byte was read (or the last pending request answered), for `idleTimeout`. */
+  private readAt = 0;
+  /** When the unfinished frame the decoder holds was started; 0 when it holds none. */
+  private frameAt = 0;
 
   constructor(socket: Socket, hooks: ConnectionHooks) {
     this.socket = socket;
@@ -62,9 +107,19 @@ export class ServerConnection {
     this.decoder = new FrameDecoder(
       hooks.maxFrameSize === undefined ? {} : { maxFrameSize: hooks.maxFrameSize },
     );
+    this.maxInFlight = hooks.maxInFlight ?? Number.POSITIVE_INFINITY;
+    this.maxReplyBuffer = hooks.maxReplyBuffer ?? Number.POSITIVE_INFINITY;
+    this.frameTimeout = hooks.frameTimeout ?? 0;
+    this.idleTimeout = hooks.idleTimeout ?? 0;
+    this.handlerTimeout = hooks.handlerTimeout ?? 0;
+    this.replyHighWater = Math.max(socket.writableHighWaterMark, 1);
     socket.on('data', this.onData);
     socket.on('error', this.onSocketError);
     socket.on('close', this.onSocketClose);
+    if (this.idleTimeout > 0) {
+      this.readAt = Date.now();
+      this.arm(this.readAt + this.idleTimeout, this.readAt);
+    }
   }
 
   /** True once the socket is closed or closing: replies sent now are dropped. */
@@ -72,9 +127,14 @@ export class ServerConnection {
     return this.done || this.socket.destroyed;
   }
 
-  /** True while reading is paused, by backpressure or by `stopReading()`. */
+  /** True while reading is paused: by backpressure, by `maxInFlight`, or by `stopReading()`. */
   get paused(): boolean {
-    return this.backpressured || this.readingStopped;
+    return this.pausedBy !== 0;
+  }
+
+  /** Requests whose handlers have not answered yet (a handler that returned a promise). */
+  get inFlight(): number {
+    return this.pending;
   }
 
   /**
@@ -94,6 +154,7 @@ export class ServerConnection {
   write(bytes: Uint8Array): boolean {
     if (this.closed) return false;
     this.flush();
+    if (this.closed) return false;
     this.afterWrite(this.socket.write(bytes));
     return true;
   }
@@ -103,20 +164,38 @@ export class ServerConnection {
    * read wait (unanswered) for `resumeReading()`.
    */
   stopReading(): void {
-    this.readingStopped = true;
-    this.socket.pause();
+    this.pause(PAUSED_BY_CALLER);
   }
 
   /** Undoes `stopReading()`: handles the requests that waited, then reads on. */
   resumeReading(): void {
-    if (!this.readingStopped) return;
-    this.readingStopped = false;
-    const held = this.held;
-    if (held !== undefined) {
-      this.held = undefined;
-      this.dispatch(held);
+    this.unpause(PAUSED_BY_CALLER);
+  }
+
+  /**
+   * Counts a request whose answer is pending (its handler returned a promise); reading pauses while
+   * `maxInFlight` are. With a `handlerTimeout`, `onTimeout` is called if `endRequest` has not been
+   * by then; the returned timer is to be passed to `endRequest`. For `IProtoServer`.
+   */
+  beginRequest(onTimeout?: () => void): NodeJS.Timeout | undefined {
+    if (++this.pending >= this.maxInFlight) this.pause(PAUSED_BY_IN_FLIGHT);
+    if (onTimeout === undefined || this.handlerTimeout === 0 || this.isClosed) return undefined;
+    const timer = setTimeout(onTimeout, this.handlerTimeout);
+    timer.unref();
+    (this.requestTimers ??= new Set()).add(timer);
+    return timer;
+  }
+
+  /** The request counted by `beginRequest` is answered, failed, or given up on. */
+  endRequest(timer?: NodeJS.Timeout): void {
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      this.requestTimers?.delete(timer);
     }
-    if (!this.readingStopped && !this.backpressured && !this.closed) this.socket.resume();
+    const pending = --this.pending;
+    // Idle time starts over once the last pending request is answered.
+    if (pending === 0 && this.idleTimeout > 0) this.readAt = Date.now();
+    if (pending < this.maxInFlight) this.unpause(PAUSED_BY_IN_FLIGHT);
   }
 
   /**
@@ -126,6 +205,7 @@ export class ServerConnection {
   close(): void {
     if (this.closed) return;
     this.flush();
+    if (this.closed) return;
     this.done = true;
     this.socket.end(() => this.socket.destroy());
   }
@@ -145,6 +225,15 @@ export class ServerConnection {
     const chunks = writer.take();
     if (this.closed) return;
     const socket = this.socket;
+    // Replies the client has not taken yet (Node's buffer; the kernel's are full by then). Checked
+    // before adding more, so one large reply to a client that reads is never refused.
+    if (socket.writableLength > this.maxReplyBuffer) {
+      this.limit(
+        'ERR_REPLY_BUFFER_FULL',
+        `${socket.writableLength} bytes of replies not taken by the client, maxReplyBuffer is ${this.maxReplyBuffer}`,
+      );
+      return;
+    }
     let ok: boolean;
     if (chunks.length === 1) {
       ok = socket.write(chunks[0]);
@@ -169,19 +258,44 @@ export class ServerConnection {
   };
 
   private afterWrite(ok: boolean): void {
-    if (ok || this.backpressured) return;
-    this.backpressured = true;
-    this.socket.pause();
+    if (ok || (this.pausedBy & PAUSED_BY_WRITES) !== 0) return;
+    this.pause(PAUSED_BY_WRITES);
     this.socket.once('drain', this.onDrain);
   }
 
   private readonly onDrain = (): void => {
-    this.backpressured = false;
-    if (!this.readingStopped && !this.closed) this.socket.resume();
+    this.unpause(PAUSED_BY_WRITES);
   };
+
+  private pause(reason: number): void {
+    if (this.pausedBy === 0) {
+      this.socket.pause();
+      this.stopClock();
+    }
+    this.pausedBy |= reason;
+  }
+
+  /** Lifts one reason to pause; when none is left, dispatches the frames that waited and reads on. */
+  private unpause(reason: number): void {
+    if ((this.pausedBy & reason) === 0) return;
+    this.pausedBy &= ~reason;
+    if (this.pausedBy !== 0 || this.done) return;
+    const held = this.heldFrames;
+    if (held !== undefined) {
+      this.heldFrames = undefined;
+      this.dispatch(held, this.heldFrom);
+    }
+    if (this.pausedBy === 0 && !this.closed) {
+      this.socket.resume();
+      this.startClock();
+    }
+  }
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.done) return;
+    const clocked = this.frameTimeout > 0 || this.idleTimeout > 0;
+    const now = clocked ? Date.now() : 0;
+    this.readAt = now;
     let frames: Frame[];
     let failure: FrameError | undefined;
     try {
@@ -191,29 +305,133 @@ export class ServerConnection {
       failure = error;
       frames = error.frames;
     }
-    this.dispatch(frames);
+    if (this.frameTimeout > 0 && failure === undefined) this.timeFrame(frames.length, now);
+    if (this.heldFrames !== undefined) {
+      // Reading was paused with frames waiting; keep the order (Node does not emit after pause(),
+      // this is the belt to that brace).
+      this.hold(frames, 0);
+      this.socket.pause();
+    } else {
+      this.dispatch(frames, 0);
+    }
     if (failure !== undefined && !this.socket.destroyed) {
       this.failure = this.hooks.onFrameError(failure, this);
-      this.socket.destroy();
+      this.destroy();
     }
   };
 
-  /** Hands `frames` to the server, then writes the replies they produced at once. */
-  private dispatch(frames: Frame[]): void {
+  /** Hands `frames[from..]` to the server, then writes the replies they produced at once. */
+  private dispatch(frames: Frame[], from: number): void {
     const onFrame = this.hooks.onFrame;
     this.inRead = true;
     try {
-      for (let i = 0; i < frames.length && !this.done; i++) {
-        if (this.readingStopped) {
-          this.held = this.held === undefined ? frames.slice(i) : this.held.concat(frames.slice(i));
+      for (let i = from; i < frames.length; i++) {
+        if (this.pausedBy !== 0 || this.done) {
+          if (!this.done) this.hold(frames, i);
           break;
         }
         onFrame(frames[i], this);
+        // Many replies to one read (or large ones) go out as they pass the high-water mark, so a
+        // client that does not read them pauses reading at once rather than after the whole chunk.
+        const writer = this.writer;
+        if (writer !== undefined && writer.pendingBytes >= this.replyHighWater) this.flush();
       }
     } finally {
       this.inRead = false;
     }
     this.flush();
+  }
+
+  private hold(frames: Frame[], from: number): void {
+    if (from >= frames.length) return;
+    if (this.heldFrames === undefined) {
+      this.heldFrames = frames;
+      this.heldFrom = from;
+    } else {
+      this.heldFrames = this.heldFrames.slice(this.heldFrom).concat(frames.slice(from));
+      this.heldFrom = 0;
+    }
+  }
+
+  // ---- time limits ----------------------------------------------------------------------------
+
+  /**
+   * After a chunk: notes when the unfinished frame the decoder now holds was started. A chunk that
+   * completed frames ended any frame held before it, so an unfinished one is new; a chunk that
+   * completed none either continued the held frame or started the first one.
+   */
+  private timeFrame(completed: number, now: number): void {
+    if (this.decoder.bufferedBytes === 0) this.frameAt = 0;
+    else if (completed > 0 || this.frameAt === 0) {
+      this.frameAt = now;
+      this.arm(now + this.frameTimeout, now);
+    }
+  }
+
+  /** Makes sure the watchdog fires by `due` (it may fire earlier, and re-arms itself). */
+  private arm(due: number, now: number): void {
+    if (this.watchdog !== undefined) {
+      if (due >= this.watchdogAt) return;
+      clearTimeout(this.watchdog);
+    }
+    this.watchdogAt = due;
+    this.watchdog = setTimeout(this.onWatchdog, Math.max(1, due - now));
+    this.watchdog.unref();
+  }
+
+  private stopClock(): void {
+    if (this.watchdog === undefined) return;
+    clearTimeout(this.watchdog);
+    this.watchdog = undefined;
+  }
+
+  /** Reading resumes: the clocks start over, since the bytes that waited were not the client's delay. */
+  private startClock(): void {
+    if (this.frameTimeout === 0 && this.idleTimeout === 0) return;
+    const now = Date.now();
+    this.readAt = now;
+    if (this.frameAt !== 0) this.frameAt = now;
+    this.onWatchdog();
+  }
+
+  private readonly onWatchdog = (): void => {
+    this.watchdog = undefined;
+    if (this.done || this.pausedBy !== 0) return;
+    const now = Date.now();
+    let due = Number.POSITIVE_INFINITY;
+    if (this.frameAt !== 0) {
+      due = this.frameAt + this.frameTimeout;
+      if (now >= due) {
+        const held = this.decoder.bufferedBytes;
+        this.limit(
+          'ERR_FRAME_TIMEOUT',
+          `a frame started ${now - this.frameAt} ms ago is unfinished (${held} bytes of it received), frameTimeout is ${this.frameTimeout} ms`,
+        );
+        return;
+      }
+    }
+    if (this.idleTimeout > 0) {
+      // A request in progress is not idleness; look again one idleTimeout later.
+      const idleDue = this.pending > 0 ? now + this.idleTimeout : this.readAt + this.idleTimeout;
+      if (now >= idleDue) {
+        this.limit(
+          'ERR_IDLE_TIMEOUT',
+          `nothing received for ${now - this.readAt} ms, idleTimeout is ${this.idleTimeout} ms`,
+        );
+        return;
+      }
+      if (idleDue < due) due = idleDue;
+    }
+    if (due !== Number.POSITIVE_INFINITY) this.arm(due, now);
+  };
+
+  /** A limit closes the connection: reported through the server, then destroyed with that error. */
+  private limit(code: ServerErrorCode, what: string): void {
+    const error = new ServerError(code, `${this.address}: ${what}; connection closed`, {
+      address: this.address,
+    });
+    this.hooks.onLimit?.(error, this);
+    this.destroy(error);
   }
 
   private readonly onSocketError = (error: Error): void => {
@@ -226,6 +444,13 @@ export class ServerConnection {
     this.isClosed = true;
     this.done = true;
     this.flushScheduled = false;
+    this.heldFrames = undefined;
+    this.stopClock();
+    const timers = this.requestTimers;
+    if (timers !== undefined) {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+    }
     this.hooks.onClose(this, this.failure);
   };
 }

@@ -7,7 +7,17 @@ export type ServerErrorCode =
   /** A request arrived for a msg code with no route and no default handler. */
   | 'ERR_NO_HANDLER'
   /** A client announced a frame larger than `maxFrameSize`; its connection was closed. */
-  | 'ERR_FRAME_TOO_LARGE';
+  | 'ERR_FRAME_TOO_LARGE'
+  /** A client started a frame and did not finish it within `frameTimeout`; its connection was closed. */
+  | 'ERR_FRAME_TIMEOUT'
+  /** A client sent nothing for `idleTimeout` with no request in progress; its connection was closed. */
+  | 'ERR_IDLE_TIMEOUT'
+  /** A client left more than `maxReplyBuffer` bytes of replies unread; its connection was closed. */
+  | 'ERR_REPLY_BUFFER_FULL'
+  /** A handler did not answer within `handlerTimeout`; the request gets no reply. */
+  | 'ERR_HANDLER_TIMEOUT'
+  /** A connection arrived with `maxConnections` open; it was closed at once (the `drop` event). */
+  | 'ERR_MAX_CONNECTIONS';
 
 export interface ServerErrorOptions {
   cause?: unknown;

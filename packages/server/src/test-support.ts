@@ -80,3 +80,44 @@ export class RawClient {
     this.socket.destroy();
   }
 }
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A promise with its resolve and reject, for handlers that answer when a test says so. */
+export function deferred<T>(): {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (error: unknown) => void;
+} {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** A seeded PRNG (mulberry32), so that a failing fuzz run can be replayed from its seed. */
+export interface Rng {
+  (): number;
+  /** An integer from `min` to `max`, both included. */
+  int(min: number, max: number): number;
+  pick<T>(values: readonly T[]): T;
+}
+
+export function createRng(seed: number): Rng {
+  let a = seed >>> 0;
+  const next = (() => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }) as Rng;
+  next.int = (min, max) => min + Math.floor(next() * (max - min + 1));
+  next.pick = (values) => values[Math.floor(next() * values.length)];
+  return next;
+}
