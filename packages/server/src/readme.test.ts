@@ -28,7 +28,7 @@ function compile(
 }
 
 test('the README has examples for the server and the testing helpers', () => {
-  expect(examples.length).toBe(2);
+  expect(examples.length).toBe(3);
 });
 
 test('README example 0: a server with a router listens and closes', async () => {
@@ -38,9 +38,15 @@ test('README example 0: a server with a router listens and closes', async () => 
   expect(String(logged[0][0])).toMatch(/^listening on 127\.0\.0\.1:\d+$/);
 });
 
-test('README example 1: the testing helpers', async () => {
+test('README example 1: limits, checked and in force', async () => {
   const logged: unknown[][] = [];
   await compile(examples[1])(modules, { log: (...args) => logged.push(args) });
+  expect(logged).toEqual([[64 * 1024 * 1024]]);
+});
+
+test('README example 2: the testing helpers', async () => {
+  const logged: unknown[][] = [];
+  await compile(examples[2])(modules, { log: (...args) => logged.push(args) });
   expect(logged).toHaveLength(2);
   const [host, port, address] = logged[0];
   expect(host).toBe('127.0.0.1');
