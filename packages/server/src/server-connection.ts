@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { type Frame, FrameDecoder, FrameError, FrameWriter } from '@iproto/framing';
+import { ConnectionClock } from './connection-clock.js';
 import { channels } from './diagnostics.js';
 import { ServerError, type ServerErrorCode } from './server-error.js';
 
@@ -67,9 +68,9 @@ export class ServerConnection {
   private readonly decoder: FrameDecoder;
   private readonly maxInFlight: number;
   private readonly maxReplyBuffer: number;
-  private readonly frameTimeout: number;
-  private readonly idleTimeout: number;
   private readonly handlerTimeout: number;
+  /** `frameTimeout` and `idleTimeout`; undefined when both are off. */
+  private readonly clock: ConnectionClock | undefined;
   /** Replies gathered during a read are written as soon as they pass this many bytes. */
   private readonly replyHighWater: number;
   // 64 KiB: a pipelined client's replies to one read fit, so a flush is usually one chunk, one write().
@@ -88,14 +89,6 @@ export class ServerConnection {
   private done = false;
   private failure: Error | undefined;
   private isClosed = false;
-  // The time limits: one timer, armed for the nearest deadline and re-checked when it fires, so that
-  // reading a chunk only stores a timestamp.
-  private watchdog: NodeJS.Timeout | undefined;
-  private watchdogAt = 0;
-  /** When the last byte was read (or the last pending request answered), for `idleTimeout`. */
-  private readAt = 0;
-  /** When the unfinished frame the decoder holds was started; 0 when it holds none. */
-  private frameAt = 0;
 
   constructor(socket: Socket, hooks: ConnectionHooks) {
     this.socket = socket;
@@ -109,16 +102,28 @@ export class ServerConnection {
     );
     this.maxInFlight = hooks.maxInFlight ?? Number.POSITIVE_INFINITY;
     this.maxReplyBuffer = hooks.maxReplyBuffer ?? Number.POSITIVE_INFINITY;
-    this.frameTimeout = hooks.frameTimeout ?? 0;
-    this.idleTimeout = hooks.idleTimeout ?? 0;
     this.handlerTimeout = hooks.handlerTimeout ?? 0;
     this.replyHighWater = Math.max(socket.writableHighWaterMark, 1);
     socket.on('data', this.onData);
     socket.on('error', this.onSocketError);
     socket.on('close', this.onSocketClose);
-    if (this.idleTimeout > 0) {
-      this.readAt = Date.now();
-      this.arm(this.readAt + this.idleTimeout, this.readAt);
+    const frameTimeout = hooks.frameTimeout ?? 0;
+    const idleTimeout = hooks.idleTimeout ?? 0;
+    if (frameTimeout > 0 || idleTimeout > 0) {
+      const self = this;
+      this.clock = new ConnectionClock(frameTimeout, idleTimeout, {
+        get paused() {
+          return self.pausedBy !== 0;
+        },
+        get closed() {
+          return self.closed;
+        },
+        get inFlight() {
+          return self.pending;
+        },
+        heldBytes: () => this.decoder.bufferedBytes,
+        expire: (code, what) => this.limit(code, what),
+      });
     }
   }
 
@@ -193,8 +198,7 @@ export class ServerConnection {
       this.requestTimers?.delete(timer);
     }
     const pending = --this.pending;
-    // Idle time starts over once the last pending request is answered.
-    if (pending === 0 && this.idleTimeout > 0) this.readAt = Date.now();
+    if (pending === 0) this.clock?.requestsDone();
     if (pending < this.maxInFlight) this.unpause(PAUSED_BY_IN_FLIGHT);
   }
 
@@ -270,7 +274,7 @@ export class ServerConnection {
   private pause(reason: number): void {
     if (this.pausedBy === 0) {
       this.socket.pause();
-      this.stopClock();
+      this.clock?.stop();
     }
     this.pausedBy |= reason;
   }
@@ -287,15 +291,12 @@ export class ServerConnection {
     }
     if (this.pausedBy === 0 && !this.closed) {
       this.socket.resume();
-      this.startClock();
+      this.clock?.start();
     }
   }
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.done) return;
-    const clocked = this.frameTimeout > 0 || this.idleTimeout > 0;
-    const now = clocked ? Date.now() : 0;
-    this.readAt = now;
     let frames: Frame[];
     let failure: FrameError | undefined;
     try {
@@ -305,7 +306,8 @@ export class ServerConnection {
       failure = error;
       frames = error.frames;
     }
-    if (this.frameTimeout > 0 && failure === undefined) this.timeFrame(frames.length, now);
+    if (this.clock !== undefined && failure === undefined)
+      this.clock.read(frames.length, this.decoder.bufferedBytes);
     if (this.heldFrames !== undefined) {
       // Reading was paused with frames waiting; keep the order (Node does not emit after pause(),
       // this is the belt to that brace).
@@ -353,78 +355,6 @@ export class ServerConnection {
     }
   }
 
-  // ---- time limits ----------------------------------------------------------------------------
-
-  /**
-   * After a chunk: notes when the unfinished frame the decoder now holds was started. A chunk that
-   * completed frames ended any frame held before it, so an unfinished one is new; a chunk that
-   * completed none either continued the held frame or started the first one.
-   */
-  private timeFrame(completed: number, now: number): void {
-    if (this.decoder.bufferedBytes === 0) this.frameAt = 0;
-    else if (completed > 0 || this.frameAt === 0) {
-      this.frameAt = now;
-      this.arm(now + this.frameTimeout, now);
-    }
-  }
-
-  /** Makes sure the watchdog fires by `due` (it may fire earlier, and re-arms itself). */
-  private arm(due: number, now: number): void {
-    if (this.watchdog !== undefined) {
-      if (due >= this.watchdogAt) return;
-      clearTimeout(this.watchdog);
-    }
-    this.watchdogAt = due;
-    this.watchdog = setTimeout(this.onWatchdog, Math.max(1, due - now));
-    this.watchdog.unref();
-  }
-
-  private stopClock(): void {
-    if (this.watchdog === undefined) return;
-    clearTimeout(this.watchdog);
-    this.watchdog = undefined;
-  }
-
-  /** Reading resumes: the clocks start over, since the bytes that waited were not the client's delay. */
-  private startClock(): void {
-    if (this.frameTimeout === 0 && this.idleTimeout === 0) return;
-    const now = Date.now();
-    this.readAt = now;
-    if (this.frameAt !== 0) this.frameAt = now;
-    this.onWatchdog();
-  }
-
-  private readonly onWatchdog = (): void => {
-    this.watchdog = undefined;
-    if (this.done || this.pausedBy !== 0) return;
-    const now = Date.now();
-    let due = Number.POSITIVE_INFINITY;
-    if (this.frameAt !== 0) {
-      due = this.frameAt + this.frameTimeout;
-      if (now >= due) {
-        const held = this.decoder.bufferedBytes;
-        this.limit(
-          'ERR_FRAME_TIMEOUT',
-          `a frame started ${now - this.frameAt} ms ago is unfinished (${held} bytes of it received), frameTimeout is ${this.frameTimeout} ms`,
-        );
-        return;
-      }
-    }
-    if (this.idleTimeout > 0) {
-      // A request in progress is not idleness; look again one idleTimeout later.
-      const idleDue = this.pending > 0 ? now + this.idleTimeout : this.readAt + this.idleTimeout;
-      if (now >= idleDue) {
-        this.limit(
-          'ERR_IDLE_TIMEOUT',
-          `nothing received for ${now - this.readAt} ms, idleTimeout is ${this.idleTimeout} ms`,
-        );
-        return;
-      }
-      if (idleDue < due) due = idleDue;
-    }
-    if (due !== Number.POSITIVE_INFINITY) this.arm(due, now);
-  };
-
   /** A limit closes the connection: reported through the server, then destroyed with that error. */
   private limit(code: ServerErrorCode, what: string): void {
     const error = new ServerError(code, `${this.address}: ${what}; connection closed`, {
@@ -445,7 +375,7 @@ export class ServerConnection {
     this.done = true;
     this.flushScheduled = false;
     this.heldFrames = undefined;
-    this.stopClock();
+    this.clock?.stop();
     const timers = this.requestTimers;
     if (timers !== undefined) {
       for (const timer of timers) clearTimeout(timer);

@@ -1,4 +1,65 @@
 import { DEFAULT_MAX_FRAME_SIZE } from '@iproto/framing';
+import type { Handler } from './iproto-server.js';
+
+/**
+ * Every option is checked by the constructor: a value of the wrong type throws a `TypeError`, one out
+ * of range a `RangeError`, each naming the option. Times are in milliseconds; a timeout of 0 is off.
+ */
+export interface IProtoServerOptions {
+  /** The default handler: requests whose msg code has no route (`server.on(msg, handler)`). */
+  handler?: Handler;
+  /** Largest request body accepted, in bytes; a client announcing more is disconnected. Default: framing's `DEFAULT_MAX_FRAME_SIZE` (16 MiB). */
+  maxFrameSize?: number;
+  /**
+   * Connections open at once. One more is closed as soon as it is accepted, counted in
+   * `droppedConnections` and reported by the `drop` event (`ERR_MAX_CONNECTIONS`). Default 10,000.
+   */
+  maxConnections?: number;
+  /**
+   * Requests of one connection whose handlers have not answered yet (handlers that returned a
+   * promise). At the limit the server stops reading that connection until one answers: the client's
+   * writes back up, and what the server holds for it stays bounded. Default 1000.
+   */
+  maxInFlight?: number;
+  /**
+   * Bytes of replies written to a connection and not yet taken by the client (beyond what the
+   * kernel buffers). When more replies come and the client has left more than this unread, the
+   * connection is closed (`ERR_REPLY_BUFFER_FULL`). Default 64 MiB.
+   */
+  maxReplyBuffer?: number;
+  /**
+   * Time a client has to finish a frame once its first byte arrived (slow senders, slowloris); then
+   * the connection is closed (`ERR_FRAME_TIMEOUT`). Counted only while the server reads. Default 30,000.
+   */
+  frameTimeout?: number;
+  /**
+   * Time a connection may stay with nothing received and no request in progress; then it is closed
+   * (`ERR_IDLE_TIMEOUT`, in the `disconnect` event). Default 0, off: iproto clients keep their
+   * connections open between requests.
+   */
+  idleTimeout?: number;
+  /**
+   * Time a handler's promise may take. Then the request is given up: no reply is sent (a later answer
+   * is dropped), its `maxInFlight` slot is freed, and `ERR_HANDLER_TIMEOUT` is reported. Default 0, off.
+   */
+  handlerTimeout?: number;
+  /**
+   * Bytes a connection's write buffer may hold before the server stops reading that client's requests
+   * until the buffer drains. Default: Node's socket default (16 KiB on Node 20).
+   */
+  highWaterMark?: number;
+  /** Disable Nagle's algorithm on accepted sockets. Default true. */
+  noDelay?: boolean;
+  /**
+   * Perl debug level (MR::IProto::Server::Connection): 1 accept, close, errors and failed handlers;
+   * 5 dump received packets; 6 dump sent packets too. Default 0.
+   */
+  debug?: number;
+  /** Receives each debug line (`host(host:port): text`). Default: stderr, prefixed `MR::IProto::Server: `. */
+  debugCb?: (line: string) => void;
+  /** Dumps show bytes only, not the `unpack('L*')` integers (Perl's `dump_no_ints`). */
+  dumpNoInts?: boolean;
+}
 
 /** Default `maxConnections`: connections open at once; more are closed as soon as they are accepted. */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
