@@ -50,11 +50,12 @@ function writeArith(w: Writer, letter: FieldLetter, value: bigint, what: string)
 }
 
 function integerArgument(value: unknown, what: string): bigint {
-  // Either signedness is accepted: the argument is two's complement bytes.
-  if (typeof value === 'bigint' && value < 0n) return toInteger(value, 'q', what);
-  return typeof value === 'string' && value.trim().startsWith('-')
-    ? toInteger(value, 'q', what)
-    : toInteger(value, 'Q', what);
+  // Either signedness is accepted: the argument goes as two's complement bytes.
+  const negative =
+    (typeof value === 'number' && value < 0) ||
+    (typeof value === 'bigint' && value < 0n) ||
+    (typeof value === 'string' && value.trim().startsWith('-'));
+  return toInteger(value, negative ? 'q' : 'Q', what);
 }
 
 function spliceInteger(value: unknown, what: string): number {
