@@ -52,11 +52,19 @@ function u32Option(value: number | undefined, fallback: number, name: string): n
   return value;
 }
 
+/** The calls whose replies a space's plans read. */
+const Op = { INSERT: 0, SELECT: 1, UPDATE: 2, DELETE: 3 } as const;
+type Op = (typeof Op)[keyof typeof Op];
+
+// What each call does, for messages: `Box: insert on users (space 0): ...`.
+const OP_DOING = ['insert on', 'select on', 'update on', 'delete on'] as const;
+
 /** The plans a space's replies are read with, made once. */
 interface SpacePlans {
   readonly decoder: TupleDecoder;
   readonly shape: TupleShape | undefined;
-  readonly plans: Map<string, PlanWithUnpack>;
+  /** By `Op * 4 + (tuples ? 2 : 0) + (raw ? 1 : 0)`: no string built per call. */
+  readonly plans: (PlanWithUnpack | undefined)[];
 }
 
 /**
@@ -185,7 +193,7 @@ export class Box<
       w.u32(s.id);
       w.u32(flags);
       s.writeTuple(w, tuple);
-      const plan = this.#plan(s, o.wantResult ? 'tuples' : 'count', o.raw === true, 'insert into');
+      const plan = this.#plan(s, Op.INSERT, o.wantResult === true, o.raw === true);
       return boxRequest(
         this.client,
         BoxMsg.INSERT,
@@ -238,7 +246,7 @@ export class Box<
       if (list.length === 0) return Promise.resolve([]);
       const w = this.#writer.reset();
       this.#writeSelect(s, index, list, o);
-      const plan = this.#plan(s, 'tuples', o.raw === true, 'select from');
+      const plan = this.#plan(s, Op.SELECT, true, o.raw === true);
       return boxRequest(this.client, BoxMsg.SELECT, w.finish(), plan, o, this.#selectTries);
     }) as never;
   }
@@ -287,7 +295,7 @@ export class Box<
       s.writeKey(w, s.primaryKeyIndex, key);
       w.u32(ops.length);
       for (let i = 0; i < ops.length; i++) writeUpdateOp(w, s, ops[i], i);
-      const plan = this.#plan(s, o.wantResult ? 'tuples' : 'count', o.raw === true, 'update in');
+      const plan = this.#plan(s, Op.UPDATE, o.wantResult === true, o.raw === true);
       return boxRequest(
         this.client,
         BoxMsg.UPDATE,
@@ -316,7 +324,7 @@ export class Box<
       w.u32(s.id);
       if (o.wantResult) w.u32(InsertFlags.WANT_RESULT);
       s.writeKey(w, s.primaryKeyIndex, key);
-      const plan = this.#plan(s, o.wantResult ? 'tuples' : 'count', o.raw === true, 'delete from');
+      const plan = this.#plan(s, Op.DELETE, o.wantResult === true, o.raw === true);
       const msg = o.wantResult ? BoxMsg.DELETE : BoxMsg.DELETE_1_3;
       return boxRequest(
         this.client,
@@ -448,25 +456,26 @@ export class Box<
       plans = {
         decoder: new TupleDecoder(s.format),
         shape: s.fields ? { fields: s.fields, longFields: s.longFields } : undefined,
-        plans: new Map(),
+        plans: [],
       };
       this.#plans.set(s, plans);
     }
     return plans;
   }
 
-  #plan(s: Space, kind: 'tuples' | 'count', raw: boolean, doing: string) {
+  /** How the reply to `op` on `s` is read: a count, or tuples (as objects unless `raw`). */
+  #plan(s: Space, op: Op, tuples: boolean, raw: boolean): PlanWithUnpack {
     const sp = this.#spacePlans(s);
-    const id = `${kind}:${raw ? 1 : 0}:${doing}`;
-    let plan = sp.plans.get(id);
-    if (!plan) {
-      const where = `${this.name}: ${doing} ${s.label}`;
+    const slot = op * 4 + (tuples ? 2 : 0) + (raw ? 1 : 0);
+    let plan = sp.plans[slot];
+    if (plan === undefined) {
+      const where = `${this.name}: ${OP_DOING[op]} ${s.label}`;
       plan = withUnpack(
-        kind === 'count'
-          ? { kind, where }
-          : { kind, where, decoder: sp.decoder, shape: raw ? undefined : sp.shape },
+        tuples
+          ? { kind: 'tuples', where, decoder: sp.decoder, shape: raw ? undefined : sp.shape }
+          : { kind: 'count', where },
       );
-      sp.plans.set(id, plan);
+      sp.plans[slot] = plan;
     }
     return plan;
   }

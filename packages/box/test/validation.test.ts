@@ -129,7 +129,10 @@ describe('space declarations', () => {
 describe('calls refused before anything is sent', () => {
   it('names a space or an index that does not exist', async () => {
     await argumentError(() => box.select('nope' as never, 1 as never), /bad space "nope"/);
-    await argumentError(() => box.select('users', 1 as never, { index: 'nope' as never }), /bad index "nope"/);
+    await argumentError(
+      () => box.select('users', 1 as never, { index: 'nope' as never }),
+      /bad index "nope"/,
+    );
   });
 
   it('checks the tuple against the format', async () => {
