@@ -22,15 +22,21 @@ export function readU32(cursor: Cursor, what: string): number {
   return value;
 }
 
-/** Perl's `w`, for a field length: at most 5 bytes (a length below 2^32). */
-function readBer(bytes: Buffer, pos: number, end: number): [number, number] {
+/** Where the last `readBer` stopped: a module slot, so no pair is allocated per field. */
+let berEnd = 0;
+
+/** Perl's `w`, for a field length: at most 5 bytes (a length below 2^32); -1 when unreadable. */
+function readBer(bytes: Buffer, pos: number, end: number): number {
   let value = 0;
   for (let i = 0; i < 5 && pos < end; i++) {
     const byte = bytes[pos++]!;
     value = value * 128 + (byte & 0x7f);
-    if ((byte & 0x80) === 0) return [value, pos];
+    if ((byte & 0x80) === 0) {
+      berEnd = pos;
+      return value;
+    }
   }
-  return [-1, pos];
+  return -1;
 }
 
 function decodeField(letter: FieldLetter, bytes: Buffer, start: number, length: number): unknown {
@@ -121,10 +127,19 @@ export class TupleDecoder {
     }
     // Past a fixed format, further fields are read over and left out, as Perl's unpack leaves them.
     const kept = long.length > 0 ? cardinality : fixed.length;
-    const values = new Array<unknown>(kept);
+    const fields = shape?.fields;
+    // Objects are filled as the fields are read; a long tail goes through an array first.
+    const object: Record<string, unknown> | undefined = fields ? {} : undefined;
+    const values =
+      object === undefined
+        ? new Array<unknown>(kept)
+        : long.length > 0
+          ? new Array<unknown>(kept - fixed.length)
+          : undefined;
     let pos = start;
     for (let f = 0; f < cardinality; f++) {
-      const [length, next] = readBer(bytes, pos, end);
+      const length = readBer(bytes, pos, end);
+      const next = berEnd;
       if (length < 0 || length > end - next) {
         badReply(
           cursor,
@@ -145,35 +160,30 @@ export class TupleDecoder {
         if (want >= 0 && length !== want) {
           badReply(cursor, `tuple ${n} field ${f} is ${length} bytes, format '${letter}' takes ${want}`);
         }
-        values[f] = decodeField(letter, bytes, next, length);
+        const value = decodeField(letter, bytes, next, length);
+        if (object === undefined) values![f] = value;
+        else if (f < fixed.length) object[fields![f]!] = value;
+        else values![f - fixed.length] = value;
       }
       pos = next + length;
     }
     if (pos !== end)
       badReply(cursor, `tuple ${n}: its ${cardinality} fields take ${pos - start} of its ${size} bytes`);
     cursor.pos = end;
-    return shape?.fields ? this.#toObject(values, shape.fields, shape.longFields) : values;
+    if (object === undefined) return values;
+    if (long.length > 0) object[fields![fixed.length]!] = this.#fold(values!, shape!.longFields);
+    return object;
   }
 
-  /** MR::Tarantool::Box::_PostSelect: fields by name; a long tail as an array (of objects with long_fields). */
-  #toObject(values: unknown[], fields: readonly string[], longFields: readonly string[] | undefined): object {
-    const object: Record<string, unknown> = {};
-    const fixed = this.#fixed.length;
-    for (let i = 0; i < fixed; i++) object[fields[i]!] = values[i];
-    if (this.#long.length > 0) {
-      const tail = values.slice(fixed);
-      if (longFields) {
-        const groups: Record<string, unknown>[] = [];
-        for (let i = 0; i < tail.length; i += longFields.length) {
-          const group: Record<string, unknown> = {};
-          for (let j = 0; j < longFields.length; j++) group[longFields[j]!] = tail[i + j];
-          groups.push(group);
-        }
-        object[fields[fixed]!] = groups;
-      } else {
-        object[fields[fixed]!] = tail;
-      }
+  /** MR::Tarantool::Box::_PostSelect: a long tail as an array, of objects when `long_fields` names them. */
+  #fold(tail: unknown[], longFields: readonly string[] | undefined): unknown[] {
+    if (!longFields) return tail;
+    const groups: Record<string, unknown>[] = [];
+    for (let i = 0; i < tail.length; i += longFields.length) {
+      const group: Record<string, unknown> = {};
+      for (let j = 0; j < longFields.length; j++) group[longFields[j]!] = tail[i + j];
+      groups.push(group);
     }
-    return object;
+    return groups;
   }
 }
