@@ -346,6 +346,6 @@ export class Space {
  */
 export function keyList(index: ResolvedIndex, keys: unknown): readonly unknown[] {
   if (!Array.isArray(keys)) return [keys];
-  if (index.fieldNos.length === 1) return keys;
+  if (index.fieldNos.length === 1 || keys.length === 0) return keys;
   return keys.length > 0 && Array.isArray(keys[0]) ? keys : [keys];
 }

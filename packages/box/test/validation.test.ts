@@ -286,6 +286,7 @@ describe('calls refused before anything is sent', () => {
   it('selects with no keys without a request, as Perl does', async () => {
     server.take();
     expect(await box.select('users', [])).toEqual([]);
+    expect(await box.select('users', [], { index: 'pair' })).toEqual([]);
     expect(await box.selectUnion([])).toEqual([]);
     expect(server.take()).toEqual([]);
   });
