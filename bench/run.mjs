@@ -19,7 +19,7 @@ const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH_DIR);
 const PACKAGES_DIR = join(ROOT, 'packages');
 // The stack, bottom up (docs/architecture.md); packages not listed here follow in name order.
-const STACK = ['pack', 'framing', 'server', 'connection', 'cluster', 'client', 'cli'];
+const STACK = ['pack', 'framing', 'server', 'connection', 'cluster', 'client', 'box', 'cli'];
 const PEERS = 'peers';
 
 // `pnpm bench -- --quick` hands the `--` on; it is not a separator here.

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// The iproto demo: three in-process iproto servers acting as the shards of a small key-value
-// store, and one IProto client that spreads keys over them with HASH balancing (crc32, exactly as
-// Perl MR::IProto::Cluster picks). It writes and reads back thousands of keys, kills a shard while
-// traffic runs to show requests failing over, brings the shard back, and measures throughput.
+// The iproto demo: three in-process Tarantool 1.5 boxes (the box double of @iproto/server/testing)
+// acting as the shards of a small key-value store, and one IProto client that spreads keys over them
+// with HASH balancing (crc32, exactly as Perl MR::IProto::Cluster picks). It writes and reads back
+// thousands of keys, kills a shard while traffic runs to show requests failing over, brings the
+// shard back, and measures throughput.
 //
 // Run it with `pnpm demo` (which builds first). Options: --keys N (default 10000), --load N (reads
 // in the closing throughput run, default 50000).
@@ -10,8 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { IProto } from '@iproto/client';
 import { Cluster } from '@iproto/cluster';
-import { pack, unpack } from '@iproto/pack';
-import { IProtoServer } from '@iproto/server';
+import { BoxDouble } from '@iproto/server/testing';
 
 const { values: opts } = parseArgs({
   options: { keys: { type: 'string', default: '10000' }, load: { type: 'string', default: '50000' } },
@@ -27,60 +27,79 @@ const KEYS = count('keys');
 const LOAD = count('load');
 const NEW_KEYS = Math.floor(KEYS / 2);
 
-// ---- The shard: a key-value box (the same protocol as `iproto serve`) --------------------------
-/** Message codes of the store; every reply starts with an `L` status (0 ok, 1 not found). */
+// ---- The shard: a Tarantool 1.5 box ------------------------------------------------------------
+/**
+ * Each shard is a box with one space, 0, of [key, value] tuples keyed by the key as a STR. The client
+ * speaks the box's own messages, in MR::Tarantool::Box's layouts.
+ */
 const Msg = {
-  /** body `w/a* w/a*` (key, value) -> `L` status */
-  SET: 1,
-  /** body `w/a*` (key) -> `L w/a*` status, value */
-  GET: 2,
-  /** empty body -> `L L` status, number of keys */
-  COUNT: 4,
+  /** `L space, L flags, L cardinality`, the fields as `w/a*` -> `L 0, L count` */
+  INSERT: 13,
+  /** `L space, L index, L offset, L limit, L key count`, each key as `L cardinality, (w/a*)*` -> `L 0, L count`, the tuples */
+  SELECT: 17,
 };
+const SPACE = { space: 0, indexes: [{ parts: [{ field: 0, type: 'STR' }], type: 'HASH' }] };
 
 class Shard {
   constructor(name) {
     this.name = name;
-    this.store = new Map(); // survives a restart: the process "restarts", the disk keeps its data
+    this.box = undefined;
+    this.snapshot = []; // what the box had when it was killed: a restart recovers it
     this.requests = 0;
-    this.server = undefined;
     this.port = 0;
   }
 
-  handle(request) {
-    this.requests++;
-    switch (request.msg) {
-      case Msg.SET: {
-        const [key, value] = unpack('w/a* w/a*', request.body);
-        this.store.set(key.toString('latin1'), Buffer.from(value));
-        return pack('L', 0);
-      }
-      case Msg.GET: {
-        const [key] = unpack('w/a*', request.body);
-        const value = this.store.get(key.toString('latin1'));
-        return value ? pack('L w/a*', 0, value) : pack('L w/a*', 1, '');
-      }
-      case Msg.COUNT:
-        return pack('L L', 0, this.store.size);
-      default:
-        return new Uint8Array(0); // the ping (0xff00) and anything else: an empty reply
-    }
+  /** Tuples held now (or at the kill). */
+  get size() {
+    return this.box ? this.box.space(0).size : this.snapshot.length;
+  }
+
+  /** The keys held now. */
+  keys() {
+    const tuples = this.box ? this.box.space(0).tuples() : this.snapshot;
+    return new Set(tuples.map(([key]) => key.toString()));
   }
 
   async start() {
-    this.server = new IProtoServer({ handler: (request) => this.handle(request) });
-    const { port } = await this.server.listen(this.port, '127.0.0.1');
+    this.box = new BoxDouble({ spaces: [SPACE] });
+    // Recovery: as a real box reads its snapshot and log at start.
+    for (const tuple of this.snapshot) this.box.space(0).put(tuple);
+    this.snapshot = [];
+    this.box.on('request', () => this.requests++);
+    const { port } = await this.box.listen(this.port, '127.0.0.1');
     this.port = port;
   }
 
   async kill() {
-    await this.server.close();
-    this.server = undefined;
+    this.snapshot = this.box.space(0).tuples();
+    await this.box.close();
+    this.box = undefined;
   }
 
   get address() {
     return `127.0.0.1:${this.port}`;
   }
+}
+
+/** A box reply: `L code`; on success `L count`, then per tuple `L size, L cardinality`, the fields. */
+function selectedValue(body) {
+  const code = body.readUInt32LE(0);
+  if (code !== 0) throw new Error(`box error 0x${code.toString(16)}: ${body.subarray(4, -1)}`);
+  if (body.readUInt32LE(4) === 0) return [undefined];
+  // one tuple of two fields, each `w/a*`: skip the key, read the value
+  let at = 16;
+  const field = () => {
+    let length = 0;
+    let byte;
+    do {
+      byte = body[at++];
+      length = length * 128 + (byte & 0x7f);
+    } while (byte & 0x80);
+    at += length;
+    return body.subarray(at - length, at);
+  };
+  field();
+  return [field().toString()];
 }
 
 // ---- Small terminal helpers --------------------------------------------------------------------
@@ -134,7 +153,7 @@ function percentile(sorted, p) {
 const shards = [new Shard('shard 1'), new Shard('shard 2'), new Shard('shard 3')];
 const shardOf = (server) => shards.find((s) => s.port === server.port);
 
-out('iproto demo: a sharded key-value store on three in-process iproto servers');
+out('iproto demo: a sharded key-value store on three in-process Tarantool 1.5 boxes');
 step('starting three shards');
 for (const s of shards) {
   await s.start();
@@ -156,10 +175,28 @@ cluster.on('server up', (server, reason) =>
 );
 const client = new IProto({ cluster, maxRequestRetries: 3 });
 
-const set = (key, value) =>
-  client.send({ msg: Msg.SET, key, data: [key, value], pack: 'w/a* w/a*', unpack: 'L', retry: true });
-const get = (key) =>
-  client.send({ msg: Msg.GET, key, data: [key], pack: 'w/a*', unpack: 'L w/a*', retry: true });
+const set = async (key, value) => {
+  const [code, count] = await client.send({
+    msg: Msg.INSERT,
+    key,
+    data: [SPACE.space, 0, 2, key, value],
+    pack: 'L L L w/a* w/a*',
+    unpack: 'L L',
+    retry: true,
+  });
+  if (code !== 0 || count !== 1) throw new Error(`insert ${key}: code ${code}, count ${count}`);
+};
+const get = async (key) => {
+  const [value] = await client.send({
+    msg: Msg.SELECT,
+    key,
+    data: [SPACE.space, 0, 0, 1, 1, 1, key],
+    pack: 'L L L L L L w/a*',
+    unpack: selectedValue,
+    retry: true,
+  });
+  return value;
+};
 const keyOf = (i) => `user:${i}`;
 const userValue = (i) => `{"id":${i},"name":"user ${i}"}`;
 
@@ -167,8 +204,7 @@ async function check(count, label) {
   let ok = 0;
   let missing = 0;
   const r = await runPool(count, 256, async (i) => {
-    const [status, value] = await get(keyOf(i));
-    if (status === 0 && value.toString() === userValue(i)) ok++;
+    if ((await get(keyOf(i))) === userValue(i)) ok++;
     else missing++;
   });
   out(`  ${label}: ${fmt(ok)} of ${fmt(count)} match, ${fmt(missing)} missing, ${fmt(r.failed)} failed`);
@@ -185,7 +221,7 @@ try {
   );
 
   step('keys per shard');
-  barChart(shards.map((s) => ({ label: s.name, value: s.store.size })));
+  barChart(shards.map((s) => ({ label: s.name, value: s.size })));
 
   step(`reading back ${fmt(KEYS)} keys`);
   if ((await check(KEYS, 'read back')) !== KEYS) exitCode = 1;
@@ -208,9 +244,10 @@ try {
       ` (requests cut off by the kill were retried on another shard)`,
   );
   const movedTo = shards.map(() => 0);
+  const held = shards.map((s) => s.keys());
   home.forEach((shard, i) => {
     if (shard !== victim) return;
-    const holder = shards.findIndex((s) => s !== victim && s.store.has(sessionKey(i)));
+    const holder = shards.findIndex((s, j) => s !== victim && held[j].has(sessionKey(i)));
     if (holder >= 0) movedTo[holder]++;
   });
   const moved = movedTo.reduce((a, b) => a + b, 0);
@@ -244,9 +281,7 @@ try {
   });
   // Together, so a failed restart does not leave `cameBack` to reject unhandled later.
   await Promise.all([victim.start(), cameBack]);
-  out(
-    `  ${victim.name} is back with its ${fmt(victim.store.size)} keys; HASH sends their requests to it again`,
-  );
+  out(`  ${victim.name} is back with its ${fmt(victim.size)} keys; HASH sends their requests to it again`);
   const victimBefore = victim.requests;
   if ((await check(KEYS, 'read back')) !== KEYS) exitCode = 1;
   out(`  ${victim.name} answered ${fmt(victim.requests - victimBefore)} of those reads`);
@@ -266,7 +301,7 @@ try {
 } finally {
   await client.close();
   await cluster.close();
-  await Promise.all(shards.filter((s) => s.server).map((s) => s.kill()));
+  await Promise.all(shards.filter((s) => s.box).map((s) => s.kill()));
 }
 out(exitCode === 0 ? '\ndone: every key accounted for; servers and client closed.' : '\ndemo: FAILED');
 process.exitCode = exitCode;

@@ -42,6 +42,7 @@ const EXPECTED = {
     KETAMA: 'string',
   },
   '@iproto/client': { IProto: 'function', IProtoError: 'function', isIProtoError: 'function' },
+  '@iproto/box': { Box: 'function', BoxError: 'function' },
   '@iproto/cli': { main: 'function' },
 };
 
@@ -325,6 +326,7 @@ import { Connection, IProtoError, isIProtoError } from '@iproto/connection';
 import { Cluster, crc32, RR, HASH, KETAMA } from '@iproto/cluster';
 import { IProto } from '@iproto/client';
 import { main } from '@iproto/cli';
+import { Box, BoxError } from '@iproto/box';
 
 const bytes: Buffer = pack('N', 1);
 const values: unknown[] = unpack('N', bytes);
@@ -346,7 +348,18 @@ async function use(): Promise<void> {
   await plain.close();
   void reply;
 }
-export const probe = [compile, Cluster, IProto, main, values, decoded, frames, dump, sum, balances, branded, isPackError, use];
+const box = new Box({
+  servers: '127.0.0.1:1',
+  spaces: [{ space: 0, name: 'users', format: 'L$L', fields: ['id', 'name', 'age'], indexes: [{ name: 'primary', keys: ['id'] }] }],
+});
+async function useBox(): Promise<void> {
+  const rows: { id: number; name: string; age: number }[] = await box.select('users', [1, 2]);
+  const failed: boolean = new BoxError('ERR_BOX_REPLY', 'x') instanceof Error;
+  void rows;
+  void failed;
+  await box.close();
+}
+export const probe = [compile, Cluster, IProto, main, values, decoded, frames, dump, sum, balances, branded, isPackError, use, useBox];
 `;
 
 async function main() {

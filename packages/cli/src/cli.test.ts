@@ -117,28 +117,54 @@ describe('iproto ping', () => {
 });
 
 describe('iproto send', () => {
-  it('stores and reads back a key in the key-value box with --pack and --unpack', async () => {
+  it('inserts and selects a tuple in the box with --pack and --unpack, and reads its errors', async () => {
     const box = await start(false);
-    const set = await runCli([
+    const insert = await runCli([
       'send',
       box,
       '--msg',
-      '1',
+      '13',
       '--pack',
-      'w/a* w/a*',
-      'greeting',
+      'L L L C L w/a*',
+      '0',
+      '0',
+      '2',
+      '4',
+      '7',
       'hello world',
       '--unpack',
-      'L',
+      'L L',
     ]);
-    expect(set.stderr).toBe('');
-    expect(set.code, set.stderr + set.stdout).toBe(0);
-    expect(set.stdout).toMatch(/^reply msg=1 sync=\d+ len=4 time=[\d.]+ ms\n0\n$/);
-    const get = await runCli(['send', box, '--msg', '2', '--pack', 'w/a*', 'greeting', '--unpack', 'L w/a*']);
-    expect(get.code, get.stderr + get.stdout).toBe(0);
-    expect(get.stdout.split('\n')[1]).toBe('0 "hello world"');
-    const json = await runCli(['send', box, '--msg', '4', '--unpack', 'L L', '--json']);
-    expect(JSON.parse(json.stdout)).toMatchObject({ msg: 4, len: 8, values: [0, 1] });
+    expect(insert.stderr).toBe('');
+    expect(insert.code, insert.stderr + insert.stdout).toBe(0);
+    expect(insert.stdout).toMatch(/^reply msg=13 sync=\d+ len=8 time=[\d.]+ ms\n0 1\n$/);
+    const selectKey = ['--pack', 'L L L L L L C L', '0', '0', '0', '10', '1', '1', '4', '7'];
+    const select = await runCli(['send', box, '--msg', '17', ...selectKey, '--unpack', 'L L L L x L w/a*']);
+    expect(select.code, select.stderr + select.stdout).toBe(0);
+    expect(select.stdout.split('\n')[1]).toBe('0 1 17 2 7 "hello world"');
+    // a key of 3 bytes where the index wants a NUM: the box's error code and NUL-terminated text
+    const wrong = await runCli([
+      'send',
+      box,
+      '--msg',
+      '17',
+      '--pack',
+      'L L L L L L w/a*',
+      '0',
+      '0',
+      '0',
+      '10',
+      '1',
+      '1',
+      'abc',
+      '--unpack',
+      'L Z*',
+      '--json',
+    ]);
+    expect(JSON.parse(wrong.stdout)).toMatchObject({
+      msg: 17,
+      values: [0x2602, 'Supplied key field type does not match index type: expected u32'],
+    });
   });
 
   it('prints the reply as a packet dump without --unpack, with --no-ints too', async () => {
@@ -202,23 +228,36 @@ describe('iproto send', () => {
 
   it('sends a no-reply message and returns once written', async () => {
     const box = await start(false);
-    const r = await runCli(['send', box, '--msg', '1', '--pack', 'w/a* w/a*', 'k', 'v', '--no-reply']);
+    const r = await runCli([
+      'send',
+      box,
+      '--msg',
+      '13',
+      '--pack',
+      'L L L C L w/a*',
+      '0',
+      '0',
+      '2',
+      '4',
+      '5',
+      'v',
+      '--no-reply',
+    ]);
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toContain('no reply expected');
     // The box did store it: the message was really sent.
+    const select = ['--pack', 'L L L L L L C L', '0', '0', '0', '10', '1', '1', '4', '5'];
     const get = await runCli([
       'send',
       box,
       '--msg',
-      '2',
-      '--pack',
-      'w/a*',
-      'k',
+      '17',
+      ...select,
       '--unpack',
-      'L w/a*',
+      'L L L L x L w/a*',
       '--json',
     ]);
-    expect(JSON.parse(get.stdout).values).toEqual([0, 'v']);
+    expect(JSON.parse(get.stdout).values).toEqual([0, 1, 7, 2, 5, 'v']);
   });
 
   it('fails with one line and exit 1 when the server is down or the reply does not unpack', async () => {
@@ -382,40 +421,71 @@ describe('iproto serve', () => {
     return { child: proc, firstLine, exit };
   }
 
-  it('runs the key-value box until SIGTERM, then exits 0', async () => {
-    const s = await serve(['--port', '0', '--json']);
-    const { listening, kind } = JSON.parse(s.firstLine);
-    expect(kind).toBe('key-value box');
+  it('runs the box with the spaces of --space until SIGTERM, then exits 0', async () => {
+    const s = await serve(['--port', '0', '--json', '--space', '0', '--space', '1:str,NUM']);
+    const { listening, kind, spaces } = JSON.parse(s.firstLine);
+    expect(kind).toBe('box');
+    expect(spaces).toEqual(['0', '1:str,NUM']);
     expect((await runCli(['ping', listening])).code).toBe(0);
-    for (const args of [
-      ['--msg', '1', '--pack', 'w/a* w/a*', 'a', '1', '--unpack', 'L'],
-      ['--msg', '1', '--pack', 'w/a* w/a*', 'b', '2', '--unpack', 'L'],
-      ['--msg', '3', '--pack', 'w/a*', 'a', '--unpack', 'L'],
-    ]) {
-      const r = await runCli(['send', listening, ...args]);
-      expect(r.stderr + r.stdout.split('\n')[1], args.join(' ')).toBe('0');
-    }
-    const count = await runCli(['send', listening, '--msg', '4', '--unpack', 'L L', '--json']);
-    expect(JSON.parse(count.stdout).values).toEqual([0, 1]);
-    const missing = await runCli([
-      'send',
-      listening,
-      '--msg',
-      '2',
-      '--pack',
-      'w/a*',
-      'a',
-      '--unpack',
-      'L w/a*',
-      '--json',
+    const send = async (
+      msg: number,
+      template: string,
+      values: string[],
+      unpack: string,
+    ): Promise<unknown[]> => {
+      const r = await runCli([
+        'send',
+        listening,
+        '--msg',
+        String(msg),
+        '--pack',
+        template,
+        ...values,
+        '--unpack',
+        unpack,
+        '--json',
+      ]);
+      expect(r.stderr).toBe('');
+      return JSON.parse(r.stdout).values;
+    };
+    // space 1 is keyed by [STR, NUM]: insert two tuples, then select by the first part alone
+    expect(await send(13, 'L L L w/a* C L', ['1', '0', '2', 'a', '4', '2'], 'L L')).toEqual([0, 1]);
+    expect(await send(13, 'L L L w/a* C L', ['1', '0', '2', 'a', '4', '1'], 'L L')).toEqual([0, 1]);
+    expect(
+      await send(17, 'L L L L L L w/a*', ['1', '0', '0', '10', '1', '1', 'a'], 'L L (L L w/a* x L)2'),
+    ).toEqual([0, 2, 7, 2, 'a', 1, 7, 2, 'a', 2]);
+    // space 0 is keyed by a NUM; space 2 does not exist
+    expect(await send(13, 'L L L C L', ['0', '0', '1', '4', '9'], 'L L')).toEqual([0, 1]);
+    expect(await send(17, 'L L L L L L C L', ['2', '0', '0', '10', '1', '1', '4', '9'], 'L Z*')).toEqual([
+      0x3902,
+      'Space 2 does not exist',
     ]);
-    expect(JSON.parse(missing.stdout).values).toEqual([1, '']);
-    const bad = await runCli(['send', listening, '--msg', '99', '--unpack', 'L', '--json']);
-    expect(JSON.parse(bad.stdout).values).toEqual([2]);
     s.child.kill('SIGTERM');
     const done = await s.exit;
     expect(done.code, done.stderr + done.stdout).toBe(0);
     expect(done.stderr).toBe('');
+  });
+
+  it('says what it runs, and refuses a bad --space with one line', async () => {
+    const s = await serve([]);
+    expect(s.firstLine).toMatch(
+      /^iproto serve: Tarantool 1\.5 box \(space 0 NUM\) listening on 127\.0\.0\.1:\d+ \(Ctrl-C to stop\)$/,
+    );
+    s.child.kill('SIGTERM');
+    expect((await s.exit).code).toBe(0);
+    for (const [args, message] of [
+      [
+        ['--space', '0:INT'],
+        'iproto serve: bad --space "0:INT": key types are NUM, NUM64 and STR, got "INT"\n',
+      ],
+      [['--space', '0:NUM:1'], 'iproto serve: bad --space "0:NUM:1": expected ID[:TYPE,...]\n'],
+      [['--space', '0', '--space', '0:STR'], 'iproto serve: a space is given twice with --space\n'],
+      [['--space', '0', '--echo'], 'iproto serve: --space and --echo exclude each other\n'],
+    ] as const) {
+      const r = await runCli(['serve', ...args]);
+      expect(r.code, r.stdout).toBe(2);
+      expect(r.stderr).toBe(message);
+    }
   });
 
   it('echoes with --echo and says where it listens', async () => {

@@ -38,10 +38,10 @@ Values: integers become numbers (bigints beyond 2^53 or with an "n" suffix), dec
 "hex:0a0b" bytes, "str:..." always a string, anything else a string. Put "--" before values that
 begin with "-".
 
-Example (the key-value box of "iproto serve"):
-  iproto send 127.0.0.1:33013 --msg 1 --pack 'w/a* w/a*' greeting hello --unpack L
-  iproto send 127.0.0.1:33013 --msg 2 --pack 'w/a*' greeting --unpack 'L w/a*'
-  iproto send 10.0.0.1:33013,10.0.0.2:33013 --key user:7 --msg 2 --pack 'w/a*' user:7`,
+Examples (the Tarantool 1.5 box of "iproto serve": INSERT [7, "hello"] into space 0, SELECT key 7):
+  iproto send 127.0.0.1:33013 --msg 13 --pack 'L L L C L w/a*' 0 0 2 4 7 hello --unpack 'L L'
+  iproto send 127.0.0.1:33013 --msg 17 --pack 'L L L L L L C L' 0 0 0 10 1 1 4 7 --unpack 'L L L L x L w/a*'
+  iproto send 10.0.0.1:33013,10.0.0.2:33013 --key 7 --msg 17 --pack 'L L L L L L C L' 0 0 0 10 1 1 4 7`,
 
   decode: `Usage: iproto decode [file|-] [options]
 
@@ -77,27 +77,26 @@ Options:
 Example:
   iproto bench 127.0.0.1:33013 --depth 256 --requests 1000000 --connections 4`,
 
-  serve: `Usage: iproto serve [--port N] [--host HOST] [--echo] [options]
+  serve: `Usage: iproto serve [--port N] [--host HOST] [--space ID[:TYPE,...]]... [--echo] [options]
 
-Runs an iproto server until interrupted (Ctrl-C): a tiny in-memory key-value box, or with --echo
-a server that answers every message with its own body.
-
-Key-value box messages (every reply starts with an L status: 0 ok, 1 not found, 2 bad request):
-  1      SET     body w/a* w/a* (key, value)   reply L
-  2      GET     body w/a* (key)               reply L w/a* (status, value)
-  3      DELETE  body w/a* (key)               reply L
-  4      COUNT   empty body                    reply L L (status, number of keys)
-  0xff00 PING    empty body                    empty reply
+Runs an iproto server until interrupted (Ctrl-C): an in-memory Tarantool 1.5 box (the box double of
+@iproto/server/testing: INSERT, SELECT, UPDATE, DELETE, CALL and ping, answered with a real 1.5
+server's bytes, error codes and texts), or with --echo a server that answers every message with its
+own body. The tuples live in memory until it stops.
 
 Options:
-  --port N       port to listen on (default 0: a free port, printed at start)
-  --host HOST    address to listen on (default 127.0.0.1)
-  --echo         answer every message with its body instead of running the key-value box
-  --json         print the listening address as one JSON object
-  -h, --help     show this help
+  --port N                 port to listen on (default 0: a free port, printed at start)
+  --host HOST              address to listen on (default 127.0.0.1)
+  --space ID[:TYPE,...]    a space whose primary key is fields 0, 1, ... of these types: NUM (4-byte
+                           unsigned), NUM64 (8 bytes) or STR; default NUM. Repeat for more spaces.
+                           Default: one space, 0:NUM
+  --echo                   answer every message with its body instead of running the box
+  --json                   print the listening address as one JSON object
+  -h, --help               show this help
 
-Example:
-  iproto serve --port 33013`,
+Examples:
+  iproto serve --port 33013
+  iproto serve --port 33013 --space 0 --space 1:STR,NUM`,
 } as const;
 
 export type CommandName = keyof typeof COMMAND_HELP;
@@ -111,7 +110,7 @@ Commands:
   send     send one message and print the reply
   decode   list the frames of a captured byte stream, offline
   bench    a load generator: throughput and latency percentiles
-  serve    run an echo or key-value iproto server
+  serve    run a Tarantool 1.5 box (in memory) or an echo server
   help     show help for a command: iproto help <command>
 
 Every command takes --help. Errors are printed as one line; the exit code is 0 on success,

@@ -10,11 +10,10 @@ export {
 } from './commands/bench.js';
 export { type DecodedFrame, type DecodeOptions, decodeCapture } from './commands/decode.js';
 export { type PingOptions, type PingResult, pingServer } from './commands/ping.js';
-export { createServer, type ServeOptions } from './commands/serve.js';
+export { createServer, DEFAULT_SERVE_SPACES, parseSpace, type ServeOptions } from './commands/serve.js';
 export { COMMAND_HELP, type CommandName, GENERAL_HELP } from './help.js';
 export { Histogram } from './histogram.js';
 export type { CliIO } from './io.js';
-export { handleKvRequest, KvMsg, KvStatus, KvTemplates } from './kv-box.js';
 export { main } from './main.js';
 export {
   type Address,

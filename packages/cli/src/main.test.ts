@@ -165,7 +165,7 @@ describe('main: serve in-process', () => {
     const running = main(['serve', '--json'], t.io);
     while (!t.stdout().includes('\n')) await new Promise((r) => setTimeout(r, 10));
     const { port, kind } = JSON.parse(t.stdout());
-    expect(kind).toBe('key-value box');
+    expect(kind).toBe('box');
     const ping = fakeIO();
     expect(await main(['ping', String(port)], ping.io)).toBe(0);
     controller.abort();

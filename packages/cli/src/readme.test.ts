@@ -13,7 +13,7 @@ import { assertBuilt, runCli } from './test-support.js';
 
 /**
  * The README's examples are run here: each ```console block's `$ iproto ...` commands against a
- * key-value box (its port stands in for 33013), their output compared line by line (`…` matches
+ * the box `iproto serve` runs (its port stands in for 33013), their output compared line by line (`…` matches
  * anything), and the ```ts block executed with each `console.log(...); // expected` checked.
  */
 const README = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');

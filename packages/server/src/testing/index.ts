@@ -1,4 +1,5 @@
 export { type Blackhole, listenBlackhole } from './blackhole.js';
+export * from './box.js';
 export {
   DEFAULT_GARBAGE,
   type Fault,

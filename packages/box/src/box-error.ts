@@ -1,0 +1,95 @@
+import { errorName } from './error-codes.js';
+
+const BRAND = Symbol.for('iproto.error');
+
+/**
+ * Stable codes of a {@link BoxError} raised by this package. A server error has its symbolic name
+ * as `code` (`ER_TUPLE_FOUND`, ...); a failure of the layers below keeps their code (`ETIMEDOUT`,
+ * `ECONNREFUSED`, `ABORT_ERR`, ...).
+ */
+export type BoxErrorCode =
+  /** The Box options or a space declaration are wrong. */
+  | 'ERR_BOX_SPEC'
+  /** A call's arguments are wrong: unknown space, index or field, a value that does not fit. */
+  | 'ERR_BOX_ARGUMENT'
+  /** A reply the server should never send: too short, counts beyond its bytes, fields unlike the format. */
+  | 'ERR_BOX_REPLY'
+  /** The Box was closed. */
+  | 'ERR_BOX_CLOSED';
+
+export interface BoxErrorOptions {
+  /** The server's return code, as it came: `(error number << 8) | severity`. */
+  returnCode?: number;
+  /** The server's own text, its terminating NUL removed. */
+  serverMessage?: string;
+  /** The OS errno of a communication failure. */
+  errno?: number;
+  cause?: unknown;
+}
+
+/**
+ * An error of a box call: a server error (with `returnCode`, `severity`, the symbolic `code` and the
+ * server's `serverMessage`), a bad reply (`ERR_BOX_REPLY`), a bad call (`ERR_BOX_ARGUMENT`), or a
+ * communication failure of `@iproto/client` (its `code` and `errno`, the `IProtoError` as `cause`).
+ */
+export class BoxError extends Error {
+  override readonly name = 'BoxError' as const;
+  /** Stable: the symbolic name of a server error, one of {@link BoxErrorCode}, or the transport's code. */
+  readonly code: string;
+  /** The server's return code (Perl's `$box->Error`), e.g. `0x3702`; undefined when the server did not answer one. */
+  readonly returnCode?: number;
+  /** The server's error number, `returnCode >> 8` (0x37 for `ER_TUPLE_FOUND`). */
+  readonly errcode?: number;
+  /** 1: transient (may succeed when retried), 2: permanent. */
+  readonly severity?: number;
+  /** The server's own text, NUL removed. */
+  readonly serverMessage?: string;
+  /** The OS errno of a communication failure (the Perl client's `$!`). */
+  readonly errno?: number;
+
+  constructor(code: BoxErrorCode | (string & {}), message: string, options: BoxErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    if (options.returnCode !== undefined) {
+      this.returnCode = options.returnCode;
+      this.errcode = options.returnCode >>> 8;
+      this.severity = options.returnCode & 0xff;
+    }
+    if (options.serverMessage !== undefined) this.serverMessage = options.serverMessage;
+    if (options.errno !== undefined) this.errno = options.errno;
+  }
+
+  /** True for a BoxError made by any loaded copy of this package. */
+  static isBoxError(value: unknown): value is BoxError {
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      (value as Record<symbol, unknown>)[BRAND] === true &&
+      (value as { name?: unknown }).name === 'BoxError'
+    );
+  }
+}
+
+Object.defineProperty(BoxError.prototype, BRAND, { value: true });
+Object.defineProperty(BoxError, Symbol.hasInstance, {
+  value: function hasInstance(this: unknown, value: unknown): boolean {
+    return (
+      Function.prototype[Symbol.hasInstance].call(this, value) ||
+      (this === BoxError && BoxError.isBoxError(value))
+    );
+  },
+});
+
+/** A BoxError of this package's own codes. */
+export function boxError(code: BoxErrorCode, message: string, cause?: unknown): BoxError {
+  return new BoxError(code, message, { cause });
+}
+
+/** The error a server reply carries: `Error 00003702: Duplicate key exists in unique index 0`, as Perl's `ErrorStr`. */
+export function serverError(returnCode: number, serverMessage: string, where: string): BoxError {
+  const hex = returnCode.toString(16).toUpperCase().padStart(8, '0');
+  return new BoxError(errorName(returnCode), `${where}: Error ${hex}: ${serverMessage}`, {
+    returnCode,
+    serverMessage,
+  });
+}

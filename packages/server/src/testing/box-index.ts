@@ -1,0 +1,255 @@
+import type { StoredTuple } from './box-codec.js';
+import { BoxCode, BoxDoubleError } from './box-double-error.js';
+
+/** Key field types of Tarantool 1.5: NUM is a 4-byte u32, NUM64 an 8-byte u64, STR any bytes. */
+export type BoxFieldType = 'NUM' | 'NUM64' | 'STR';
+
+/** One part of an index key: the tuple field it reads and that field's type. */
+export interface BoxKeyPart {
+  field: number;
+  type: BoxFieldType;
+}
+
+/** An index as Tarantool 1.5's configuration declares it (`space[n].index[i]`). */
+export interface BoxIndexOptions {
+  /** The key parts, in order (`key_field[j].fieldno` / `.type`). */
+  parts: BoxKeyPart[];
+  /**
+   * `HASH` finds exact keys only; `TREE` also takes partial keys (a prefix of the parts, none for every
+   * tuple) and returns tuples in key order. Default `TREE`.
+   */
+  type?: 'HASH' | 'TREE';
+  /** Default true; a HASH index must be unique, and so must index 0 (the primary key). */
+  unique?: boolean;
+}
+
+/** What `BoxIndex#find` returns: `tuples[start]` to `tuples[end - 1]`. */
+export interface Matches {
+  readonly tuples: readonly StoredTuple[];
+  readonly start: number;
+  readonly end: number;
+}
+
+const NO_MATCH: Matches = { tuples: [], start: 0, end: 0 };
+
+/** The map key of a tuple or a key: a number for a single NUM part, else a string of the bytes. */
+type MapKey = number | string;
+
+const FIELD_TYPES = new Set<string>(['NUM', 'NUM64', 'STR']);
+
+/**
+ * One index of a space. A unique index keeps a `Map` from key to tuple for exact lookups; a TREE
+ * index also keeps its tuples sorted, rebuilt on the first ordered read after a write (a double
+ * serves few range reads and many writes, and a sort is cheaper than a tree here).
+ */
+export class BoxIndex {
+  readonly id: number;
+  readonly parts: readonly BoxKeyPart[];
+  readonly type: 'HASH' | 'TREE';
+  readonly unique: boolean;
+  private readonly map: Map<MapKey, StoredTuple> | undefined;
+  private sorted: StoredTuple[] | undefined;
+  private readonly numericKey: boolean;
+
+  constructor(space: number, id: number, options: BoxIndexOptions) {
+    const where = `box double: space ${space} index ${id}`;
+    if (!Array.isArray(options?.parts) || options.parts.length === 0)
+      throw new TypeError(`${where}: parts must be a non-empty array of { field, type }`);
+    for (const part of options.parts) {
+      if (
+        part === null ||
+        typeof part !== 'object' ||
+        part.field >>> 0 !== part.field ||
+        !FIELD_TYPES.has(part.type)
+      )
+        throw new TypeError(`${where}: a key part must be { field: u32, type: 'NUM' | 'NUM64' | 'STR' }`);
+    }
+    const type = options.type ?? 'TREE';
+    if (type !== 'HASH' && type !== 'TREE') throw new TypeError(`${where}: type must be 'HASH' or 'TREE'`);
+    const unique = options.unique ?? true;
+    if (!unique && (type === 'HASH' || id === 0))
+      throw new TypeError(`${where}: ${id === 0 ? 'the primary index' : 'a HASH index'} must be unique`);
+    this.id = id;
+    this.parts = options.parts.map((part) => ({ field: part.field, type: part.type }));
+    this.type = type;
+    this.unique = unique;
+    this.map = unique ? new Map() : undefined;
+    this.numericKey = this.parts.length === 1 && this.parts[0].type === 'NUM';
+  }
+
+  /**
+   * Checks a key of `key.length` parts as Tarantool 1.5's `key_validate` does for a SELECT (`exact`
+   * false) or `primary_key_validate` for UPDATE and DELETE (`exact` true).
+   */
+  validateKey(key: readonly Buffer[], exact: boolean): void {
+    const count = key.length;
+    const parts = this.parts.length;
+    if (exact) {
+      if (count !== parts)
+        throw new BoxDoubleError(
+          BoxCode.EXACT_MATCH,
+          `Invalid key part count in an exact match (expected ${parts}, got ${count})`,
+        );
+    } else {
+      if (count === 0 && this.type === 'TREE') return;
+      if (count > parts)
+        throw new BoxDoubleError(
+          BoxCode.KEY_PART_COUNT,
+          `Invalid key part count (expected [0..${parts}], got ${count})`,
+        );
+      if (this.type === 'HASH' && count < parts)
+        throw new BoxDoubleError(
+          BoxCode.EXACT_MATCH,
+          `Invalid key part count in an exact match (expected ${parts}, got ${count})`,
+        );
+    }
+    for (let i = 0; i < count; i++) checkFieldType(this.parts[i].type, key[i]);
+  }
+
+  /**
+   * The tuples matching a validated key (a prefix of the parts), in index order: `tuples[start]` to
+   * `tuples[end - 1]`. A range of the sorted tuples is not copied, so many keys that each match the
+   * whole space cost a binary search apiece.
+   */
+  find(key: readonly Buffer[]): Matches {
+    if (this.map !== undefined && key.length === this.parts.length) {
+      const tuple = this.map.get(this.keyOf(key));
+      return tuple === undefined ? NO_MATCH : { tuples: [tuple], start: 0, end: 1 };
+    }
+    return this.range(key);
+  }
+
+  /** The tuple with exactly this key, on a unique index. */
+  get(key: readonly Buffer[]): StoredTuple | undefined {
+    return this.map?.get(this.keyOf(key));
+  }
+
+  /** The tuple this index holds under `tuple`'s key, if the index is unique. */
+  holder(tuple: StoredTuple): StoredTuple | undefined {
+    return this.map?.get(this.tupleKey(tuple));
+  }
+
+  /** Stores `tuple` (its key checked for uniqueness by the space first). */
+  add(tuple: StoredTuple): void {
+    this.map?.set(this.tupleKey(tuple), tuple);
+    this.sorted = undefined;
+  }
+
+  /** Forgets `tuple`. */
+  remove(tuple: StoredTuple): void {
+    if (this.map !== undefined) {
+      const key = this.tupleKey(tuple);
+      if (this.map.get(key) === tuple) this.map.delete(key);
+    }
+    this.sorted = undefined;
+  }
+
+  /** Drops every tuple. */
+  clear(): void {
+    this.map?.clear();
+    this.sorted = undefined;
+  }
+
+  /** The number of tuples of a unique index. */
+  get size(): number {
+    return this.map?.size ?? 0;
+  }
+
+  /** Every tuple of a unique index, unordered. */
+  all(): Iterable<StoredTuple> {
+    return this.map?.values() ?? [];
+  }
+
+  /** Every tuple, in insertion order (HASH) or key order (TREE). */
+  values(): readonly StoredTuple[] {
+    return this.type === 'TREE' ? this.order(this.source()) : [...this.source()];
+  }
+
+  /** Orders tuples by this index's key, ties by `all`'s order (the primary index). */
+  order(all: Iterable<StoredTuple>): StoredTuple[] {
+    if (this.sorted === undefined) {
+      // A stable sort keeps equal keys of a non-unique index in primary-index order.
+      this.sorted = [...all].sort((a, b) => this.compare(a.fields, b.fields, this.parts.length));
+    }
+    return this.sorted;
+  }
+
+  /** Set by the space: where `range` gets every tuple from (the primary index). */
+  source: () => Iterable<StoredTuple> = () => this.all();
+
+  private range(key: readonly Buffer[]): Matches {
+    const sorted = this.order(this.source());
+    const n = key.length;
+    if (n === 0) return { tuples: sorted, start: 0, end: sorted.length };
+    // The first tuple whose key prefix is not below `key`, then every one equal to it.
+    let low = 0;
+    let high = sorted.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (this.compareKey(key, sorted[mid].fields, n) > 0) low = mid + 1;
+      else high = mid;
+    }
+    let end = low;
+    while (end < sorted.length && this.compareKey(key, sorted[end].fields, n) === 0) end++;
+    return { tuples: sorted, start: low, end };
+  }
+
+  private compare(a: readonly Buffer[], b: readonly Buffer[], n: number): number {
+    for (let i = 0; i < n; i++) {
+      const field = this.parts[i].field;
+      const order = comparePart(this.parts[i].type, a[field], b[field]);
+      if (order !== 0) return order;
+    }
+    return 0;
+  }
+
+  private compareKey(key: readonly Buffer[], fields: readonly Buffer[], n: number): number {
+    for (let i = 0; i < n; i++) {
+      const order = comparePart(this.parts[i].type, key[i], fields[this.parts[i].field]);
+      if (order !== 0) return order;
+    }
+    return 0;
+  }
+
+  private tupleKey(tuple: StoredTuple): MapKey {
+    const fields = tuple.fields;
+    if (this.numericKey) return fields[this.parts[0].field].readUInt32LE(0);
+    if (this.parts.length === 1) return fields[this.parts[0].field].toString('latin1');
+    return this.parts.map((part) => joinable(fields[part.field])).join('');
+  }
+
+  private keyOf(key: readonly Buffer[]): MapKey {
+    if (this.numericKey) return key[0].readUInt32LE(0);
+    if (key.length === 1) return key[0].toString('latin1');
+    return key.map(joinable).join('');
+  }
+}
+
+/** A part of a multi-part map key: its length first, so `ab`+`c` and `a`+`bc` differ. */
+function joinable(bytes: Buffer): string {
+  return `${bytes.length}:${bytes.toString('latin1')}`;
+}
+
+/** Tarantool 1.5's `key_validate_parts`: a NUM key part is exactly 4 bytes, a NUM64 exactly 8. */
+export function checkFieldType(type: BoxFieldType, bytes: Buffer): void {
+  if (type === 'NUM' && bytes.length !== 4)
+    throw new BoxDoubleError(
+      BoxCode.KEY_FIELD_TYPE,
+      'Supplied key field type does not match index type: expected u32',
+    );
+  if (type === 'NUM64' && bytes.length !== 8)
+    throw new BoxDoubleError(
+      BoxCode.KEY_FIELD_TYPE,
+      'Supplied key field type does not match index type: expected u64',
+    );
+}
+
+/** NUM and NUM64 compare as unsigned numbers, STR as bytes (then the shorter first), as 1.5 does. */
+function comparePart(type: BoxFieldType, a: Buffer, b: Buffer): number {
+  if (type === 'NUM') return a.readUInt32LE(0) - b.readUInt32LE(0);
+  if (type === 'NUM64') {
+    const high = a.readUInt32LE(4) - b.readUInt32LE(4);
+    return high !== 0 ? high : a.readUInt32LE(0) - b.readUInt32LE(0);
+  }
+  return Buffer.compare(a, b);
+}

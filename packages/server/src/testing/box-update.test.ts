@@ -1,0 +1,185 @@
+import { pack } from '@iproto/pack';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { BoxTestClient, num, spliceArg, tuple, updateBody } from './box-test-support.js';
+import { type BoxDouble, BoxUpdateOp as Op, startBoxDouble } from './index.js';
+
+let box: BoxDouble;
+let client: BoxTestClient;
+
+beforeEach(async () => {
+  box = await startBoxDouble({
+    spaces: [
+      {
+        space: 0,
+        indexes: [{ parts: [{ field: 0, type: 'NUM' }] }, { parts: [{ field: 1, type: 'STR' }] }],
+      },
+    ],
+  });
+  client = await BoxTestClient.connect(box.port);
+  box.space(0).put([1, 'alice', 30, 'hello world', 2n ** 40n]);
+  box.space(0).put([2, 'bob', 25, 'x', 0]);
+});
+
+afterEach(async () => {
+  client.destroy();
+  await box.close();
+});
+
+type OpSpec = [number, number, Uint8Array | string];
+
+/** UPDATE key 1 with WANT_RESULT; the updated tuple's fields, or the error. */
+async function update(...ops: OpSpec[]): Promise<Buffer[] | { code: number; text?: string }> {
+  const reply = await client.request(19, updateBody(0, 1, tuple(num(1)), ...ops));
+  return reply.code === 0 ? reply.tuples![0] : { code: reply.code, text: reply.text };
+}
+
+const u32 = (fields: Buffer[] | object, i: number): number => (fields as Buffer[])[i].readUInt32LE(0);
+
+describe('UPDATE ops', () => {
+  test('set replaces a field, and appends one just past the end', async () => {
+    const fields = (await update([2, Op.SET, num(31)], [5, Op.SET, 'new'])) as Buffer[];
+    expect(u32(fields, 2)).toBe(31);
+    expect(fields[5].toString()).toBe('new');
+    expect(fields).toHaveLength(6);
+  });
+
+  test('add, and, xor, or on a 4-byte field wrap as u32; add takes a signed argument', async () => {
+    expect(u32(await update([2, Op.ADD, pack('l', -31)]), 2)).toBe(0xffffffff);
+    expect(u32(await update([2, Op.ADD, pack('l', 2)]), 2)).toBe(1);
+    expect(u32(await update([2, Op.OR, pack('L', 0xf0)]), 2)).toBe(0xf1);
+    expect(u32(await update([2, Op.AND, pack('L', 0x3c)]), 2)).toBe(0x30);
+    expect(u32(await update([2, Op.XOR, pack('L', 0xff)]), 2)).toBe(0xcf);
+  });
+
+  test('arithmetic on an 8-byte field takes a 4-byte (sign-extended) or 8-byte argument', async () => {
+    let fields = (await update([4, Op.ADD, pack('l', -1)])) as Buffer[];
+    expect(fields[4].readBigUInt64LE(0)).toBe(2n ** 40n - 1n);
+    fields = (await update([4, Op.ADD, pack('Q', 2n ** 63n)])) as Buffer[];
+    expect(fields[4].readBigUInt64LE(0)).toBe(2n ** 63n + 2n ** 40n - 1n);
+    fields = (await update([4, Op.OR, pack('Q', 2n ** 64n - 1n)], [4, Op.ADD, pack('l', 1)])) as Buffer[];
+    expect(fields[4].readBigUInt64LE(0)).toBe(0n);
+  });
+
+  test('arithmetic with a wrong-size argument or on a field that is no number fails', async () => {
+    expect(await update([2, Op.ADD, pack('Q', 1)])).toEqual({
+      code: 0x2902,
+      text: 'Argument type in operation does not match field type: expected a 32-bit int',
+    });
+    expect(await update([4, Op.ADD, 'abc'])).toEqual({
+      code: 0x2902,
+      text: 'Argument type in operation does not match field type: expected a 32-bit or 64-bit int',
+    });
+    expect(await update([1, Op.ADD, pack('l', 1)])).toEqual({
+      code: 0x2802,
+      text: 'Field type does not match one required by operation: expected a NUM or NUM64',
+    });
+  });
+
+  test('splice as MR::Tarantool::Box packs it: splice, append, prepend, cutbeg, cutend', async () => {
+    const splice = async (offset: number, length: number | undefined, paste: string): Promise<string> => {
+      box.space(0).put([1, 'alice', 30, 'hello world', 2n ** 40n]);
+      const fields = (await update([3, Op.SPLICE, spliceArg(offset, length, paste)])) as Buffer[];
+      return fields[3].toString();
+    };
+    expect(await splice(6, 5, 'there')).toBe('hello there');
+    expect(await splice(0x7fffffff, 0, '!')).toBe('hello world!'); // append (offset undef)
+    expect(await splice(0, 0, '> ')).toBe('> hello world'); // prepend
+    expect(await splice(0, 6, '')).toBe('world'); // cutbeg 6
+    expect(await splice(-6, 6, '')).toBe('hello'); // cutend 6
+    expect(await splice(5, undefined, '')).toBe('hello'); // no length: to the end
+    expect(await splice(2, -2, '_')).toBe('he_ld'); // a negative length leaves that many at the end
+    expect(await splice(2, -100, '_')).toBe('he_llo world');
+  });
+
+  test('splice errors: an offset before the start, a malformed argument', async () => {
+    expect(await update([3, Op.SPLICE, spliceArg(-12, 1, '')])).toEqual({
+      code: 0x2a02,
+      text: 'Field SPLICE error: offset is out of bound',
+    });
+    expect(await update([3, Op.SPLICE, pack('(w/a*)*', 'abc', '', '')])).toEqual({
+      code: 0x0202,
+      text: 'Illegal parameters, field splice format error: offset',
+    });
+    expect(await update([3, Op.SPLICE, Buffer.concat([spliceArg(0, 0, ''), Buffer.from([0])])])).toEqual({
+      code: 0x0202,
+      text: 'Illegal parameters, field splice format error',
+    });
+  });
+
+  test('delete removes a field; insert puts one before field_no, or at the end', async () => {
+    let fields = (await update([3, Op.DELETE, ''])) as Buffer[];
+    expect(fields.map(String).slice(0, 3)).toEqual(['\x01\x00\x00\x00', 'alice', '\x1e\x00\x00\x00']);
+    expect(fields).toHaveLength(4);
+    fields = (await update([1, Op.INSERT, 'middle'], [5, Op.INSERT, 'end'])) as Buffer[];
+    expect(fields.map(String).slice(1, 3)).toEqual(['middle', 'alice']);
+    expect(fields[5].toString()).toBe('end');
+  });
+
+  test('ops apply in order, to the tuple the previous ones made', async () => {
+    const fields = (await update(
+      [2, Op.SET, num(10)],
+      [2, Op.ADD, pack('l', 5)],
+      [2, Op.ADD, pack('l', 5)],
+    )) as Buffer[];
+    expect(u32(fields, 2)).toBe(20);
+  });
+
+  test('a field the tuple does not have: 0x3602; nothing changes', async () => {
+    expect(await update([2, Op.SET, num(99)], [9, Op.SET, 'x'])).toEqual({
+      code: 0x3602,
+      text: 'Field 9 was not found in the tuple',
+    });
+    expect(await update([5, Op.DELETE, ''])).toMatchObject({ code: 0x3602 });
+    expect(box.space(0).tuples()[0][2].readUInt32LE(0)).toBe(30);
+  });
+
+  test('no ops: 0x0202; an op code above 7: 0x2c02', async () => {
+    expect(await update()).toEqual({ code: 0x0202, text: 'Illegal parameters, no operations for update' });
+    expect(await update([2, 8, num(1)])).toEqual({ code: 0x2c02, text: 'Unknown UPDATE operation' });
+  });
+
+  test('updating a key: to a free one moves the tuple, to a taken one is 0x3702; indexed fields keep their type', async () => {
+    expect(await update([1, Op.SET, 'bob'])).toEqual({
+      code: 0x3702,
+      text: 'Duplicate key exists in unique index 1',
+    });
+    expect(await update([0, Op.SET, num(2)])).toEqual({
+      code: 0x3702,
+      text: 'Duplicate key exists in unique index 0',
+    });
+    expect(await update([0, Op.SET, 'abc'])).toEqual({
+      code: 0x2602,
+      text: 'Supplied key field type does not match index type: expected u32',
+    });
+    expect(await update(...Array.from({ length: 4 }, (): OpSpec => [0, Op.DELETE, '']))).toEqual({
+      code: 0x0202,
+      text: 'Illegal parameters, tuple must have all indexed fields',
+    });
+    expect(u32(await update([0, Op.SET, num(7)]), 0)).toBe(7);
+    expect(
+      box
+        .space(0)
+        .tuples()
+        .map((t) => t[0].readUInt32LE(0)),
+    ).toEqual([2, 7]);
+  });
+
+  test('an UPDATE that makes the tuple too big: 0x0701', async () => {
+    const reply = await update([3, Op.SET, Buffer.alloc(1024 * 1024)]);
+    expect(reply).toMatchObject({ code: 0x0701 });
+    expect((reply as { text: string }).text).toMatch(
+      /^Failed to allocate \d+ bytes in slab allocator for tuple$/,
+    );
+  });
+
+  test('a missing key is a success with count 0; without WANT_RESULT the reply is L 0, L 1', async () => {
+    expect(await client.request(19, updateBody(0, 1, tuple(num(9)), [2, Op.SET, num(1)]))).toEqual({
+      code: 0,
+      count: 0,
+    });
+    expect(await client.request(19, updateBody(0, 0, tuple(num(2)), [2, Op.SET, num(1)]))).toEqual({
+      code: 0,
+      count: 1,
+    });
+  });
+});
