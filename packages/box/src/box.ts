@@ -1,132 +1,38 @@
-import { IProto, type IProtoOptions, type PlainMessage } from '@iproto/client';
-import { BoxError, boxError, serverError } from './box-error.js';
-import { ER_MEMORY_ISSUE } from './error-codes.js';
+import { IProto } from '@iproto/client';
+import { BoxError, boxError } from './box-error.js';
+import type {
+  BoxOptions,
+  CallOptions,
+  CallProcOptions,
+  InsertOptions,
+  Outcome,
+  SelectOptions,
+  TupleOut,
+  UnionRequest,
+  WriteOptions,
+  WriteResult,
+} from './box-options.js';
+import { BOX_DEFAULTS } from './box-options.js';
+import { boxRequest, type PlanWithUnpack, type Tries, withUnpack } from './box-request.js';
+import { BoxSpace } from './box-space.js';
 import { describe } from './field-codec.js';
 import { parseFormat } from './format.js';
 import { BoxMsg, InsertFlags } from './messages.js';
-import { type DecodedReply, decodeReply, type ReplyPlan } from './reply.js';
-import { type ResolvedIndex, Space } from './space.js';
+import type { ReplyPlan } from './reply.js';
+import { keyList, type ResolvedIndex, Space } from './space.js';
 import { TupleDecoder, type TupleShape } from './tuple-decoder.js';
 import type {
-  ArrayTuple,
   IndexRef,
   KeyOf,
   PrimaryKeyOf,
   SpaceOf,
   SpaceRef,
   SpaceSpec,
-  Tuple,
   TupleInput,
   UpdateOp,
 } from './types.js';
 import { MAX_UPDATE_OPS, writeUpdateOp } from './update-ops.js';
 import { Writer } from './writer.js';
-
-/** Defaults of MR::Tarantool::Box::new, in milliseconds. */
-export const BOX_DEFAULTS = {
-  /** `timeout`: 23 s. */
-  timeout: 23_000,
-  /** `retry`: tries of a write or a call (1: none repeated, since a write may have been applied). */
-  retry: 1,
-  /** `select_retry`: tries of a select. */
-  selectRetry: 3,
-  /** `soft_retry`: tries after transient server errors (severity 1). */
-  softRetry: 3,
-  /** `retry_delay`: 1 s between tries (for a client the Box builds). */
-  retryDelay: 1_000,
-} as const;
-
-export interface BoxOptions<Spaces extends readonly SpaceSpec[], Raise extends boolean> {
-  /** `'host:port[:weight],...'` or server options: the Box builds (and owns) an IProto client. */
-  servers?: IProtoOptions['servers'];
-  /** A client to send through instead (the Box does not close it). */
-  client?: IProto;
-  /** Further options of the client the Box builds (`maxParallel`, `balance`, `clusterOptions`, ...). */
-  clientOptions?: Omit<IProtoOptions, 'servers' | 'cluster'>;
-  spaces: Spaces;
-  /** The space `box.space()` stands for; the first one by default. */
-  defaultSpace?: SpaceRef<Spaces>;
-  /** Per-try timeout of writes and calls, ms (Perl's 23 s). */
-  timeout?: number;
-  /** Per-try timeout of selects, ms; `timeout` by default. */
-  selectTimeout?: number;
-  /** Tries of a write or call after a communication error (Perl's `retry`, 1). */
-  retry?: number;
-  /** Tries of a select or ping after a communication error (Perl's `select_retry`, 3). */
-  selectRetry?: number;
-  /** Tries after a transient server error (Perl's `soft_retry`, 3). */
-  softRetry?: number;
-  /** ms between tries of a client the Box builds (Perl's `retry_delay`, 1 s). */
-  retryDelay?: number;
-  /** false: a failed call resolves to its BoxError instead of rejecting (Perl's `raise => 0`). */
-  raise?: Raise;
-  /** A name for messages (Perl's `name`). */
-  name?: string;
-}
-
-/** Options every call takes. */
-export interface CallOptions {
-  /** Per-try timeout, ms. */
-  timeout?: number;
-  /** Aborts the call wherever it is. */
-  signal?: AbortSignal;
-  /** Override the Box's `raise` for this call. */
-  raise?: boolean;
-  /** Balancing key, for a client balancing by `hash-crc32` or `ketama`. */
-  key?: string | number | Uint8Array;
-}
-
-export interface InsertOptions extends CallOptions {
-  /** `'set'` stores anyway (Insert / Set), `'add'` only a new key (Add), `'replace'` only an existing one (Replace). */
-  action?: 'set' | 'add' | 'replace';
-  /** Answer the stored tuple (WANT_RESULT) rather than the count. */
-  wantResult?: boolean;
-  /** Tuples as arrays even when the space names its fields. */
-  raw?: boolean;
-}
-
-export interface SelectOptions<I = string | number> extends CallOptions {
-  /** Index name or id; the space's default index otherwise. */
-  index?: I;
-  /** Most tuples to answer (0x7FFFFFFF by default). */
-  limit?: number;
-  /** Tuples to skip first. */
-  offset?: number;
-  raw?: boolean;
-}
-
-export interface WriteOptions extends CallOptions {
-  wantResult?: boolean;
-  raw?: boolean;
-}
-
-export interface CallProcOptions extends CallOptions {
-  /** The format of the procedure's tuples, as a space's (`'&*'`, every field as bytes, by default). */
-  unpackFormat?: string | readonly string[];
-  /** CALL flags (Perl's `flags`). */
-  flags?: number;
-}
-
-/** One request of a multi-space select: `[space, keys, options?]`. */
-export type UnionRequest<Spaces extends readonly SpaceSpec[]> = readonly [
-  SpaceRef<Spaces>,
-  unknown,
-  SelectOptions?,
-];
-
-/** The value, or its BoxError when `raise` is off for the call. */
-export type Outcome<T, Raise extends boolean, O> = O extends { raise: false }
-  ? T | BoxError
-  : O extends { raise: true }
-    ? T
-    : Raise extends false
-      ? T | BoxError
-      : T;
-
-type TupleOut<S extends SpaceSpec, O> = O extends { raw: true } ? ArrayTuple<S> : Tuple<S>;
-type WriteResult<S extends SpaceSpec, O> = O extends { wantResult: true }
-  ? TupleOut<S, O> | undefined
-  : number;
 
 const DEFAULT_LIMIT = 0x7fffffff;
 const NO_OPTIONS: CallOptions = Object.freeze({});
@@ -150,7 +56,7 @@ function u32Option(value: number | undefined, fallback: number, name: string): n
 interface SpacePlans {
   readonly decoder: TupleDecoder;
   readonly shape: TupleShape | undefined;
-  readonly plans: Map<string, ReplyPlan & { unpack: (body: Buffer) => DecodedReply }>;
+  readonly plans: Map<string, PlanWithUnpack>;
 }
 
 /**
@@ -176,6 +82,8 @@ export class Box<
   readonly #callDecoders = new Map<string, TupleDecoder>();
   readonly #ownsClient: boolean;
   readonly #writer = new Writer();
+  readonly #writeTries: Tries;
+  readonly #selectTries: Tries;
   #closed = false;
 
   constructor(options: BoxOptions<Spaces, Raise>) {
@@ -195,6 +103,8 @@ export class Box<
     this.selectRetry = tries(options.selectRetry, BOX_DEFAULTS.selectRetry, 'selectRetry');
     this.softRetry = tries(options.softRetry, BOX_DEFAULTS.softRetry, 'softRetry');
     this.raise = options.raise !== false;
+    this.#writeTries = { retry: this.retry, softRetry: this.softRetry, timeout: this.timeout };
+    this.#selectTries = { retry: this.selectRetry, softRetry: this.softRetry, timeout: this.selectTimeout };
 
     if (!Array.isArray(options.spaces) || options.spaces.length === 0) {
       throw boxError('ERR_BOX_SPEC', 'Box: no spaces given');
@@ -276,13 +186,13 @@ export class Box<
       w.u32(flags);
       s.writeTuple(w, tuple);
       const plan = this.#plan(s, o.wantResult ? 'tuples' : 'count', o.raw === true, 'insert into');
-      return this.#send(
+      return boxRequest(
+        this.client,
         BoxMsg.INSERT,
         w.finish(),
         plan,
         o,
-        this.retry,
-        this.timeout,
+        this.#writeTries,
         o.wantResult ? first : undefined,
       );
     }) as never;
@@ -324,12 +234,12 @@ export class Box<
       const s = this.#space(space);
       const o: SelectOptions = options ?? NO_OPTIONS;
       const index = s.index(o.index, s.defaultIndex);
-      const list = normalizeKeys(index, keys);
+      const list = keyList(index, keys);
       if (list.length === 0) return Promise.resolve([]);
       const w = this.#writer.reset();
       this.#writeSelect(s, index, list, o);
       const plan = this.#plan(s, 'tuples', o.raw === true, 'select from');
-      return this.#send(BoxMsg.SELECT, w.finish(), plan, o, this.selectRetry, this.selectTimeout);
+      return boxRequest(this.client, BoxMsg.SELECT, w.finish(), plan, o, this.#selectTries);
     }) as never;
   }
 
@@ -378,13 +288,13 @@ export class Box<
       w.u32(ops.length);
       for (let i = 0; i < ops.length; i++) writeUpdateOp(w, s, ops[i], i);
       const plan = this.#plan(s, o.wantResult ? 'tuples' : 'count', o.raw === true, 'update in');
-      return this.#send(
+      return boxRequest(
+        this.client,
         BoxMsg.UPDATE,
         w.finish(),
         plan,
         o,
-        this.retry,
-        this.timeout,
+        this.#writeTries,
         o.wantResult ? first : undefined,
       );
     }) as never;
@@ -408,7 +318,15 @@ export class Box<
       s.writeKey(w, s.primaryKeyIndex, key);
       const plan = this.#plan(s, o.wantResult ? 'tuples' : 'count', o.raw === true, 'delete from');
       const msg = o.wantResult ? BoxMsg.DELETE : BoxMsg.DELETE_1_3;
-      return this.#send(msg, w.finish(), plan, o, this.retry, this.timeout, o.wantResult ? first : undefined);
+      return boxRequest(
+        this.client,
+        msg,
+        w.finish(),
+        plan,
+        o,
+        this.#writeTries,
+        o.wantResult ? first : undefined,
+      );
     }) as never;
   }
 
@@ -451,7 +369,7 @@ export class Box<
           );
       });
       const plan: ReplyPlan = { kind: 'tuples', where: `call ${proc}`, decoder, shape: undefined };
-      return this.#send(BoxMsg.CALL, w.finish(), withUnpack(plan), o, this.retry, this.timeout);
+      return boxRequest(this.client, BoxMsg.CALL, w.finish(), withUnpack(plan), o, this.#writeTries);
     }) as never;
   }
 
@@ -471,7 +389,7 @@ export class Box<
   /** Pings the box (msg 0xff00, answered with a bare header before the box layer). */
   ping<const O extends CallOptions = {}>(options?: O): Promise<Outcome<true, Raise, O>> {
     return this.#run(options, () =>
-      this.#send(BoxMsg.PING, EMPTY, PING_PLAN, options ?? NO_OPTIONS, this.selectRetry, this.selectTimeout),
+      boxRequest(this.client, BoxMsg.PING, EMPTY, PING_PLAN, options ?? NO_OPTIONS, this.#selectTries),
     ) as never;
   }
 
@@ -505,7 +423,7 @@ export class Box<
         const s = this.#space(request[0]);
         const so: SelectOptions = request[2] ?? NO_OPTIONS;
         const index = s.index(so.index, s.defaultIndex);
-        const keys = normalizeKeys(index, request[1]);
+        const keys = keyList(index, request[1]);
         if (keys.length === 0)
           throw boxError('ERR_BOX_ARGUMENT', `${s.label}: selectUnion request ${i} has no keys`);
         this.#writeSelect(s, index, keys, so);
@@ -513,14 +431,7 @@ export class Box<
         parts.push({ decoder, shape: so.raw ? undefined : shape });
       });
       const plan: ReplyPlan = { kind: 'multi', where: `${this.name}: selectUnion`, parts };
-      return this.#send(
-        BoxMsg.SELECT_UNION,
-        w.finish(),
-        withUnpack(plan),
-        o,
-        this.selectRetry,
-        this.selectTimeout,
-      );
+      return boxRequest(this.client, BoxMsg.SELECT_UNION, w.finish(), withUnpack(plan), o, this.#selectTries);
     }) as never;
   }
 
@@ -574,114 +485,6 @@ export class Box<
       ? promise
       : promise.catch((error: unknown) => (error instanceof BoxError ? error : Promise.reject(error)));
   }
-
-  /**
-   * Sends one request through the client, with MR::Tarantool::Box::_chat's retry accounting: a
-   * communication error is tried again while `retry` lasts; a transient server error (severity 1)
-   * while `softRetry` lasts (then `retry`), except a tuple too big for the allocator (0x0701),
-   * which no retry can help. A permanent error (severity 2) is final.
-   */
-  #send(
-    msg: number,
-    payload: Buffer,
-    plan: ReplyPlan & { unpack: (body: Buffer) => DecodedReply },
-    options: CallOptions,
-    retry: number,
-    timeout: number,
-    pick?: (value: unknown) => unknown,
-  ): Promise<unknown> {
-    let left = retry;
-    let soft = this.softRetry;
-    const message: PlainMessage<[DecodedReply]> = {
-      msg,
-      payload,
-      key: options.key,
-      unpack: plan.unpack,
-      retry: () => --left > 0,
-      isRetry: ([reply]) => {
-        const code = reply.returnCode;
-        if (code === 0 || (code & 0xff) !== 1 || code === ER_MEMORY_ISSUE) return false;
-        if (--soft > 0) {
-          if (left > 1) left--;
-          return true;
-        }
-        return --left > 0;
-      },
-      maxRequestRetries: retry + this.softRetry,
-      timeout: options.timeout ?? timeout,
-      signal: options.signal,
-    };
-    return this.client.send(message).then(
-      ([reply]) => {
-        if (reply.returnCode !== 0) throw serverError(reply.returnCode, reply.text, plan.where);
-        return pick ? pick(reply.value) : reply.value;
-      },
-      (error: unknown) => {
-        if (error instanceof BoxError) throw error;
-        const e = error as { code?: unknown; errno?: unknown; message?: unknown };
-        throw new BoxError(
-          typeof e?.code === 'string' ? e.code : 'ERR_BOX_FAILED',
-          `${plan.where}: ${typeof e?.message === 'string' ? e.message : String(error)}`,
-          { cause: error, errno: typeof e?.errno === 'number' ? e.errno : undefined },
-        );
-      },
-    );
-  }
-}
-
-/**
- * A space of a Box with its calls bound: `box.space('users').select(1)`. `box.space()` is the
- * default space, as MR::Tarantool::Box's calls without a `space` option.
- */
-export class BoxSpace<
-  Spaces extends readonly SpaceSpec[],
-  Raise extends boolean,
-  R extends SpaceRef<Spaces>,
-> {
-  constructor(
-    readonly box: Box<Spaces, Raise>,
-    readonly ref: R,
-  ) {}
-
-  insert<const O extends InsertOptions = {}>(tuple: TupleInput<SpaceOf<Spaces, R>>, options?: O) {
-    return this.box.insert(this.ref, tuple, options);
-  }
-
-  add<const O extends Omit<InsertOptions, 'action'> = {}>(
-    tuple: TupleInput<SpaceOf<Spaces, R>>,
-    options?: O,
-  ) {
-    return this.box.add(this.ref, tuple, options);
-  }
-
-  replace<const O extends Omit<InsertOptions, 'action'> = {}>(
-    tuple: TupleInput<SpaceOf<Spaces, R>>,
-    options?: O,
-  ) {
-    return this.box.replace(this.ref, tuple, options);
-  }
-
-  select<
-    I extends IndexRef<SpaceOf<Spaces, R>> | undefined = undefined,
-    const O extends SelectOptions<I> = {},
-  >(
-    keys: KeyOf<SpaceOf<Spaces, R>, I> | readonly KeyOf<SpaceOf<Spaces, R>, I>[],
-    options?: O & SelectOptions<I>,
-  ) {
-    return this.box.select<R, I, O>(this.ref, keys, options);
-  }
-
-  update<const O extends WriteOptions = {}>(
-    key: PrimaryKeyOf<SpaceOf<Spaces, R>>,
-    ops: readonly UpdateOp<SpaceOf<Spaces, R>>[],
-    options?: O,
-  ) {
-    return this.box.update(this.ref, key, ops, options);
-  }
-
-  delete<const O extends WriteOptions = {}>(key: PrimaryKeyOf<SpaceOf<Spaces, R>>, options?: O) {
-    return this.box.delete(this.ref, key, options);
-  }
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -690,19 +493,4 @@ function first(value: unknown): unknown {
   return (value as unknown[])[0];
 }
 
-function withUnpack<P extends ReplyPlan>(plan: P): P & { unpack: (body: Buffer) => DecodedReply } {
-  return Object.assign(plan, { unpack: (body: Buffer) => decodeReply(plan, body) });
-}
-
-const PING_PLAN = withUnpack({ kind: 'ping', where: 'ping' } as ReplyPlan);
-
-/**
- * The keys of a select as a list, as MR::Tarantool::Box::Select reads its arguments: for a one-field
- * index an array is a list of keys; for a longer index an array of arrays is a list of keys and
- * an array of values is one key.
- */
-function normalizeKeys(index: ResolvedIndex, keys: unknown): readonly unknown[] {
-  if (!Array.isArray(keys)) return [keys];
-  if (index.fieldNos.length === 1) return keys;
-  return keys.length > 0 && Array.isArray(keys[0]) ? keys : [keys];
-}
+const PING_PLAN: PlanWithUnpack = withUnpack({ kind: 'ping', where: 'ping' } as ReplyPlan);

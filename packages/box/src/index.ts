@@ -1,3 +1,6 @@
+export { Box } from './box.js';
+export type { BoxErrorCode, BoxErrorOptions } from './box-error.js';
+export { BoxError } from './box-error.js';
 export type {
   BoxOptions,
   CallOptions,
@@ -7,10 +10,9 @@ export type {
   SelectOptions,
   UnionRequest,
   WriteOptions,
-} from './box.js';
-export { BOX_DEFAULTS, Box, BoxSpace } from './box.js';
-export type { BoxErrorCode, BoxErrorOptions } from './box-error.js';
-export { BoxError } from './box-error.js';
+} from './box-options.js';
+export { BOX_DEFAULTS } from './box-options.js';
+export { BoxSpace } from './box-space.js';
 export { BOX_ERRORS, errorName } from './error-codes.js';
 export type { FieldLetter, ParsedFormat } from './format.js';
 export { parseFormat } from './format.js';

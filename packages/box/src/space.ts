@@ -338,3 +338,14 @@ export class Space {
     return letter !== undefined && isStringLetter(letter);
   }
 }
+
+/**
+ * The keys of a select as a list, as MR::Tarantool::Box::Select reads its arguments: for a one-field
+ * index an array is a list of keys; for a longer index an array of arrays is a list of keys and
+ * an array of values is one key.
+ */
+export function keyList(index: ResolvedIndex, keys: unknown): readonly unknown[] {
+  if (!Array.isArray(keys)) return [keys];
+  if (index.fieldNos.length === 1) return keys;
+  return keys.length > 0 && Array.isArray(keys[0]) ? keys : [keys];
+}

@@ -108,7 +108,9 @@ export function perlSpace(spec: SpaceSpec): Record<string, unknown> {
 }
 
 /** Perl-side argument encodings: bytes as `{hex}`, text as a JSON string, numbers as numbers. */
-export const hex = (bytes: Uint8Array | string) => ({ hex: Buffer.from(bytes).toString('hex') });
+export const hex = (bytes: Uint8Array | string | readonly number[]) => ({
+  hex: Buffer.from(bytes as Uint8Array).toString('hex'),
+});
 
 /** The canonical form of a result: every scalar as the hex of the bytes Perl would print for it. */
 export function canon(value: unknown): unknown {
