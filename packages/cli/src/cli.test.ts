@@ -52,7 +52,8 @@ describe('help and usage errors', () => {
     expect(bare.stdout).toContain('Commands:');
     const help = await runCli(['--help']);
     expect(help.code, help.stderr + help.stdout).toBe(0);
-    for (const c of ['ping', 'send', 'decode', 'bench', 'serve']) expect(help.stdout).toContain(`  ${c} `);
+    for (const c of ['ping', 'send', 'decode', 'bench', 'serve', 'box'])
+      expect(help.stdout).toContain(`  ${c} `);
   });
 
   it('prints a command help for "help <cmd>" and "<cmd> --help" alike', async () => {

@@ -97,6 +97,54 @@ Options:
 Examples:
   iproto serve --port 33013
   iproto serve --port 33013 --space 0 --space 1:STR,NUM`,
+  box: `Usage: iproto box <select|insert|update|delete|call> host:port --format LETTERS [options] [args]
+
+Talks to a Tarantool 1.5 / Octopus box through @iproto/box (MR::Tarantool::Box), with the space
+described on the command line, and prints the tuples as a table (or --json).
+
+  iproto box select ADDR --format F [--key FIELDS] [--index N] [--limit N] [--offset N] KEY...
+  iproto box insert ADDR --format F [--add | --replace] [--want-result] FIELD...
+  iproto box update ADDR --format F [--key FIELDS] [--want-result] KEY FIELD OP [ARG...] ...
+  iproto box delete ADDR --format F [--key FIELDS] [--want-result] KEY
+  iproto box call   ADDR [--format F] [--fields NAMES] PROCEDURE [ARG...]
+
+Options:
+  --space N          the space number (default 0)
+  --format LETTERS   one letter per field, as MR::Tarantool::Box: Q q (64-bit), L l (32-bit),
+                     S s (16-bit), C c (8-bit) integers (upper case unsigned), & bytes, $ UTF-8
+                     text; a trailing * repeats the last letter (or a final "(letters)*") over a
+                     long tuple. Required, except for call (default "&*": every field as bytes)
+  --fields NAMES     comma-separated field names: the table's header and the JSON objects' keys;
+                     --key and update ops may then name fields
+  --key FIELDS       the key's fields, by number or name, comma-separated (default 0)
+  --index N          select by index N, whose key is --key (default 0, the primary key)
+  --limit N          select at most N tuples (default 2147483647)
+  --offset N         skip the first N tuples of a select
+  --add              insert only when the key is new (Perl's Add)
+  --replace          insert only when the key exists (Perl's Replace)
+  --want-result      insert, update and delete print the tuple instead of the count
+  --timeout MS       connect and reply timeout in milliseconds (default 2000)
+  --json             print one JSON object: {"count":N} or {"count":N,"tuples":[...]}
+  -h, --help         show this help
+
+Keys and fields: integer fields take decimal or 0x hex numbers, text fields take the word as it is;
+"hex:0a0b" is bytes and "str:..." always text. A key of several fields is written "a,2" (a prefix
+of them selects by the leading fields of a TREE index), or as a JSON array '["a,b",2]'.
+
+Update ops, in order: FIELD OP ARG, where OP is set, insert (before FIELD), add, num_add, num_sub,
+and, xor, or, bit_set, bit_clear, append, prepend, cutbeg, cutend; FIELD delete (no argument);
+FIELD splice OFFSET LENGTH TEXT.
+
+Errors of the box print as one line with its code and text, e.g.
+  iproto box select: ... Error 00003902: Space 9 does not exist
+and exit with 1.
+
+Examples:
+  iproto box insert 127.0.0.1:33013 --format 'L$L' 1 alice 30
+  iproto box select 127.0.0.1:33013 --format 'L$L' --fields id,name,age 1 2
+  iproto box update 127.0.0.1:33013 --format 'L$L' --fields id,name,age 1 age add 1 name append '!'
+  iproto box delete 127.0.0.1:33013 --format 'L$L' --want-result 1
+  iproto box call 127.0.0.1:33013 --format 'L$' box.users.list 10`,
 } as const;
 
 export type CommandName = keyof typeof COMMAND_HELP;
@@ -111,6 +159,7 @@ Commands:
   decode   list the frames of a captured byte stream, offline
   bench    a load generator: throughput and latency percentiles
   serve    run a Tarantool 1.5 box (in memory) or an echo server
+  box      select, insert, update, delete and call on a Tarantool 1.5 box
   help     show help for a command: iproto help <command>
 
 Every command takes --help. Errors are printed as one line; the exit code is 0 on success,

@@ -2,23 +2,8 @@ import { IProtoServer } from '@iproto/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer } from './commands/serve.js';
 import { COMMAND_HELP } from './help.js';
-import type { CliIO } from './io.js';
 import { main } from './main.js';
-
-/** `main` in-process with captured output: the command-line handling without a child process. */
-function fakeIO(options: { tty?: boolean; signal?: AbortSignal; stdin?: Uint8Array[] } = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = {
-    stdout: { write: (t: string) => out.push(t), isTTY: options.tty },
-    stderr: { write: (t: string) => err.push(t) },
-    stdin: (async function* () {
-      yield* options.stdin ?? [];
-    })(),
-    signal: options.signal,
-  };
-  return { io, stdout: () => out.join(''), stderr: () => err.join('') };
-}
+import { fakeIO } from './test-support.js';
 
 const servers: IProtoServer[] = [];
 afterEach(async () => {
@@ -56,7 +41,10 @@ describe('main: values after "--"', () => {
 
 describe('main: usage errors are one line with exit 2', () => {
   const cases: [string[], RegExp][] = [
-    [['frobnicate'], /^iproto: unknown command "frobnicate" \(commands: ping, send, decode, bench, serve\)$/],
+    [
+      ['frobnicate'],
+      /^iproto: unknown command "frobnicate" \(commands: ping, send, decode, bench, serve, box\)$/,
+    ],
     [['help', 'frobnicate'], /^iproto help: unknown command "frobnicate"/],
     [['ping', '--bogus', '127.0.0.1:1'], /^iproto ping: Unknown option '--bogus'/],
     [['ping'], /^iproto ping: no server given/],

@@ -1,5 +1,6 @@
 import { CliError, ExitCode } from './cli-error.js';
 import { benchCommand } from './commands/bench.js';
+import { boxCommand } from './commands/box.js';
 import { decodeCommand } from './commands/decode.js';
 import { pingCommand } from './commands/ping.js';
 import { sendCommand } from './commands/send.js';
@@ -14,6 +15,7 @@ const COMMANDS: Record<CommandName, (argv: string[], io: CliIO) => Promise<numbe
   decode: decodeCommand,
   bench: benchCommand,
   serve: serveCommand,
+  box: boxCommand,
 };
 
 function isCommand(name: string): name is CommandName {

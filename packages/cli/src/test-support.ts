@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { CliIO } from './io.js';
 
 /** The built command, as `npx iproto` runs it. `pnpm test` builds first (turbo's test depends on build). */
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -43,4 +44,19 @@ export function runCli(
     });
     child.stdin.end(options.input);
   });
+}
+
+/** `main` in-process with captured output: the command-line handling without a child process. */
+export function fakeIO(options: { tty?: boolean; signal?: AbortSignal; stdin?: Uint8Array[] } = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIO = {
+    stdout: { write: (t: string) => out.push(t), isTTY: options.tty },
+    stderr: { write: (t: string) => err.push(t) },
+    stdin: (async function* () {
+      yield* options.stdin ?? [];
+    })(),
+    signal: options.signal,
+  };
+  return { io, stdout: () => out.join(''), stderr: () => err.join('') };
 }

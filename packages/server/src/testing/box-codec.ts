@@ -54,10 +54,6 @@ export class BodyReader {
     return this.bytes.length - this.offset;
   }
 
-  get position(): number {
-    return this.offset;
-  }
-
   /** An `L` (little-endian uint32). */
   u32(): number {
     if (this.remaining < 4) throw illegal('packet too short (expected 4 bytes)');
@@ -97,11 +93,6 @@ export class BodyReader {
     const fields = new Array<Buffer>(count);
     for (let i = 0; i < count; i++) fields[i] = this.field(malformed);
     return fields;
-  }
-
-  /** The bytes from `start` to the cursor. */
-  since(start: number): Buffer {
-    return this.bytes.subarray(start, this.offset);
   }
 
   /** Tarantool 1.5 refuses a request with bytes left over after what it read. */

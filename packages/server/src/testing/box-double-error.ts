@@ -69,14 +69,12 @@ export class BoxDoubleError extends Error {
       throw new RangeError(
         `BoxDoubleError: return code must be an integer from 1 to 4294967295, got ${returnCode}`,
       );
-    super(text ?? BOX_DEFAULT_TEXT.get(returnCode) ?? `Error ${hex(returnCode)}`, options);
+    super(
+      text ?? BOX_DEFAULT_TEXT.get(returnCode) ?? `Error 0x${returnCode.toString(16).padStart(8, '0')}`,
+      options,
+    );
     this.returnCode = returnCode;
   }
-}
-
-/** `0x00003702`, as MR::Tarantool::Box prints codes. */
-export function hex(code: number): string {
-  return `0x${code.toString(16).padStart(8, '0')}`;
 }
 
 /** 0x0202 with Tarantool 1.5's `ER_ILLEGAL_PARAMS` text, `Illegal parameters, %s`. */
