@@ -39,8 +39,24 @@ describe('Cluster', () => {
     expect(c.servers[0].options.timeout).toBe(10);
     expect(c.servers[1]).toBe(own);
     expect(cluster({ servers: 'a:1', balance: 3 }).balance).toBe(KETAMA);
-    expect(cluster({ servers: 'a:1', balance: 'something' as never }).balance).toBe(RR);
   });
+
+  it.each(['hash', 'crc32', 'Hash-CRC32', 'roundrobin', '', 4, null])(
+    '#12.4 refuses balance %j: ERR_INVALID_OPTION naming the accepted values (no silent round-robin)',
+    (balance) => {
+      let thrown: any;
+      try {
+        new Cluster({ servers: 'a:1', balance: balance as never });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(isIProtoError(thrown)).toBe(true);
+      expect(thrown.code).toBe('ERR_INVALID_OPTION');
+      expect(thrown.message).toBe(
+        `Cluster: balance must be 'round-robin', 'hash-crc32', 'ketama' or 1, 2, 3, got ${JSON.stringify(balance)}`,
+      );
+    },
+  );
 
   it('refuses an empty server list', () => {
     expect(() => new Cluster({ servers: ' , ' })).toThrow(
