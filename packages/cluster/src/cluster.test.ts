@@ -247,3 +247,31 @@ describe('Cluster', () => {
     expect(c.server(new TextEncoder().encode('ключ'))).toBe(c.server('ключ'));
   });
 });
+
+describe('Cluster#dispatch (issue 12: one contract)', () => {
+  it('picks the server for the key and forwards the request and handler to it', async () => {
+    const seen: [string, number][] = [];
+    const c = cluster({ servers: hosts(3), balance: HASH });
+    for (const s of c.servers) {
+      Object.defineProperty(s, 'dispatch', {
+        value: (request: { msg: number }, handler: { onReply(frame: undefined): void }) => {
+          seen.push([s.address, request.msg]);
+          handler.onReply(undefined);
+        },
+      });
+    }
+    const replies: unknown[] = [];
+    const handler = {
+      onReply: (frame: unknown) => replies.push(frame),
+      onError: (e: Error) => replies.push(e),
+    };
+    c.dispatch({ msg: 5, key: 'some key' }, handler);
+    expect(seen).toEqual([[c.server('some key').address, 5]]);
+    expect(replies).toEqual([undefined]);
+    // A failed pick reaches the handler, later.
+    c.dispatch({ msg: 6 }, handler);
+    expect(replies).toHaveLength(1);
+    await Promise.resolve();
+    expect((replies[1] as { code: string }).code).toBe('ERR_NO_KEY');
+  });
+});
