@@ -131,7 +131,6 @@ class CallbackOutcome extends AsyncResource {
  */
 class Task implements DispatchRequest, DispatchHandler {
   readonly message: Message;
-  readonly request: Request<any> | undefined;
   readonly msg: number;
   readonly key: MessageKey | undefined;
   readonly body: Uint8Array;
@@ -147,12 +146,8 @@ class Task implements DispatchRequest, DispatchHandler {
   tries = 1;
   /** When it entered the client's queue (only then read): queue time counts against the deadline. */
   queuedAt = 0;
-  /** Servers tried so far; allocated by the first retry only (round-robin leaves them out). */
-  tried: ServerLike[] | undefined = undefined;
   server: ServerLike | undefined = undefined;
   state: 'queued' | 'running' | 'done' = 'queued';
-  timer: NodeJS.Timeout | undefined = undefined;
-  onAbort: (() => void) | undefined = undefined;
   /** Neighbours in the client's queue (doubly linked, so an abort takes a task out in O(1)). */
   next: Task | undefined = undefined;
   prev: Task | undefined = undefined;
@@ -160,7 +155,6 @@ class Task implements DispatchRequest, DispatchHandler {
   constructor(
     readonly client: IProto,
     message: Message,
-    request: Request<any> | undefined,
     msg: number,
     key: MessageKey | undefined,
     body: Uint8Array,
@@ -175,7 +169,6 @@ class Task implements DispatchRequest, DispatchHandler {
     reject: (error: Error) => void,
   ) {
     this.message = message;
-    this.request = request;
     this.msg = msg;
     this.key = key;
     this.body = body;
@@ -188,6 +181,16 @@ class Task implements DispatchRequest, DispatchHandler {
     this.settle = settle;
     this.resolve = resolve;
     this.reject = reject;
+  }
+
+  /** The request object, for a message that is one (a plain message has none). */
+  get request(): Request<any> | undefined {
+    return this.responseClass === undefined ? undefined : (this.message as Request<any>);
+  }
+
+  /** The `abort` listener of its signal (no closure per request). */
+  handleEvent(): void {
+    taskAborted(this);
   }
 
   onReply(frame: ReplyFrame | undefined): void {
@@ -214,6 +217,7 @@ let taskRepliedBytes: (
   end: number,
 ) => void;
 let taskFailed: (task: Task, error: Error) => void;
+let taskAborted: (task: Task) => void;
 
 /**
  * A try goes to `server.dispatch`; a server object of the user's that has only a Promise `send`
@@ -302,7 +306,10 @@ export class IProto extends EventEmitter {
   #queueHead: Task | undefined;
   #queueTail: Task | undefined;
   #queued = 0;
-  readonly #delayed = new Set<Task>();
+  /** Requests waiting for a retry, and the timer of each. */
+  readonly #delayed = new Map<Task, NodeJS.Timeout>();
+  /** Servers each request tried so far; only round-robin retries record them. */
+  readonly #tried = new WeakMap<Task, ServerLike[]>();
   #closed = false;
   #destroyed = false;
   #closing: Promise<void> | undefined;
@@ -544,7 +551,7 @@ export class IProto extends EventEmitter {
       this.#finish(task, undefined, closedError());
       task = next;
     }
-    for (const task of [...this.#delayed]) this.#finish(task, undefined, closedError());
+    for (const task of [...this.#delayed.keys()]) this.#finish(task, undefined, closedError());
     for (const [event, listener] of this.#forward.splice(0)) this.cluster.off(event, listener);
   }
 
@@ -571,8 +578,7 @@ export class IProto extends EventEmitter {
         this.#finish(task, undefined, this.#abortError(task));
         return;
       }
-      task.onAbort = () => this.#finish(task, undefined, this.#abortError(task));
-      signal.addEventListener('abort', task.onAbort, { once: true });
+      signal.addEventListener('abort', task, { once: true });
     }
     if (this.#inProgress < this.maxParallel) {
       this.#inProgress++;
@@ -601,7 +607,6 @@ export class IProto extends EventEmitter {
     if (message === null || typeof message !== 'object') {
       throw clientError('ERR_BAD_MESSAGE', 'message must be a Request object or a plain message object');
     }
-    let request: Request<any> | undefined;
     let responseClass: ResponseClass | undefined;
     let decode: ReplyDecoder | undefined;
     let msg: number;
@@ -612,7 +617,6 @@ export class IProto extends EventEmitter {
     let timeout = options?.timeout;
     let signal = options?.signal;
     if (isRequestObject(message)) {
-      request = message;
       msg = message.msg;
       if (!Number.isInteger(msg)) {
         throw clientError(
@@ -659,7 +663,6 @@ export class IProto extends EventEmitter {
     return new Task(
       this,
       message,
-      request,
       msg,
       key,
       body,
@@ -694,7 +697,11 @@ export class IProto extends EventEmitter {
       queueMicrotask(() => this.#finish(task, undefined, error as Error));
       return;
     }
-    if (task.server !== undefined && this.#roundRobin) (task.tried ??= []).push(task.server);
+    if (task.server !== undefined && this.#roundRobin) {
+      const tried = this.#tried.get(task);
+      if (tried === undefined) this.#tried.set(task, [task.server]);
+      else tried.push(task.server);
+    }
     task.server = server;
     if (this.debug >= 2) this.debugCb(`send msg=${task.msg} try ${task.tries} of ${task.maxTries} total`);
     if (channels.send.hasSubscribers) {
@@ -721,6 +728,7 @@ export class IProto extends EventEmitter {
         client.#escaped(task, thrown);
       }
     };
+    taskAborted = (task) => task.client.#finish(task, undefined, task.client.#abortError(task));
     taskFailed = (task, error) => {
       const client = task.client;
       try {
@@ -755,7 +763,7 @@ export class IProto extends EventEmitter {
   #pickServer(task: Task): ServerLike {
     // The cluster ignores `exclude` when it would leave no server at all.
     if (this.#roundRobin && task.server !== undefined) {
-      return this.cluster.server(task.key, { exclude: [...(task.tried ?? []), task.server] });
+      return this.cluster.server(task.key, { exclude: [...(this.#tried.get(task) ?? []), task.server] });
     }
     return this.cluster.server(task.key);
   }
@@ -862,12 +870,11 @@ export class IProto extends EventEmitter {
     if (this.listenerCount('retry') > 0)
       this.emit('retry', { message: task.message, try: task.tries, error, reply });
     if (this.retryDelay > 0) {
-      this.#delayed.add(task);
-      task.timer = setTimeout(() => {
-        task.timer = undefined;
+      const timer = setTimeout(() => {
         this.#delayed.delete(task);
         this.#try(task);
       }, this.retryDelay);
+      this.#delayed.set(task, timer);
     } else {
       this.#try(task);
     }
@@ -883,12 +890,12 @@ export class IProto extends EventEmitter {
     if (task.state === 'done') return;
     const wasRunning = task.state === 'running';
     task.state = 'done';
-    if (task.timer) {
-      clearTimeout(task.timer);
-      task.timer = undefined;
+    const timer = this.#delayed.get(task);
+    if (timer !== undefined) {
+      clearTimeout(timer);
       this.#delayed.delete(task);
     }
-    if (task.onAbort) task.signal?.removeEventListener('abort', task.onAbort);
+    if (task.signal !== undefined) task.signal.removeEventListener('abort', task);
     if (wasRunning) this.#startNext();
     else if (this.#queued > 0) this.#unqueue(task);
     if (error) {
