@@ -578,7 +578,6 @@ export class IProto extends EventEmitter {
         this.#finish(task, undefined, this.#abortError(task));
         return;
       }
-      signal.addEventListener('abort', task, { once: true });
     }
     if (this.#inProgress < this.maxParallel) {
       this.#inProgress++;
@@ -586,6 +585,9 @@ export class IProto extends EventEmitter {
       this.#try(task);
     } else {
       task.queuedAt = performance.now();
+      // One abort listener per request: the client's while the request waits here (or for a
+      // retry); once dispatched, the connection's (it passes the abort up as an error).
+      signal?.addEventListener('abort', task);
       task.prev = this.#queueTail;
       if (this.#queueTail) this.#queueTail.next = task;
       else this.#queueHead = task;
@@ -870,8 +872,10 @@ export class IProto extends EventEmitter {
     if (this.listenerCount('retry') > 0)
       this.emit('retry', { message: task.message, try: task.tries, error, reply });
     if (this.retryDelay > 0) {
+      task.signal?.addEventListener('abort', task);
       const timer = setTimeout(() => {
         this.#delayed.delete(task);
+        task.signal?.removeEventListener('abort', task);
         this.#try(task);
       }, this.retryDelay);
       this.#delayed.set(task, timer);
@@ -918,6 +922,7 @@ export class IProto extends EventEmitter {
       next.next = undefined;
       this.#queued--;
       next.state = 'running';
+      next.signal?.removeEventListener('abort', next);
       // The time it waited here counts against its deadline: one deadline per request.
       const timeout = next.timeout ?? this.cluster.timeout;
       if (timeout !== undefined && timeout > 0) {

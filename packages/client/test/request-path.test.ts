@@ -2,6 +2,7 @@
 // Points 6 (address format) and 7 (write buffer in bytes) are held by @iproto/connection's tests,
 // point 4's `balance` by @iproto/cluster's; this file holds what a client user sees.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { getEventListeners } from 'node:events';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IProto } from '../src/iproto.js';
@@ -147,6 +148,27 @@ describe('issue 12: one request path', () => {
       });
     });
     expect(seen).toEqual(['caller', 'caller']);
+  });
+
+  it('one abort listener per request: the client while it queues, the connection once dispatched', async () => {
+    const [server] = await fixture.startServers(1);
+    server.faults.add({ type: 'drop' });
+    const client = fixture.client([server], { maxParallel: 1, timeout: 0 });
+    const first = new AbortController();
+    const second = new AbortController();
+    const running = errorOf(client.send({ msg: 7, data: [1], unpack: 'L' }, { signal: first.signal }));
+    const queued = errorOf(client.send({ msg: 7, data: [2], unpack: 'L' }, { signal: second.signal }));
+    await sleep(20);
+    expect(getEventListeners(first.signal, 'abort')).toHaveLength(1);
+    expect(getEventListeners(second.signal, 'abort')).toHaveLength(1);
+    second.abort();
+    first.abort();
+    for (const error of await Promise.all([running, queued])) {
+      expect(error.code).toBe('ABORT_ERR');
+      expect(error.message).toBe('message 7: request aborted');
+    }
+    expect(getEventListeners(first.signal, 'abort')).toHaveLength(0);
+    expect(getEventListeners(second.signal, 'abort')).toHaveLength(0);
   });
 
   it('#12.8 close() with timeout 0 and a silent server settles within closeTimeout', async () => {
