@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { DEFAULT_MAX_FRAME_SIZE, type Frame, frameBody } from '@iproto/framing';
+import { type Frame, frameBody } from '@iproto/framing';
 import { BatchWriter } from './batch-writer.js';
+import { type ConnectionOptions, DEFAULT_TIMEOUT, resolveOptions } from './connection-options.js';
 import { Deadlines } from './deadlines.js';
 import { defaultDebugCb, type Hooks, observe } from './debug-log.js';
 import { channels } from './diagnostics.js';
@@ -12,69 +13,15 @@ import {
   type SendOptions,
 } from './dispatch.js';
 import { errnoOf, IProtoError } from './errors.js';
-import {
-  booleanOption,
-  functionOption,
-  integerOption,
-  invalidOption,
-  MAX_TIMEOUT,
-  timeoutOption,
-} from './options.js';
+import { functionOption, integerOption, invalidOption, MAX_TIMEOUT, timeoutOption } from './options.js';
 import { ReplyBatch } from './reply-batch.js';
 import { ABANDONED, DONE, Entry, QUEUED, RequestTable, SENT } from './request-table.js';
 import { CLOSED, type ConnectionTarget, OPEN, RETIRED, Transport, type TransportOwner } from './transport.js';
 
-export type { ConnectionTarget } from './transport.js';
-
-export interface ConnectionOptions {
-  /** Milliseconds to establish the connection. Default 2000 (Perl's `connect_timeout` of 2 s). 0: no limit. */
-  connectTimeout?: number;
-  /**
-   * Milliseconds: each request's default deadline, queue time included, and how long a socket may
-   * stay silent while a request passes its deadline before it is retired (see README, "Deadlines").
-   * Default 2000 (Perl's `timeout` of 2 s). 0: no default deadline.
-   */
-  timeout?: number;
-  /** TCP_NODELAY. Default true (Perl's `tcp_nodelay` default). */
-  tcpNoDelay?: boolean;
-  /** SO_KEEPALIVE. Default false (Perl's `tcp_keepalive` default). */
-  tcpKeepAlive?: boolean;
-  /** Milliseconds of idleness before the first keep-alive probe. Default 0 (the OS setting). */
-  keepAliveInitialDelay?: number;
-  /** Requests in flight at once. Default 10 (Perl MR::IProto::Cluster::Server `max_parallel`). */
-  maxParallel?: number;
-  /** Requests waiting for a free slot; past it `send` rejects with `ERR_QUEUE_FULL`. Default 10000. */
-  maxQueue?: number;
-  /**
-   * Bytes of requests buffered for the socket (ours and the stream's) before further requests wait
-   * in the queue. A single frame larger than this goes out alone. Default 4 MiB.
-   */
-  maxWriteBuffer?: number;
-  /** Largest reply body accepted, in bytes. Default 16 MiB (`DEFAULT_MAX_FRAME_SIZE`). */
-  maxFrameSize?: number;
-  /**
-   * Milliseconds `close()` lets requests in flight and queued settle before it fails them with
-   * `ERR_CONNECTION_CLOSED` and closes the socket. Default 10000; 0 fails them at once.
-   */
-  closeTimeout?: number;
-  /** Perl debug level: 1 connect/close, 4 connecting, 5 dump sent packets, 6 dump received packets. */
-  debug?: number;
-  /** Receives each debug line (`host:port: text`). Default: stderr, prefixed `MR::IProto: `. */
-  debugCb?: (line: string) => void;
-  /** Leave the 32-bit integers out of packet dumps (Perl's `dump_no_ints`). */
-  dumpNoInts?: boolean;
-  /** Called as a request is handed to the socket (Perl's `_send_started`). */
-  sendStarted?(sync: number, msg: number, body: Uint8Array): void;
-  /** Called as a sent request settles (Perl's `_recv_finished`): reply, no-reply write, or error. */
-  recvFinished?(
-    sync: number,
-    msg: number | undefined,
-    body: Uint8Array | undefined,
-    error: Error | undefined,
-  ): void;
-}
-
+export type { ConnectionOptions } from './connection-options.js';
+export { formatAddress } from './connection-options.js';
 export type { Dispatcher, DispatchHandler, DispatchRequest, ReplyHandler, SendOptions } from './dispatch.js';
+export type { ConnectionTarget } from './transport.js';
 
 export interface ConnectionEvents {
   connect: [];
@@ -84,20 +31,11 @@ export interface ConnectionEvents {
   timeout: [info: { msg: number; sync: number | undefined }];
 }
 
-/** Perl's `timeout` of 2 s. */
-const DEFAULT_TIMEOUT = 2000;
-const DEFAULT_MAX_WRITE_BUFFER = 4 * 1024 * 1024;
-const DEFAULT_CLOSE_TIMEOUT = 10_000;
 const EMPTY = new Uint8Array(0);
 const WHERE = 'Connection';
 
 /** Live connections (those with a socket), for `Connection.disconnectAll()`. */
 const live = new Set<Connection>();
-
-/** The address of `host:port` as errors, debug lines and cluster servers spell it: `[::1]:port` for IPv6. */
-export function formatAddress(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
 
 /**
  * One connection to one iproto server, pipelining requests matched by sync. Connects lazily on the
@@ -154,52 +92,24 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Dispat
   constructor(target: ConnectionTarget, options?: ConnectionOptions);
   constructor(target: ConnectionTarget, options: ConnectionOptions = {}) {
     super();
-    if (target === null || typeof target !== 'object') {
-      throw invalidOption(WHERE, 'target', '{ host, port }, { path } or { connect: () => Duplex }', target);
-    }
-    const o: ConnectionOptions = { ...(target as ConnectionOptions), ...options };
-    if ('connect' in target && typeof target.connect === 'function') {
-      this.address = target.address ?? 'stream';
-    } else if ('path' in target && typeof target.path === 'string') {
-      this.address = target.path;
-    } else if ('port' in target && target.port !== undefined) {
-      const host = (target as { host?: string }).host ?? '127.0.0.1';
-      if (!Number.isInteger(target.port) || target.port < 0 || target.port > 65535) {
-        throw invalidOption(WHERE, 'port', 'an integer from 0 to 65535', target.port);
-      }
-      if (typeof host !== 'string' || host === '')
-        throw invalidOption(WHERE, 'host', 'a host name or IP', host);
-      target = { host, port: target.port };
-      this.address = formatAddress(host, target.port);
-    } else {
-      throw invalidOption(WHERE, 'target', '{ host, port }, { path } or { connect: () => Duplex }', target);
-    }
-    this.#target = target;
-    this.connectTimeout = timeoutOption(WHERE, 'connectTimeout', o.connectTimeout, 2000);
-    this.#timeout = timeoutOption(WHERE, 'timeout', o.timeout, DEFAULT_TIMEOUT);
-    this.tcpNoDelay = booleanOption(WHERE, 'tcpNoDelay', o.tcpNoDelay, true);
-    this.tcpKeepAlive = booleanOption(WHERE, 'tcpKeepAlive', o.tcpKeepAlive, false);
-    this.keepAliveInitialDelay = timeoutOption(WHERE, 'keepAliveInitialDelay', o.keepAliveInitialDelay, 0);
-    this.maxParallel = integerOption(WHERE, 'maxParallel', o.maxParallel, 10, 1);
-    this.maxQueue = integerOption(WHERE, 'maxQueue', o.maxQueue, 10_000, 0);
-    this.maxWriteBuffer = integerOption(
-      WHERE,
-      'maxWriteBuffer',
-      o.maxWriteBuffer,
-      DEFAULT_MAX_WRITE_BUFFER,
-      1,
-    );
-    this.maxFrameSize = integerOption(WHERE, 'maxFrameSize', o.maxFrameSize, DEFAULT_MAX_FRAME_SIZE, 0);
-    this.closeTimeout = timeoutOption(WHERE, 'closeTimeout', o.closeTimeout, DEFAULT_CLOSE_TIMEOUT);
-    this.#debug = integerOption(WHERE, 'debug', o.debug, 0, 0);
-    this.#debugCb = functionOption(WHERE, 'debugCb', o.debugCb) ?? defaultDebugCb;
-    this.dumpNoInts = booleanOption(WHERE, 'dumpNoInts', o.dumpNoInts, false);
-    this.#hooks = {
-      sendStarted: functionOption(WHERE, 'sendStarted', o.sendStarted),
-      recvFinished: functionOption(WHERE, 'recvFinished', o.recvFinished),
-    };
-    if (this.#debug > 0 || o.debugCb !== undefined || o.sendStarted || o.recvFinished)
-      observe(this, this.#hooks);
+    const o = resolveOptions(target, options);
+    this.address = o.address;
+    this.#target = o.target;
+    this.connectTimeout = o.connectTimeout;
+    this.#timeout = o.timeout;
+    this.tcpNoDelay = o.tcpNoDelay;
+    this.tcpKeepAlive = o.tcpKeepAlive;
+    this.keepAliveInitialDelay = o.keepAliveInitialDelay;
+    this.maxParallel = o.maxParallel;
+    this.maxQueue = o.maxQueue;
+    this.maxWriteBuffer = o.maxWriteBuffer;
+    this.maxFrameSize = o.maxFrameSize;
+    this.closeTimeout = o.closeTimeout;
+    this.#debug = o.debug;
+    this.#debugCb = o.debugCb;
+    this.dumpNoInts = o.dumpNoInts;
+    this.#hooks = o.hooks;
+    if (o.observed) observe(this, this.#hooks);
     this.#table = new RequestTable((entry) => this.#abort(entry));
     this.#deadlines = new Deadlines((now) => this.#onTimer(now));
     this.#writer = new BatchWriter((batch, transport, error) => this.#written(batch, transport, error));
