@@ -1,7 +1,13 @@
-// Issue 6, "Speed": one echo server, three clients doing the same work
-// ({ msg, data: [1, 2, 3], pack: 'L3', unpack: 'L3' }): @iproto/client's IProto, the Perl
-// MR::IProto client (sync and async, bench/perl/client.pl) and a bare Node loop. Targets: at least
-// 50x the Perl client's requests/s, at least 50% of the bare loop at 256 in flight.
+// Issues 6 and 12, "Speed": the client and the layers under it against a bare Node loop, each
+// contender in a fresh process of its own (bench/lib/contender.mjs), all doing the same work
+// ({ msg: 17, data: [1, 2, 3], pack: 'L3', unpack: 'L3' }) against native echo servers:
+//
+//   bare Node loop | Connection | IProto, defaults | IProto, tuned   (one server)
+//   bare loop over 3 sockets | IProto, defaults, 3 servers          (three servers)
+//
+// at 1, 256 and 1024 in flight, medians of the rounds, ratios against the baseline of the same
+// run; then the heap of 100,000 requests in flight on IProto with its defaults; then the Perl
+// MR::IProto client (sync and async, bench/perl/client.pl).
 //
 //   node --expose-gc bench/client.mjs [--quick] [--svg FILE]
 //
@@ -9,11 +15,10 @@
 // docs/architecture.md plus `chart` (the series for bench/throughput.svg) and `notes`.
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { bareLoop } from './lib/bare-loop.mjs';
 import { throughputChart } from './lib/chart.mjs';
-import { clientLoop } from './lib/client-loop.mjs';
 import { startEchoServer } from './lib/echo-server.mjs';
 import { quantity, ratio, textTable } from './lib/format.mjs';
 import { perlInfo } from './lib/machine.mjs';
@@ -21,25 +26,31 @@ import { perlInfo } from './lib/machine.mjs';
 // `pnpm bench -- --quick` hands the `--` on; it is not a separator here.
 const { values: flags } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== '--'),
-  options: { quick: { type: 'boolean', default: false }, svg: { type: 'string' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    svg: { type: 'string' },
+    // Leaves Perl out (for a run of the Node contenders alone).
+    'no-perl': { type: 'boolean', default: false },
+  },
 });
 
-const DEPTHS = [1, 16, 64, 256, 1024];
-const TARGET_DEPTH = 256;
+const DEPTHS = [1, 256, 1024];
+/** Issue 12's targets for IProto with its defaults, as ratios of the bare loop. */
+const DEFAULT_TARGETS = { 1: 0.9, 256: 0.6, 1024: 0.35 };
+const THREE_TARGET = { 256: 0.5 };
+const HEAP_REQUESTS = 100_000;
+const HEAP_TARGET_MB = 60;
 const PERL_TARGET = 50;
-const BARE_TARGET = 0.5;
 const PERL_ASYNC_DEPTH = 256;
+const PERL_DEPTH = 256;
 
 const plan = flags.quick
-  ? { warmupMs: 100, durationMs: 400, rounds: 1, perlSeconds: 1 }
+  ? { warmupMs: 500, durationMs: 1000, rounds: 1, perlSeconds: 1 }
   : { warmupMs: 300, durationMs: 1500, rounds: 3, perlSeconds: 2 };
 
 const PERL_SCRIPT = fileURLToPath(new URL('./perl/client.pl', import.meta.url));
+const CONTENDER = fileURLToPath(new URL('./lib/contender.mjs', import.meta.url));
 const notes = [];
-
-function gc() {
-  globalThis.gc?.();
-}
 
 function runPerl(address, mode, depth) {
   const args = [PERL_SCRIPT, address, mode, String(plan.perlSeconds)];
@@ -59,160 +70,207 @@ function runPerl(address, mode, depth) {
   });
 }
 
-/** The client under test, or the reason it cannot run. */
-async function loadClient() {
-  try {
-    const mod = await import('@iproto/client');
-    if (typeof mod.IProto !== 'function') return { reason: '@iproto/client does not export IProto yet' };
-    return { IProto: mod.IProto };
-  } catch (error) {
-    return { reason: `@iproto/client did not load (${error.message.split('\n')[0]}); run \`pnpm build\`` };
-  }
+/** Runs one contender in a fresh `node --expose-gc` process; resolves to its JSON line. */
+function contender(kind, depth, addresses, warmupMs = plan.warmupMs, durationMs = plan.durationMs) {
+  const args = [
+    '--expose-gc',
+    CONTENDER,
+    kind,
+    String(depth),
+    String(warmupMs),
+    String(durationMs),
+    addresses,
+  ];
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, args, { timeout: 120_000, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+      if (error) {
+        reject(
+          new Error(
+            `${kind} at ${depth}: ${String(stderr || error.message)
+              .trim()
+              .split('\n')
+              .at(-1)}`,
+          ),
+        );
+        return;
+      }
+      resolve(JSON.parse(stdout.trim().split('\n').at(-1)));
+    });
+  });
 }
 
-const server = await startEchoServer();
+function median(values) {
+  const sorted = values.filter((v) => v !== undefined).sort((a, b) => a - b);
+  if (sorted.length === 0) return undefined;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** A server that takes requests and never answers: what keeps 100,000 of them in flight. */
+async function startHoldingServer() {
+  const sockets = new Set();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.on('close', () => sockets.delete(socket));
+    socket.resume();
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    address: `127.0.0.1:${server.address().port}`,
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(resolve);
+      }),
+  };
+}
+
+const CONTENDERS = [
+  { kind: 'bare', label: 'bare Node loop', servers: 1 },
+  { kind: 'connection', label: 'Connection', servers: 1 },
+  { kind: 'iproto', label: 'IProto, defaults', servers: 1 },
+  { kind: 'iproto-tuned', label: 'IProto, tuned', servers: 1 },
+  { kind: 'bare3', label: 'bare loop over 3 sockets', servers: 3 },
+  { kind: 'iproto3', label: 'IProto, defaults, 3 servers', servers: 3 },
+];
+
+const echo = await Promise.all([startEchoServer(), startEchoServer(), startEchoServer()]);
+const server = echo[0];
 if (server.kind === 'native') {
-  notes.push('Echo server: the native one (bench/native/echo.c, epoll), in its own process.');
+  notes.push('Echo servers: the native one (bench/native/echo.c, epoll), each in its own process.');
 } else {
   notes.push(
-    `Echo server: @iproto/server in its own process; the native one was not used (${server.fallbackReason}).`,
+    `Echo servers: @iproto/server in their own processes; the native one was not used (${server.fallbackReason}).`,
   );
 }
+notes.push(
+  'Each contender runs in a fresh node process of its own per depth and round (bench/lib/contender.mjs); figures are medians of the rounds.',
+);
 
 try {
-  const { IProto, reason: clientMissing } = await loadClient();
-  if (clientMissing) notes.push(`IProto figures missing: ${clientMissing}.`);
-
-  const perl = perlInfo();
-  let perlFailure = perl.reason;
-  let clientFailure;
-  // Rounds interleave the clients (the two Node ones depth by depth, then Perl's two modes), so
-  // all of them meet the same machine load; each figure is the best of its rounds (load from other
-  // work only ever slows a run down).
-  const best = {
-    client: DEPTHS.map(() => undefined),
-    bare: DEPTHS.map(() => undefined),
-    perlSync: [undefined],
-    perlAsync: [undefined],
-  };
-  const keep = (kind, i, rps) => {
-    if (best[kind][i] === undefined || rps > best[kind][i]) best[kind][i] = rps;
-  };
-  const common = {
-    host: server.host,
-    port: server.port,
-    durationMs: plan.durationMs,
-    warmupMs: plan.warmupMs,
-  };
-  // One client for the whole run, as an application keeps one for its whole life (a process that
-  // makes and drops many clients leaves V8 less specific code to run). maxParallel is the
-  // client-wide limit; the server's connection has its own (10 by default, as
-  // MR::IProto::Cluster::Server), raised too so that `depth` requests can be on the wire.
-  const widest = Math.max(...DEPTHS);
-  const client = IProto
-    ? new IProto({ servers: server.address, maxParallel: widest, clusterOptions: { maxParallel: widest } })
-    : undefined;
+  const one = server.address;
+  const three = echo.map((s) => s.address).join(',');
+  /** rps[kind][depth] = [round figures] */
+  const rps = Object.fromEntries(
+    CONTENDERS.map((c) => [c.kind, Object.fromEntries(DEPTHS.map((d) => [d, []]))]),
+  );
+  const failures = [];
   for (let round = 0; round < plan.rounds; round++) {
-    const label = `round ${round + 1}/${plan.rounds}`;
-    for (const [i, depth] of DEPTHS.entries()) {
-      gc();
-      const bareRps = (await bareLoop({ ...common, depth })).rps;
-      keep('bare', i, bareRps);
-      let clientRps;
-      if (IProto && !clientFailure) {
-        gc();
+    for (const depth of DEPTHS) {
+      const line = [];
+      for (const c of CONTENDERS) {
         try {
-          clientRps = (await clientLoop({ ...common, depth, client })).rps;
-          keep('client', i, clientRps);
+          const result = await contender(c.kind, depth, c.servers === 3 ? three : one);
+          rps[c.kind][depth].push(result.rps);
+          line.push(`${c.kind} ${quantity(result.rps, 'req/s')}`);
         } catch (error) {
-          // The other clients' figures still stand; the report says what went wrong.
-          clientFailure = `IProto failed at ${depth} in flight: ${error.message}`;
-          notes.push(`${clientFailure}.`);
+          failures.push(error.message);
         }
       }
-      process.stderr.write(
-        `${label} depth ${depth}: bare ${quantity(bareRps, 'req/s')}, IProto ${quantity(clientRps, 'req/s')} (this round)\n`,
-      );
-    }
-    if (perlFailure) continue;
-    try {
-      const syncRps = (await runPerl(server.address, 'sync', 1)).rps;
-      const asyncRps = (await runPerl(server.address, 'async', PERL_ASYNC_DEPTH)).rps;
-      keep('perlSync', 0, syncRps);
-      keep('perlAsync', 0, asyncRps);
-      process.stderr.write(
-        `${label} Perl MR::IProto: sync ${quantity(syncRps, 'req/s')}, async ${quantity(asyncRps, 'req/s')} (this round)\n`,
-      );
-    } catch (error) {
-      perlFailure = error.message;
+      process.stderr.write(`round ${round + 1}/${plan.rounds} depth ${depth}: ${line.join(', ')}\n`);
     }
   }
-  await client?.close();
-  const [perlSync] = best.perlSync;
-  const [perlAsync] = best.perlAsync;
-  if (perlFailure) {
-    notes.push(`Perl figures missing: ${perlFailure}.`);
-  } else {
-    notes.push(
-      `Perl: MR::IProto (${perl.mrIProto}) on perl ${perl.perl}, timed inside Perl; sync sends one ` +
-        `request at a time, async (AnyEvent) keeps ${PERL_ASYNC_DEPTH} in flight, the server's ` +
-        'max_parallel raised from its default of 10 to match.',
+  for (const failure of new Set(failures)) notes.push(`Failed: ${failure}.`);
+  const med = (kind, depth) => median(rps[kind][depth]);
+
+  const results = [];
+  const figure = (name, value, baseline, baselineValue, target) => {
+    const r = value !== undefined && baselineValue ? value / baselineValue : undefined;
+    results.push({
+      name,
+      unit: 'req/s',
+      value,
+      baseline,
+      baselineValue,
+      ratio: r,
+      target: target === undefined ? undefined : `>= ${target}x`,
+      pass: target === undefined || r === undefined ? undefined : r >= target,
+    });
+  };
+  for (const depth of DEPTHS) {
+    const bare = med('bare', depth);
+    const baseline = `bare Node loop, ${depth} in flight`;
+    figure(`Connection, ${depth} in flight`, med('connection', depth), baseline, bare);
+    figure(
+      `IProto send (defaults), ${depth} in flight`,
+      med('iproto', depth),
+      baseline,
+      bare,
+      DEFAULT_TARGETS[depth],
+    );
+    figure(`IProto send (tuned), ${depth} in flight`, med('iproto-tuned', depth), baseline, bare);
+    figure(
+      `IProto send (defaults), 3 servers, ${depth} in flight`,
+      med('iproto3', depth),
+      `bare loop over 3 sockets, ${depth} in flight`,
+      med('bare3', depth),
+      THREE_TARGET[depth],
     );
   }
 
-  const results = [];
-  const at = (depth) => DEPTHS.indexOf(depth);
-  for (const [i, depth] of DEPTHS.entries()) {
-    const value = best.client[i];
-    const baselineValue = best.bare[i];
-    const r = value !== undefined && baselineValue ? value / baselineValue : undefined;
+  // 100,000 requests in flight.
+  const holding = await startHoldingServer();
+  try {
+    const heap = await contender('heap', HEAP_REQUESTS, holding.address, 0, 0);
     results.push({
-      name: `IProto send, ${depth} in flight`,
-      unit: 'req/s',
-      value,
-      baseline: `bare Node loop, ${depth} in flight`,
-      baselineValue,
-      ratio: r,
-      target: depth === TARGET_DEPTH ? `>= ${BARE_TARGET}x` : undefined,
-      pass: depth === TARGET_DEPTH && r !== undefined ? r >= BARE_TARGET : undefined,
+      name: `IProto (defaults), heap with ${HEAP_REQUESTS.toLocaleString('en')} requests in flight`,
+      unit: 'MB',
+      value: heap.heapMB,
+      baseline: 'heap before the client was made',
+      baselineValue: undefined,
+      ratio: null,
+      target: `< ${HEAP_TARGET_MB} MB`,
+      pass: heap.heapMB < HEAP_TARGET_MB,
     });
+  } catch (error) {
+    notes.push(`Heap figure missing: ${error.message}.`);
+  } finally {
+    await holding.close();
   }
-  const headline = best.client[at(TARGET_DEPTH)];
+
+  // Perl MR::IProto, against the IProto defaults figure at 256 in flight.
+  const perl = perlInfo();
+  let perlSync;
+  let perlAsync;
+  if (flags['no-perl']) notes.push('Perl figures left out (--no-perl).');
+  else if (perl.reason) notes.push(`Perl figures missing: ${perl.reason}.`);
+  else {
+    try {
+      const syncs = [];
+      const asyncs = [];
+      for (let round = 0; round < plan.rounds; round++) {
+        syncs.push((await runPerl(one, 'sync', 1)).rps);
+        asyncs.push((await runPerl(one, 'async', PERL_ASYNC_DEPTH)).rps);
+      }
+      perlSync = median(syncs);
+      perlAsync = median(asyncs);
+      notes.push(
+        `Perl: MR::IProto (${perl.mrIProto}) on perl ${perl.perl}, timed inside Perl; sync sends one ` +
+          `request at a time, async (AnyEvent) keeps ${PERL_ASYNC_DEPTH} in flight, the server's ` +
+          'max_parallel raised from its default of 10 to match.',
+      );
+    } catch (error) {
+      notes.push(`Perl figures missing: ${error.message}.`);
+    }
+  }
+  const headline = med('iproto', PERL_DEPTH);
   for (const [label, value] of [
     ['Perl MR::IProto sync', perlSync],
     [`Perl MR::IProto async, ${PERL_ASYNC_DEPTH} in flight`, perlAsync],
   ]) {
-    const r = headline !== undefined && value ? headline / value : undefined;
-    results.push({
-      name: `IProto send, ${TARGET_DEPTH} in flight`,
-      unit: 'req/s',
-      value: headline,
-      baseline: label,
-      baselineValue: value,
-      ratio: r,
-      target: `>= ${PERL_TARGET}x`,
-      pass: r !== undefined ? r >= PERL_TARGET : undefined,
-    });
-  }
-  const oneByOne = best.client[at(1)];
-  if (oneByOne !== undefined && perlSync) {
-    results.push({
-      name: 'IProto send, 1 in flight',
-      unit: 'req/s',
-      value: oneByOne,
-      baseline: 'Perl MR::IProto sync',
-      baselineValue: perlSync,
-      ratio: oneByOne / perlSync,
-    });
+    if (value === undefined) continue;
+    figure(`IProto send (defaults), ${PERL_DEPTH} in flight`, headline, label, value, PERL_TARGET);
   }
 
   const chart = {
     title: 'Plain-message round trips against one echo server',
-    subtitle: `{ msg, data: [1, 2, 3], pack: 'L3', unpack: 'L3' }; ${server.kind} echo server; best of ${plan.rounds} round(s)`,
+    subtitle: `{ msg, data: [1, 2, 3], pack: 'L3', unpack: 'L3' }; ${server.kind} echo server; median of ${plan.rounds} round(s), each contender in its own process`,
     depths: DEPTHS,
     series: [
-      { label: 'IProto (@iproto/client)', color: '#1f6fb4', values: best.client.map((v) => v ?? null) },
-      { label: 'bare Node loop', color: '#2a9d3a', values: best.bare.map((v) => v ?? null) },
+      { label: 'IProto, defaults', color: '#1f6fb4', values: DEPTHS.map((d) => med('iproto', d) ?? null) },
+      { label: 'Connection', color: '#7b3fb4', values: DEPTHS.map((d) => med('connection', d) ?? null) },
+      { label: 'bare Node loop', color: '#2a9d3a', values: DEPTHS.map((d) => med('bare', d) ?? null) },
     ],
     references: [
       { label: 'Perl sync', color: '#c62828', value: perlSync ?? null },
@@ -236,5 +294,5 @@ try {
   );
   process.stdout.write(`${JSON.stringify({ package: 'client against its peers', results, chart, notes })}\n`);
 } finally {
-  await server.close();
+  await Promise.all(echo.map((s) => s.close()));
 }

@@ -42,18 +42,19 @@ describe('bench/run.mjs --quick', () => {
     assert.match(report, /\(`--quick`: short runs, rougher figures\) \(only: peers, framing\)/);
     assert.match(report, /\| Client against its peers \| `bench\/client\.mjs` \| ran in \d+ s \|/);
     assert.match(report, /\| @iproto\/framing \| `packages\/framing\/bench\/run\.mjs` \| ran in \d+ s \|/);
-    // Every depth measured for the bare loop, and IProto beside it.
-    for (const depth of [1, 16, 64, 256, 1024]) {
+    // Every depth measured for the bare loop, and IProto (defaults) beside it (issue 12's table).
+    for (const depth of [1, 256, 1024]) {
       assert.match(
         report,
         new RegExp(
-          `\\| IProto send, ${depth} in flight \\| [\\d.]+ [kM]? ?req/s \\| bare Node loop, ${depth} in flight \\| [\\d.]+ [kM]? ?req/s \\| [\\d.]+x \\|`,
+          `\\| IProto send \\(defaults\\), ${depth} in flight \\| [\\d.]+ [kM]? ?req/s \\| bare Node loop, ${depth} in flight \\| [\\d.]+ [kM]? ?req/s \\| [\\d.]+x \\|`,
         ),
       );
     }
+    assert.match(report, /\| IProto \(defaults\), heap with 100,000 requests in flight \| [\d.]+ MB \|/);
     assert.ok(report.includes('![Client against its peers: throughput against depth](throughput.svg)'));
     const svg = readFileSync(join(dir, 'throughput.svg'), 'utf8');
-    assert.equal((svg.match(/<polyline /g) ?? []).length, 2, 'IProto and the bare loop');
+    assert.equal((svg.match(/<polyline /g) ?? []).length, 3, 'IProto, Connection and the bare loop');
     assert.ok(!report.includes('@iproto/pack'), 'a section not asked for');
   });
 });

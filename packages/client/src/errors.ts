@@ -7,6 +7,8 @@ export type ClientErrorCode =
   | 'ERR_BAD_MESSAGE'
   | 'ERR_TRAILING_DATA'
   | 'ERR_CLIENT_CLOSED'
+  | 'ERR_CLIENT_DESTROYED'
+  | 'ETIMEDOUT'
   | 'ABORT_ERR';
 
 /** An `IProtoError` raised by the client itself (no socket involved, so no errno). */

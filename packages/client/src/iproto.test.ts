@@ -441,52 +441,60 @@ describe('IProto', () => {
   });
 
   describe('the send path to a connection', () => {
-    it("sends straight to a stock cluster server's connection (sendTo), else through its send()", async () => {
+    // Issue 12: one contract. The client no longer compares `server.send` with the stock one to pick
+    // a fast path beside a Promise path: every try goes to `server.dispatch(request, handler)`.
+    it("dispatches every try through the server's dispatch(), with the task as request and handler", async () => {
       const servers = await fixture.startServers(1);
       const client = fixture.client(servers, { maxParallel: 64 });
-      const server = client.cluster.servers[0] as ServerLike & { connection: Record<string, unknown> };
-      const connection = server.connection;
-      const counted = (name: 'send' | 'sendTo') => {
-        const counter = { calls: 0 };
-        const original = connection[name] as (...args: unknown[]) => unknown;
-        Object.defineProperty(connection, name, {
-          configurable: true,
-          value: (...args: unknown[]) => {
-            counter.calls++;
-            return original.apply(connection, args);
-          },
-        });
-        return counter;
-      };
-      const direct = counted('sendTo');
+      const server = client.cluster.servers[0] as ServerLike;
+      const seen: unknown[] = [];
+      const stock = server.dispatch!;
+      Object.defineProperty(server, 'dispatch', {
+        configurable: true,
+        value: (request: { msg: number; timeout?: number }, handler: object) => {
+          seen.push([request.msg, request.timeout, request === handler]);
+          stock.call(server, request as never, handler as never);
+        },
+      });
       const replies = await Promise.all(
         Array.from({ length: 40 }, (_, n) => client.send({ msg: 7, data: [n], unpack: 'L' })),
       );
       expect(replies).toEqual(Array.from({ length: 40 }, (_, n) => [n]));
-      expect(direct.calls).toBe(40);
-      // A connection whose send() is not the stock one gets every try through that send().
-      const viaPromise = counted('send');
-      expect(await client.send({ msg: 7, data: [99], unpack: 'L' })).toEqual([99]);
-      expect(viaPromise.calls).toBe(1);
-      expect(direct.calls).toBe(40);
+      expect(await client.send({ msg: 8, data: [99], unpack: 'L' }, { timeout: 1234 })).toEqual([99]);
+      expect(seen).toHaveLength(41);
+      expect(seen[0]).toEqual([7, undefined, true]);
+      expect(seen[40]).toEqual([8, 1234, true]);
     });
 
-    it("goes through a server's own send() when it is not the cluster's stock one", async () => {
+    it("goes through a server object's send() when it has no dispatch()", async () => {
       const servers = await fixture.startServers(1);
-      const client = fixture.client(servers);
-      const server = client.cluster.servers[0] as ServerLike;
+      const stock = new IProto({ servers: servers[0].address });
+      const real = stock.cluster.servers[0] as ServerLike;
       const seen: number[] = [];
-      const stock = server.send;
-      Object.defineProperty(server, 'send', {
-        configurable: true,
-        value: (msg: number, body: Uint8Array, options?: object) => {
+      const own: ServerLike = {
+        host: real.host,
+        port: real.port,
+        address: real.address,
+        active: true,
+        send: (msg, body, options) => {
           seen.push(msg);
-          return stock.call(server, msg, body, options);
+          return real.send(msg, body, options);
         },
-      });
+      };
+      const cluster = {
+        servers: [own],
+        timeout: undefined,
+        server: () => own,
+        close: async () => undefined,
+        on: () => cluster,
+        off: () => cluster,
+      } as unknown as ClusterLike;
+      const client = new IProto({ cluster });
       expect(await client.send({ msg: 7, data: [5], unpack: 'L' })).toEqual([5]);
       expect(await client.send({ msg: 8, data: [6], unpack: 'L' })).toEqual([6]);
       expect(seen).toEqual([7, 8]);
+      await client.close();
+      await stock.close();
     });
   });
 
@@ -720,6 +728,8 @@ describe('IProto', () => {
           dumpNoInts: true,
           debug: 1,
           debugCb,
+          // Issue 12: each server's in-flight limit follows the client's maxParallel unless set.
+          maxParallel: 3,
         },
       ]);
       expect(client.maxParallel).toBe(3);

@@ -1,6 +1,15 @@
+import { AsyncResource } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
-import { type Balance, Cluster, Server as ClusterServer } from '@iproto/cluster';
-import { Connection, type ReplyHandler } from '@iproto/connection';
+import { type Balance, Cluster } from '@iproto/cluster';
+import {
+  Connection,
+  type DispatchHandler,
+  type DispatchRequest,
+  integerOption,
+  invalidOption,
+  MAX_TIMEOUT,
+  timeoutOption,
+} from '@iproto/connection';
 import { frameBody } from '@iproto/framing';
 import { channels } from './diagnostics.js';
 import { ErrorReply } from './error-reply.js';
@@ -16,7 +25,7 @@ import {
 } from './plain-message.js';
 import { Request, type RequestClass } from './request.js';
 import { Response, type ResponseClass } from './response.js';
-import type { ClusterLike, MessageKey, ReplyFrame, ServerLike, ServerSendOptions } from './types.js';
+import type { ClusterLike, MessageKey, ReplyFrame, ServerLike } from './types.js';
 
 /** What to do with reply bytes a response class left unparsed. */
 export type TrailingDataMode = 'warn' | 'error' | 'ignore';
@@ -34,6 +43,11 @@ export interface BuiltClusterOptions {
   tcpNoDelay?: boolean;
   tcpKeepAlive?: boolean;
   dumpNoInts?: boolean;
+  /**
+   * Ms `close()` lets requests in flight settle before failing them with `ERR_CONNECTION_CLOSED`
+   * (the built cluster's connections get it). Default 10000.
+   */
+  closeTimeout?: number;
   /** Debug level (MR::IProto::Role::Debuggable): 2 logs every try; the servers get it too. */
   debug?: number;
   debugCb?: (line: string) => void;
@@ -56,7 +70,11 @@ export interface IProtoOptions extends BuiltClusterOptions {
   factory?: (options: ClusterBuildOptions) => ClusterLike;
   /** Response classes (a list or a module namespace): how replies to object requests are decoded. */
   messages?: MessagesOption;
-  /** Requests in progress on the whole client, beyond which they queue (default 1000). */
+  /**
+   * Requests in progress on the whole client, beyond which they queue (default 1000). Each server of
+   * a built cluster may have as many in flight, unless `clusterOptions.maxParallel` says otherwise
+   * (Perl's MR::IProto::Cluster::Server default is 10).
+   */
   maxParallel?: number;
   /** Tries per request, the first one included (default 2). */
   maxRequestRetries?: number;
@@ -93,12 +111,26 @@ export type SendCallback<R> = (reply: R | undefined, error: Error | undefined) =
 type Settle = (reply: unknown, error: Error | undefined) => void;
 
 /**
- * A request in progress. It is its own `ReplyHandler`: a try sent straight to a connection
- * (`Connection#sendTo`) reports back to it, with no promise or closure per try.
+ * Where a request's outcome goes: a Promise's settlers, or the caller's callback run in the caller's
+ * async context (an `AsyncResource`, as undici's handlers are). Written once for send and sendBulk.
  */
-class Task implements ReplyHandler {
+class CallbackOutcome extends AsyncResource {
+  constructor(readonly callback: Settle) {
+    super('IPROTO_REQUEST');
+  }
+  settle(reply: unknown, error: Error | undefined): void {
+    this.runInAsyncScope(this.callback, null, reply, error);
+    this.emitDestroy();
+  }
+}
+
+/**
+ * A request in progress: the request every try dispatches (`DispatchRequest`) and the handler of
+ * its outcome (`DispatchHandler`), so a try costs no object of its own. Retries wrap nothing: the
+ * handler decides whether to try again.
+ */
+class Task implements DispatchRequest, DispatchHandler {
   readonly message: Message;
-  readonly request: Request<any> | undefined;
   readonly msg: number;
   readonly key: MessageKey | undefined;
   readonly body: Uint8Array;
@@ -106,19 +138,16 @@ class Task implements ReplyHandler {
   readonly responseClass: ResponseClass | undefined;
   readonly decode: ReplyDecoder | undefined;
   readonly maxTries: number;
-  readonly timeout: number | undefined;
+  timeout: number | undefined;
   readonly signal: AbortSignal | undefined;
-  readonly settle: Settle | undefined;
+  readonly settle: CallbackOutcome | undefined;
   readonly resolve: (reply: unknown) => void;
   readonly reject: (error: Error) => void;
-  sendOptions: ServerSendOptions;
   tries = 1;
-  /** Servers tried so far; allocated by the first retry only (round-robin leaves them out). */
-  tried: ServerLike[] | undefined = undefined;
+  /** When it entered the client's queue (only then read): queue time counts against the deadline. */
+  queuedAt = 0;
   server: ServerLike | undefined = undefined;
   state: 'queued' | 'running' | 'done' = 'queued';
-  timer: NodeJS.Timeout | undefined = undefined;
-  onAbort: (() => void) | undefined = undefined;
   /** Neighbours in the client's queue (doubly linked, so an abort takes a task out in O(1)). */
   next: Task | undefined = undefined;
   prev: Task | undefined = undefined;
@@ -126,7 +155,6 @@ class Task implements ReplyHandler {
   constructor(
     readonly client: IProto,
     message: Message,
-    request: Request<any> | undefined,
     msg: number,
     key: MessageKey | undefined,
     body: Uint8Array,
@@ -136,12 +164,11 @@ class Task implements ReplyHandler {
     maxTries: number,
     timeout: number | undefined,
     signal: AbortSignal | undefined,
-    settle: Settle | undefined,
+    settle: CallbackOutcome | undefined,
     resolve: (reply: unknown) => void,
     reject: (error: Error) => void,
   ) {
     this.message = message;
-    this.request = request;
     this.msg = msg;
     this.key = key;
     this.body = body;
@@ -154,11 +181,16 @@ class Task implements ReplyHandler {
     this.settle = settle;
     this.resolve = resolve;
     this.reject = reject;
-    /** What `server.send` gets; one shared object when the request has no options of its own. */
-    this.sendOptions =
-      noReply || timeout !== undefined || signal !== undefined
-        ? { noReply, timeout, signal }
-        : NO_SEND_OPTIONS;
+  }
+
+  /** The request object, for a message that is one (a plain message has none). */
+  get request(): Request<any> | undefined {
+    return this.responseClass === undefined ? undefined : (this.message as Request<any>);
+  }
+
+  /** The `abort` listener of its signal (no closure per request). */
+  handleEvent(): void {
+    taskAborted(this);
   }
 
   onReply(frame: ReplyFrame | undefined): void {
@@ -174,7 +206,7 @@ class Task implements ReplyHandler {
   }
 }
 
-/** `IProto#onReply` / `#onError` for a try sent with `sendTo`; set by IProto's static block. */
+/** `IProto#onReply` / `#onError` for a task's try; set by IProto's static block. */
 let taskReplied: (task: Task, frame: ReplyFrame | undefined) => void;
 let taskRepliedBytes: (
   task: Task,
@@ -185,19 +217,28 @@ let taskRepliedBytes: (
   end: number,
 ) => void;
 let taskFailed: (task: Task, error: Error) => void;
-
-const clusterServerSend = ClusterServer.prototype.send;
-const connectionSend = Connection.prototype.send;
+let taskAborted: (task: Task) => void;
 
 /**
- * The connection to send a try on directly, when that is exactly what `server.send` would do: a
- * cluster `Server` whose `send` is the stock one (it only forwards to `server.connection.send`) and a
- * stock `Connection`. Anything else (a fake server, a subclass) goes through `server.send`.
+ * A try goes to `server.dispatch`; a server object of the user's that has only a Promise `send`
+ * is adapted here, once for all such servers.
  */
-function directConnection(server: ServerLike): Connection | undefined {
-  if (!(server instanceof ClusterServer) || server.send !== clusterServerSend) return undefined;
-  const connection = server.connection;
-  return connection instanceof Connection && connection.send === connectionSend ? connection : undefined;
+function dispatchTo(server: ServerLike, task: Task): void {
+  if (typeof server.dispatch === 'function') {
+    server.dispatch(task, task);
+    return;
+  }
+  const tries = task.tries;
+  server
+    .send(task.msg, task.body, { noReply: task.noReply, timeout: task.timeout, signal: task.signal })
+    .then(
+      (frame) => {
+        if (task.tries === tries) task.onReply(frame);
+      },
+      (error) => {
+        if (task.tries === tries) task.onError(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
 }
 
 const DEFAULT_MAX_PARALLEL = 1000;
@@ -211,7 +252,6 @@ function captureSettlers(resolve: (reply: unknown) => void, reject: (error: Erro
   capturedResolve = resolve;
   capturedReject = reject;
 }
-const NO_SEND_OPTIONS: ServerSendOptions = Object.freeze({});
 const DEFAULT_MAX_REQUEST_RETRIES = 2;
 
 function isRequestObject(message: unknown): message is Request<any> {
@@ -222,12 +262,24 @@ function defaultDebug(line: string): void {
   process.stderr.write(`IProto: ${line}\n`);
 }
 
+const WHERE = 'IProto';
+
 function positiveInteger(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1)
-    throw new TypeError(`${name} must be a positive integer, got ${value}`);
-  return value;
+  return integerOption(WHERE, name, value, fallback, 1);
 }
+
+/** Options the client hands to the cluster it builds, checked here where the caller made them. */
+const CLUSTER_OPTIONS = [
+  'balance',
+  'timeout',
+  'connectTimeout',
+  'closeTimeout',
+  'tcpNoDelay',
+  'tcpKeepAlive',
+  'dumpNoInts',
+  'debug',
+  'debugCb',
+] as const;
 
 /**
  * The iproto client (MR::IProto): sends messages to a balanced cluster of servers, with retries,
@@ -254,26 +306,33 @@ export class IProto extends EventEmitter {
   #queueHead: Task | undefined;
   #queueTail: Task | undefined;
   #queued = 0;
-  readonly #delayed = new Set<Task>();
+  /** Requests waiting for a retry, and the timer of each. */
+  readonly #delayed = new Map<Task, NodeJS.Timeout>();
+  /** Servers each request tried so far; only round-robin retries record them. */
+  readonly #tried = new WeakMap<Task, ServerLike[]>();
   #closed = false;
+  #destroyed = false;
   #closing: Promise<void> | undefined;
   readonly #forward: Array<[string, (...args: unknown[]) => void]> = [];
 
   constructor(options: IProtoOptions) {
     super();
-    if (options === null || typeof options !== 'object') throw new TypeError('IProto: options are required');
+    if (options === null || typeof options !== 'object') {
+      throw invalidOption(WHERE, 'options', 'an object with `servers` or `cluster`', options);
+    }
     this.maxParallel = positiveInteger(options.maxParallel, DEFAULT_MAX_PARALLEL, 'maxParallel');
     this.maxRequestRetries = positiveInteger(
       options.maxRequestRetries,
       DEFAULT_MAX_REQUEST_RETRIES,
       'maxRequestRetries',
     );
-    const retryDelay = options.retryDelay ?? 0;
-    if (!(retryDelay >= 0)) throw new TypeError(`retryDelay must be a number of ms >= 0, got ${retryDelay}`);
-    this.retryDelay = retryDelay;
+    this.retryDelay = timeoutOption(WHERE, 'retryDelay', options.retryDelay, 0);
+    for (const name of ['timeout', 'connectTimeout', 'closeTimeout'] as const) {
+      timeoutOption(WHERE, name, options[name], 0);
+    }
     const trailing = options.trailingData ?? 'warn';
     if (trailing !== 'warn' && trailing !== 'error' && trailing !== 'ignore') {
-      throw new TypeError(`trailingData must be 'warn', 'error' or 'ignore', got ${String(trailing)}`);
+      throw invalidOption(WHERE, 'trailingData', "'warn', 'error' or 'ignore'", trailing);
     }
     this.trailingData = trailing;
     this.messages = new MessageRegistry(options.messages);
@@ -284,27 +343,29 @@ export class IProto extends EventEmitter {
     // with it; without it, `cluster` is the cluster.
     if (options.servers !== undefined && options.servers !== '') {
       const build: ClusterBuildOptions = { ...options.clusterOptions, servers: options.servers };
-      for (const name of [
-        'balance',
-        'timeout',
-        'connectTimeout',
-        'tcpNoDelay',
-        'tcpKeepAlive',
-        'dumpNoInts',
-        'debug',
-        'debugCb',
-      ] as const) {
+      for (const name of CLUSTER_OPTIONS) {
         if (options[name] !== undefined) (build as Record<string, unknown>)[name] = options[name];
       }
+      // What the client lets be in progress may be on the wire: a server's own limit follows the
+      // client's unless set (MR::IProto::Cluster::Server's 10 is `clusterOptions: { maxParallel: 10 }`).
+      if (build.maxParallel === undefined) build.maxParallel = this.maxParallel;
       this.cluster = options.factory
         ? options.factory(build)
         : (new Cluster(build as ConstructorParameters<typeof Cluster>[0]) as unknown as ClusterLike);
       this.#ownsCluster = true;
     } else if (options.cluster) {
+      if (typeof options.cluster.server !== 'function') {
+        throw invalidOption(WHERE, 'cluster', 'a Cluster (an object with server(key))', options.cluster);
+      }
       this.cluster = options.cluster;
       this.#ownsCluster = false;
     } else {
-      throw new TypeError('IProto: either `servers` or `cluster` is required');
+      throw invalidOption(
+        WHERE,
+        'servers',
+        "'host:port[:weight],...' or a list of servers (or give `cluster`)",
+        options.servers,
+      );
     }
     // Our name or Perl's constant (MR::IProto::Cluster's RR = 1); a cluster without one balances RR.
     const balance = String(this.cluster.balance ?? 'round-robin');
@@ -361,7 +422,7 @@ export class IProto extends EventEmitter {
   ): Promise<unknown> | undefined {
     if (typeof callbackOrOptions === 'function') {
       const callback = callbackOrOptions;
-      this.#submit(message, options, (reply, error) => {
+      const outcome = new CallbackOutcome((reply, error) => {
         try {
           callback(error && isRequestObject(message) ? new ErrorReply(message, error) : reply, error);
         } catch (thrown) {
@@ -371,6 +432,7 @@ export class IProto extends EventEmitter {
           });
         }
       });
+      this.#submit(message, options, outcome);
       return undefined;
     }
     const promise = new Promise(captureSettlers);
@@ -408,27 +470,36 @@ export class IProto extends EventEmitter {
         return;
       }
       messages.forEach((message, index) => {
-        this.#submit(message, sendOptions, (reply, error) => {
-          results[index] = isRequestObject(message)
-            ? error
+        this.#submit(
+          message,
+          sendOptions,
+          undefined,
+          (reply) => {
+            results[index] = isRequestObject(message) ? reply : { data: reply, error: undefined };
+            if (--remaining === 0) done(results);
+          },
+          (error) => {
+            results[index] = isRequestObject(message)
               ? new ErrorReply(message, error)
-              : reply
-            : { data: error ? undefined : reply, error };
-          if (--remaining === 0) done(results);
-        });
+              : { data: undefined, error };
+            if (--remaining === 0) done(results);
+          },
+        );
       });
     };
     if (typeof callbackOrOptions === 'function') {
       const callback = callbackOrOptions;
-      run((results) => {
+      // The callback runs in the caller's async context, whatever socket the replies came on.
+      const outcome = new CallbackOutcome((results) => {
         try {
-          callback(results);
+          callback(results as unknown[]);
         } catch (thrown) {
           process.nextTick(() => {
             throw thrown;
           });
         }
-      }, options);
+      });
+      run((results) => outcome.settle(results, undefined), options);
       return undefined;
     }
     return new Promise((resolve) => run(resolve, callbackOrOptions));
@@ -441,8 +512,36 @@ export class IProto extends EventEmitter {
    */
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
+    this.#failWaiting(() => clientError('ERR_CLIENT_CLOSED', 'IProto client is closed'));
+    this.#closing = this.#ownsCluster ? this.cluster.close() : Promise.resolve();
+    return this.#closing;
+  }
+
+  /**
+   * Stops the client at once: every request it holds fails with `error` (or `ERR_CLIENT_DESTROYED`),
+   * and a cluster the client built is destroyed, failing what is in flight on its connections with
+   * the same error and closing every socket. A cluster the client was given is left alone (its
+   * requests in flight settle there). `close()` afterwards resolves at once.
+   */
+  destroy(error?: Error): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    const reason = error ?? clientError('ERR_CLIENT_DESTROYED', 'IProto client destroyed');
+    this.#failWaiting(() => reason);
+    if (this.#ownsCluster) {
+      const cluster = this.cluster as ClusterLike & { destroy?(error?: Error): void };
+      if (typeof cluster.destroy === 'function') {
+        cluster.destroy(reason);
+        this.#closing ??= Promise.resolve();
+      } else this.#closing ??= cluster.close();
+    }
+    this.#closing ??= Promise.resolve();
+  }
+
+  /** Marks the client closed and fails the requests waiting in its queue or for a retry. */
+  #failWaiting(makeError: () => Error): void {
     this.#closed = true;
-    const closedError = () => clientError('ERR_CLIENT_CLOSED', 'IProto client is closed');
+    const closedError = makeError;
     let task = this.#queueHead;
     this.#queueHead = this.#queueTail = undefined;
     this.#queued = 0;
@@ -452,16 +551,14 @@ export class IProto extends EventEmitter {
       this.#finish(task, undefined, closedError());
       task = next;
     }
-    for (const task of [...this.#delayed]) this.#finish(task, undefined, closedError());
-    for (const [event, listener] of this.#forward) this.cluster.off(event, listener);
-    this.#closing = this.#ownsCluster ? this.cluster.close() : Promise.resolve();
-    return this.#closing;
+    for (const task of [...this.#delayed.keys()]) this.#finish(task, undefined, closedError());
+    for (const [event, listener] of this.#forward.splice(0)) this.cluster.off(event, listener);
   }
 
   #submit(
     message: Message,
     options: SendOptions | undefined,
-    settle: Settle | undefined,
+    settle: CallbackOutcome | undefined,
     resolve: (reply: unknown) => void = noop,
     reject: (error: Error) => void = noop,
   ): void {
@@ -472,7 +569,7 @@ export class IProto extends EventEmitter {
     } catch (error) {
       // MR::IProto::_send reports a message it cannot prepare through the callback, as any error.
       const failure = error instanceof Error ? error : new Error(String(error));
-      queueMicrotask(() => (settle === undefined ? reject(failure) : settle(undefined, failure)));
+      queueMicrotask(() => (settle === undefined ? reject(failure) : settle.settle(undefined, failure)));
       return;
     }
     const { signal } = task;
@@ -481,14 +578,16 @@ export class IProto extends EventEmitter {
         this.#finish(task, undefined, this.#abortError(task));
         return;
       }
-      task.onAbort = () => this.#finish(task, undefined, this.#abortError(task));
-      signal.addEventListener('abort', task.onAbort, { once: true });
     }
     if (this.#inProgress < this.maxParallel) {
       this.#inProgress++;
       task.state = 'running';
       this.#try(task);
     } else {
+      task.queuedAt = performance.now();
+      // One abort listener per request: the client's while the request waits here (or for a
+      // retry); once dispatched, the connection's (it passes the abort up as an error).
+      signal?.addEventListener('abort', task);
       task.prev = this.#queueTail;
       if (this.#queueTail) this.#queueTail.next = task;
       else this.#queueHead = task;
@@ -503,14 +602,13 @@ export class IProto extends EventEmitter {
   #prepare(
     message: Message,
     options: SendOptions | undefined,
-    settle: Settle | undefined,
+    settle: CallbackOutcome | undefined,
     resolve: (reply: unknown) => void,
     reject: (error: Error) => void,
   ): Task {
     if (message === null || typeof message !== 'object') {
       throw clientError('ERR_BAD_MESSAGE', 'message must be a Request object or a plain message object');
     }
-    let request: Request<any> | undefined;
     let responseClass: ResponseClass | undefined;
     let decode: ReplyDecoder | undefined;
     let msg: number;
@@ -521,7 +619,6 @@ export class IProto extends EventEmitter {
     let timeout = options?.timeout;
     let signal = options?.signal;
     if (isRequestObject(message)) {
-      request = message;
       msg = message.msg;
       if (!Number.isInteger(msg)) {
         throw clientError(
@@ -562,10 +659,12 @@ export class IProto extends EventEmitter {
       timeout ??= plain.timeout;
       signal ??= plain.signal;
     }
+    if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout >= 0 && timeout <= MAX_TIMEOUT))) {
+      throw invalidOption(`message ${msg}`, 'timeout', `a number of ms from 0 to ${MAX_TIMEOUT}`, timeout);
+    }
     return new Task(
       this,
       message,
-      request,
       msg,
       key,
       body,
@@ -600,34 +699,17 @@ export class IProto extends EventEmitter {
       queueMicrotask(() => this.#finish(task, undefined, error as Error));
       return;
     }
-    if (task.server !== undefined && this.#roundRobin) (task.tried ??= []).push(task.server);
+    if (task.server !== undefined && this.#roundRobin) {
+      const tried = this.#tried.get(task);
+      if (tried === undefined) this.#tried.set(task, [task.server]);
+      else tried.push(task.server);
+    }
     task.server = server;
     if (this.debug >= 2) this.debugCb(`send msg=${task.msg} try ${task.tries} of ${task.maxTries} total`);
     if (channels.send.hasSubscribers) {
       channels.send.publish({ client: this, message: task.message, msg: task.msg, try: task.tries, server });
     }
-    const connection = directConnection(server);
-    if (connection !== undefined) {
-      connection.sendTo(task.msg, task.body, task.sendOptions, task);
-      return;
-    }
-    const tries = task.tries;
-    server.send(task.msg, task.body, task.sendOptions).then(
-      (frame) => {
-        try {
-          this.#onReply(task, tries, frame);
-        } catch (thrown) {
-          this.#escaped(task, thrown);
-        }
-      },
-      (error) => {
-        try {
-          this.#onError(task, tries, error);
-        } catch (thrown) {
-          this.#escaped(task, thrown);
-        }
-      },
-    );
+    dispatchTo(server, task);
   }
 
   static {
@@ -648,6 +730,7 @@ export class IProto extends EventEmitter {
         client.#escaped(task, thrown);
       }
     };
+    taskAborted = (task) => task.client.#finish(task, undefined, task.client.#abortError(task));
     taskFailed = (task, error) => {
       const client = task.client;
       try {
@@ -682,7 +765,7 @@ export class IProto extends EventEmitter {
   #pickServer(task: Task): ServerLike {
     // The cluster ignores `exclude` when it would leave no server at all.
     if (this.#roundRobin && task.server !== undefined) {
-      return this.cluster.server(task.key, { exclude: [...(task.tried ?? []), task.server] });
+      return this.cluster.server(task.key, { exclude: [...(this.#tried.get(task) ?? []), task.server] });
     }
     return this.cluster.server(task.key);
   }
@@ -789,12 +872,13 @@ export class IProto extends EventEmitter {
     if (this.listenerCount('retry') > 0)
       this.emit('retry', { message: task.message, try: task.tries, error, reply });
     if (this.retryDelay > 0) {
-      this.#delayed.add(task);
-      task.timer = setTimeout(() => {
-        task.timer = undefined;
+      task.signal?.addEventListener('abort', task);
+      const timer = setTimeout(() => {
         this.#delayed.delete(task);
+        task.signal?.removeEventListener('abort', task);
         this.#try(task);
       }, this.retryDelay);
+      this.#delayed.set(task, timer);
     } else {
       this.#try(task);
     }
@@ -810,12 +894,12 @@ export class IProto extends EventEmitter {
     if (task.state === 'done') return;
     const wasRunning = task.state === 'running';
     task.state = 'done';
-    if (task.timer) {
-      clearTimeout(task.timer);
-      task.timer = undefined;
+    const timer = this.#delayed.get(task);
+    if (timer !== undefined) {
+      clearTimeout(timer);
       this.#delayed.delete(task);
     }
-    if (task.onAbort) task.signal?.removeEventListener('abort', task.onAbort);
+    if (task.signal !== undefined) task.signal.removeEventListener('abort', task);
     if (wasRunning) this.#startNext();
     else if (this.#queued > 0) this.#unqueue(task);
     if (error) {
@@ -824,7 +908,7 @@ export class IProto extends EventEmitter {
     } else if (channels.reply.hasSubscribers) {
       channels.reply.publish({ client: this, message: task.message, reply });
     }
-    if (task.settle !== undefined) task.settle(reply, error);
+    if (task.settle !== undefined) task.settle.settle(reply, error);
     else if (error) task.reject(error);
     else task.resolve(reply);
   }
@@ -838,6 +922,22 @@ export class IProto extends EventEmitter {
       next.next = undefined;
       this.#queued--;
       next.state = 'running';
+      next.signal?.removeEventListener('abort', next);
+      // The time it waited here counts against its deadline: one deadline per request.
+      const timeout = next.timeout ?? this.cluster.timeout;
+      if (timeout !== undefined && timeout > 0) {
+        const left = Math.ceil(timeout - (performance.now() - next.queuedAt));
+        if (left <= 0) {
+          const error = clientError(
+            'ETIMEDOUT',
+            `message ${next.msg}: request timed out after ${timeout} ms waiting in the client's queue`,
+            { msg: next.msg },
+          );
+          queueMicrotask(() => this.#finish(next, undefined, error));
+          return;
+        }
+        next.timeout = left;
+      }
       this.#try(next);
     } else {
       this.#inProgress--;

@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events';
+import type { DispatchHandler, DispatchRequest } from '@iproto/connection';
 
 /** What balancing hashes: a string, a number (its Perl decimal form), a bigint or raw bytes. */
 export type MessageKey = string | number | bigint | Uint8Array;
@@ -23,6 +24,9 @@ export interface ServerLike {
   readonly port: number;
   readonly address: string;
   readonly active: boolean;
+  /** The request path's contract (`@iproto/cluster`'s `Server` has it); preferred when present. */
+  dispatch?(request: DispatchRequest, handler: DispatchHandler): void;
+  /** Used for a server object that has no `dispatch`. */
   send(msg: number, body: Uint8Array, options?: ServerSendOptions): Promise<ReplyFrame>;
 }
 
@@ -33,4 +37,6 @@ export interface ClusterLike extends Pick<EventEmitter, 'on' | 'off'> {
   timeout: number | undefined;
   server(key?: MessageKey, options?: { exclude?: Iterable<ServerLike> }): ServerLike;
   close(): Promise<void>;
+  /** Fails what is in flight with `error` and closes every connection at once (`IProto#destroy`). */
+  destroy?(error?: Error): void;
 }

@@ -39,8 +39,24 @@ describe('Cluster', () => {
     expect(c.servers[0].options.timeout).toBe(10);
     expect(c.servers[1]).toBe(own);
     expect(cluster({ servers: 'a:1', balance: 3 }).balance).toBe(KETAMA);
-    expect(cluster({ servers: 'a:1', balance: 'something' as never }).balance).toBe(RR);
   });
+
+  it.each(['hash', 'crc32', 'Hash-CRC32', 'roundrobin', '', 4, null])(
+    '#12.4 refuses balance %j: ERR_INVALID_OPTION naming the accepted values (no silent round-robin)',
+    (balance) => {
+      let thrown: any;
+      try {
+        new Cluster({ servers: 'a:1', balance: balance as never });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(isIProtoError(thrown)).toBe(true);
+      expect(thrown.code).toBe('ERR_INVALID_OPTION');
+      expect(thrown.message).toBe(
+        `Cluster: balance must be 'round-robin', 'hash-crc32', 'ketama' or 1, 2, 3, got ${JSON.stringify(balance)}`,
+      );
+    },
+  );
 
   it('refuses an empty server list', () => {
     expect(() => new Cluster({ servers: ' , ' })).toThrow(
@@ -229,5 +245,33 @@ describe('Cluster', () => {
     expect(c.server(12n)).toBe(c.server('12'));
     expect(c.server(1.5)).toBe(c.server('1.5'));
     expect(c.server(new TextEncoder().encode('ключ'))).toBe(c.server('ключ'));
+  });
+});
+
+describe('Cluster#dispatch (issue 12: one contract)', () => {
+  it('picks the server for the key and forwards the request and handler to it', async () => {
+    const seen: [string, number][] = [];
+    const c = cluster({ servers: hosts(3), balance: HASH });
+    for (const s of c.servers) {
+      Object.defineProperty(s, 'dispatch', {
+        value: (request: { msg: number }, handler: { onReply(frame: undefined): void }) => {
+          seen.push([s.address, request.msg]);
+          handler.onReply(undefined);
+        },
+      });
+    }
+    const replies: unknown[] = [];
+    const handler = {
+      onReply: (frame: unknown) => replies.push(frame),
+      onError: (e: Error) => replies.push(e),
+    };
+    c.dispatch({ msg: 5, key: 'some key' }, handler);
+    expect(seen).toEqual([[c.server('some key').address, 5]]);
+    expect(replies).toEqual([undefined]);
+    // A failed pick reaches the handler, later.
+    c.dispatch({ msg: 6 }, handler);
+    expect(replies).toHaveLength(1);
+    await Promise.resolve();
+    expect((replies[1] as { code: string }).code).toBe('ERR_NO_KEY');
   });
 });

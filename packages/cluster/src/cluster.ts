@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { IProtoError } from '@iproto/connection';
+import { type Dispatcher, type DispatchHandler, type DispatchRequest, IProtoError } from '@iproto/connection';
 import { type Balance, HASH, KETAMA, normalizeBalance, RR } from './balance.js';
 import { Balancer } from './balancer.js';
 import { channels } from './diagnostics.js';
@@ -34,6 +34,12 @@ export interface PickOptions {
   exclude?: Iterable<Server>;
 }
 
+/** A request for `Cluster#dispatch`: what to send, and what balancing needs to pick a server. */
+export interface ClusterRequest extends DispatchRequest, PickOptions {
+  /** HASH and KETAMA balance on it (see `server(key)`). */
+  readonly key?: BalanceKey | null;
+}
+
 export interface ClusterEvents {
   'server down': [server: Server, reason: unknown];
   'server up': [server: Server, reason: string];
@@ -44,7 +50,7 @@ export interface ClusterEvents {
  * request, exactly as Perl picks it, plus what Perl lacks: failed servers come back, membership
  * changes at run time, and retries can ask for a server not tried yet.
  */
-export class Cluster extends EventEmitter<ClusterEvents> {
+export class Cluster extends EventEmitter<ClusterEvents> implements Dispatcher {
   static readonly RR = RR;
   static readonly HASH = HASH;
   static readonly KETAMA = KETAMA;
@@ -114,6 +120,22 @@ export class Cluster extends EventEmitter<ClusterEvents> {
   }
 
   /**
+   * Picks the server for `request.key` (leaving out `request.exclude` where it can) and forwards
+   * the request to it. A failed pick (no key for HASH, a closed cluster) goes to `handler.onError`
+   * in a microtask, as any failure does.
+   */
+  dispatch(request: ClusterRequest, handler: DispatchHandler): void {
+    let server: Server;
+    try {
+      server = this.server(request.key, request.exclude === undefined ? undefined : request);
+    } catch (error) {
+      queueMicrotask(() => handler.onError(error as Error));
+      return;
+    }
+    server.dispatch(request, handler);
+  }
+
+  /**
    * The per-request timeout of the servers (MR::IProto::Cluster::timeout): their common value, or
    * undefined when they differ. Setting it sets every server's.
    */
@@ -163,6 +185,17 @@ export class Cluster extends EventEmitter<ClusterEvents> {
     this.health.close();
     for (const server of this.servers) this.#unwatch(server);
     await Promise.all(this.servers.map((s) => s.close()));
+  }
+
+  /**
+   * Closes at once: probes stop, and every server's connection is destroyed, failing what is in
+   * flight or queued on it with `error` (or `ERR_DESTROYED`).
+   */
+  destroy(error?: Error): void {
+    this.#closed = true;
+    this.health.close();
+    for (const server of this.servers) this.#unwatch(server);
+    for (const server of this.servers) server.destroyConnection(error);
   }
 
   get closed(): boolean {

@@ -3,6 +3,7 @@ export {
   Cluster,
   type ClusterEvents,
   type ClusterOptions,
+  type ClusterRequest,
   type PickOptions,
   type ServerDefaults,
 } from './cluster.js';

@@ -31,7 +31,13 @@ describe('Server', () => {
   });
 
   it('validates host, port and weight', () => {
-    expect(() => new Server({ host: '', port: 1 })).toThrow(TypeError);
+    // Issue 12: option errors carry the stable code ERR_INVALID_OPTION.
+    expect(() => new Server({ host: '', port: 1 })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+    );
+    expect(() => new Server({ host: 'a', port: 1, timeout: -1 })).toThrow(
+      'Connection: timeout must be a number of ms from 0 to 2147483647, got -1',
+    );
     expect(() => new Server({ host: 'a', port: 0 })).toThrow(/port/);
     expect(() => new Server({ host: 'a', port: 1, weight: 1.5 })).toThrow(/weight/);
   });

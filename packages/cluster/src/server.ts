@@ -1,5 +1,15 @@
 import { EventEmitter } from 'node:events';
-import { Connection, type ConnectionOptions, type SendOptions } from '@iproto/connection';
+import {
+  Connection,
+  type ConnectionOptions,
+  type Dispatcher,
+  type DispatchHandler,
+  type DispatchRequest,
+  dispatchPromise,
+  formatAddress,
+  invalidOption,
+  type SendOptions,
+} from '@iproto/connection';
 
 /** A reply frame, as `Connection#send` resolves it. */
 export type Reply = Exclude<Awaited<ReturnType<Connection['send']>>, undefined>;
@@ -39,7 +49,7 @@ const defaultFactory: ConnectionFactory = (target, options) => new Connection(ta
  * connection created on first use. A connection failure (its `close` event with an error) marks the
  * server inactive, as MR::IProto::Connection::Async / Sync do on error; the next use connects afresh.
  */
-export class Server extends EventEmitter<ServerEvents> {
+export class Server extends EventEmitter<ServerEvents> implements Dispatcher {
   readonly host: string;
   readonly port: number;
   readonly weight: number;
@@ -55,17 +65,22 @@ export class Server extends EventEmitter<ServerEvents> {
     super();
     const { host, port, weight = 1, active = true, connectionFactory, ...connectionOptions } = options;
     if (typeof host !== 'string' || host === '')
-      throw new TypeError('server host must be a non-empty string');
+      throw invalidOption('Server', 'host', 'a non-empty string', host);
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new TypeError(`server ${host}: port must be an integer in 1..65535, got ${port}`);
+      throw invalidOption(`server ${host}`, 'port', 'an integer in 1..65535', port);
     }
     if (!Number.isInteger(weight) || weight < 0) {
       throw new TypeError(`server ${host}:${port}: weight must be a non-negative integer, got ${weight}`);
     }
+    if (connectionFactory !== undefined && typeof connectionFactory !== 'function') {
+      throw invalidOption(`server ${host}:${port}`, 'connectionFactory', 'a function', connectionFactory);
+    }
     this.host = host;
     this.port = port;
     this.weight = weight;
-    this.address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    this.address = formatAddress(host, port);
+    // The connection is made on first use; its options are checked now, where the mistake is.
+    if (connectionFactory === undefined) new Connection({ host, port }, connectionOptions);
     this.options = connectionOptions;
     this.#active = active;
     this.#factory = connectionFactory ?? defaultFactory;
@@ -121,7 +136,16 @@ export class Server extends EventEmitter<ServerEvents> {
     return connection;
   }
 
-  /** Sends one request over this server's connection (see `Connection#send`). */
+  /**
+   * Forwards a request to this server's connection (see `Connection#dispatch`). A connection
+   * failure marks the server down (its `close` event with an error, watched since the connection
+   * was made), so the handler is passed on untouched: nothing is allocated here per request.
+   */
+  dispatch(request: DispatchRequest, handler: DispatchHandler): void {
+    this.connection.dispatch(request, handler);
+  }
+
+  /** Sends one request over this server's connection: the Promise façade of `dispatch`. */
   send(
     msg: number,
     body: Uint8Array | undefined,
@@ -129,7 +153,7 @@ export class Server extends EventEmitter<ServerEvents> {
   ): Promise<undefined>;
   send(msg: number, body?: Uint8Array, options?: SendOptions): Promise<Reply>;
   send(msg: number, body?: Uint8Array, options?: SendOptions): Promise<Reply | undefined> {
-    return this.connection.send(msg, body, options);
+    return dispatchPromise(this, msg, body, options) as Promise<Reply | undefined>;
   }
 
   /**

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
 import { startTestServer, type TestServer } from '@iproto/server/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Connection, EARLY_WRITE_BYTES } from './connection.js';
+import { EARLY_WRITE_BYTES } from './batch-writer.js';
+import { Connection } from './connection.js';
 import { IProtoError, isIProtoError } from './errors.js';
 import {
   duplexPair,
@@ -83,9 +84,10 @@ describe('sending', () => {
     connection.timeout = undefined;
     expect(connection.timeout).toBe(2000);
     connection.timeout = 1234;
+    // Issue 12: option errors carry the stable code ERR_INVALID_OPTION (they were bare RangeErrors).
     expect(() => {
       connection.timeout = -1;
-    }).toThrow(RangeError);
+    }).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
     expect(connection.maxParallel).toBe(3);
     expect(connection.connectTimeout).toBe(2000);
     expect(connection.maxQueue).toBe(10_000);
@@ -272,7 +274,9 @@ describe('sending', () => {
     await expect(connection.send(-1)).rejects.toThrow(RangeError);
     await expect(connection.send(2 ** 32)).rejects.toThrow(RangeError);
     await expect(connection.send(1, 'text' as unknown as Uint8Array)).rejects.toThrow(TypeError);
-    await expect(connection.send(1, undefined, { timeout: -1 })).rejects.toThrow(RangeError);
+    await expect(connection.send(1, undefined, { timeout: -1 })).rejects.toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+    );
   });
 });
 
@@ -541,9 +545,9 @@ describe('events, hooks, debug', () => {
     lines.length = 0;
     connection.timeout = 50;
     server.faults.add({ type: 'drop' }, { times: 1 });
-    await rejection(ledger.track(connection.send(1, undefined, { timeout: 10_000 })));
+    const timedOut = await rejection(ledger.track(connection.send(1)));
     expect(lines).toEqual([
-      `${server.address}: error: read timed out after 50 ms with 1 request(s) in flight`,
+      `${server.address}: error: read timed out: nothing received for 50 ms while msg 1 sync ${timedOut.sync} waited; socket retired`,
     ]);
   });
 
@@ -572,8 +576,9 @@ describe('events, hooks, debug', () => {
       'connect',
       'reply 21',
       'send 22',
-      'reply 22',
+      // Issue 12: the failure is published as the socket fails, before its requests are rejected.
       'error',
+      'reply 22',
       'close',
     ]);
   });

@@ -15,7 +15,8 @@ export type ConnectionErrorCode =
   | 'ERR_QUEUE_FULL'
   | 'ERR_CONNECTION_CLOSED'
   | 'ABORT_ERR'
-  | 'ERR_DESTROYED';
+  | 'ERR_DESTROYED'
+  | 'ERR_INVALID_OPTION';
 
 export interface IProtoErrorOptions {
   /** Numeric OS errno (the Perl client's `$!`), positive as in C. */

@@ -135,19 +135,28 @@ describe('fault matrix', () => {
     expectError(closed[0], 'ERR_UNKNOWN_SYNC', { sync: error.sync, msg: 7 });
   });
 
-  it('server silent while requests wait: the connection dies after timeout, all rejected ETIMEDOUT', async () => {
+  it('server silent while requests wait: each rejects ETIMEDOUT at its own deadline, the socket is retired', async () => {
+    // Issue 12: a deadline longer than the connection's timeout is honoured (the connection used to
+    // die of read-idleness after `timeout` and fail every request); the silent socket is retired.
     const connection = open({ timeout: 200 });
     server.faults.add({ type: 'drop' });
-    const requests = [1, 2, 3].map((i) => ledger.track(connection.send(i, body('x'), { timeout: 60_000 })));
-    for (const request of requests) {
+    const requests = [1, 2, 3].map((i) =>
+      ledger.track(connection.send(i, body('x'), { timeout: 300 + i * 100 })),
+    );
+    const started = Date.now();
+    for (const [i, request] of requests.entries()) {
       const error = await rejection(request);
-      expectError(error, 'ETIMEDOUT', { errno: errno.ETIMEDOUT, address: server.address });
-      expect(error.message).toBe(
-        `${server.address}: read timed out after 200 ms with 3 request(s) in flight`,
+      expectError(error, 'ETIMEDOUT', { errno: errno.ETIMEDOUT, address: server.address, msg: i + 1 });
+      expect(error.message).toMatch(
+        new RegExp(`request timed out after ${400 + i * 100} ms waiting for the reply`),
       );
     }
+    expect(Date.now() - started).toBeGreaterThanOrEqual(550);
     expect(closed).toHaveLength(1);
     expect((closed[0] as IProtoError).code).toBe('ETIMEDOUT');
+    expect((closed[0] as IProtoError).message).toMatch(
+      /read timed out: nothing received for 200 ms while msg 1 sync \d+ waited; socket retired$/,
+    );
     expect(connection.connected).toBe(false);
   });
 
@@ -257,7 +266,7 @@ describe('fault matrix', () => {
 
   it('write backpressure, server stops reading: writes pause, memory stays bounded, all time out', async () => {
     const size = 2 * 1024 * 1024;
-    const connection = open({ maxParallel: 8, maxQueue: 2, timeout: 1000 });
+    const connection = open({ maxParallel: 8, maxQueue: 2, timeout: 1000, maxWriteBuffer: 64 * 1024 * 1024 });
     server.faults.add({ type: 'stopReading' }, { times: 1 });
     const requests: Promise<unknown>[] = [];
     for (let i = 0; i < 10; i++) requests.push(ledger.track(connection.send(1, Buffer.alloc(size, i))));
@@ -268,16 +277,16 @@ describe('fault matrix', () => {
     expect(connection.inFlight).toBe(8);
     expect(connection.queued).toBe(2);
     expect(connection.bufferedBytes).toBeLessThanOrEqual(8 * (size + 12));
-    // Each request passes its deadline; the socket, silent all along, then dies of read-idleness.
+    // Each request passes its deadline; the socket, silent all along, is retired.
     for (const request of requests) expectError(await rejection(request), 'ETIMEDOUT');
-    await until(() => closed.length === 1, 'the read-idle death');
-    expect((closed[0] as IProtoError).message).toMatch(/read timed out after 1000 ms/);
+    await until(() => closed.length === 1, 'the silent socket to be retired');
+    expect((closed[0] as IProtoError).message).toMatch(/read timed out: nothing received for 1000 ms/);
     expect(connection.connected).toBe(false);
   });
 
   it('write backpressure, server resumes reading: the writes drain and every request completes', async () => {
     const size = 2 * 1024 * 1024;
-    const connection = open({ maxParallel: 8, timeout: 20_000 });
+    const connection = open({ maxParallel: 8, timeout: 20_000, maxWriteBuffer: 64 * 1024 * 1024 });
     await connection.connect();
     await until(() => server.connections.size === 1, 'the server to accept');
     const [peer] = server.connections;

@@ -46,7 +46,7 @@ export function watchTimers(): { live(): string[]; created(): number; stop(): vo
     init(id, type) {
       if (type !== 'Timeout') return;
       const stack = new Error().stack ?? '';
-      if (!stack.includes('connection.ts')) return;
+      if (!/\/connection\/src\/(?!test-support)[a-z-]+\.ts/.test(stack)) return;
       created++;
       alive.set(id, stack.split('\n').slice(2, 6).join(' | '));
     },

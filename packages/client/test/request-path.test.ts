@@ -1,0 +1,209 @@
+// Issue 12, "One request path": a named regression test for each point a user met on the old path.
+// Points 6 (address format) and 7 (write buffer in bytes) are held by @iproto/connection's tests,
+// point 4's `balance` by @iproto/cluster's; this file holds what a client user sees.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { getEventListeners } from 'node:events';
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { IProto } from '../src/iproto.js';
+import { deferred, Fixture } from '../src/test-helpers.js';
+
+const fixture = new Fixture();
+afterEach(() => fixture.cleanup());
+
+function errorOf(promise: Promise<unknown>): Promise<any> {
+  return promise.then(
+    (value) => {
+      throw new Error(`expected a rejection, got ${JSON.stringify(value)}`);
+    },
+    (error) => error,
+  );
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Sockets of ours still open (the connections a client made), as Node counts them. */
+const tcpHandles = () => process.getActiveResourcesInfo().filter((kind) => kind === 'TCPSocketWrap').length;
+
+/** A TCP server that accepts and reads but never answers. */
+async function silentServer(): Promise<{ address: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: NetServer = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    socket.resume();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    address: `127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('issue 12: one request path', () => {
+  it('#12.1 a per-request timeout longer than the default is honoured', async () => {
+    const [server] = await fixture.startServers(1);
+    server.faults.add({ type: 'delay', ms: 600 }, { times: 1 });
+    const client = fixture.client([server], { timeout: 200 });
+    const started = Date.now();
+    expect(await client.send({ msg: 7, data: [42], unpack: 'L' }, { timeout: 5000 })).toEqual([42]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(550);
+  });
+
+  it('#12.2 an unanswered request does not fail an unrelated one before its own deadline', async () => {
+    const [server] = await fixture.startServers(1);
+    server.faults.add({ type: 'drop' }, { times: 1, msg: 1 });
+    server.faults.add({ type: 'delay', ms: 700 }, { times: 1, msg: 2 });
+    const client = fixture.client([server], { timeout: 300, maxRequestRetries: 1 });
+    const first = errorOf(client.send({ msg: 1, data: [1], unpack: 'L' }));
+    await sleep(150);
+    const second = client.send({ msg: 2, data: [2], unpack: 'L' }, { timeout: 5000 });
+    const error = await first;
+    expect(error.code).toBe('ETIMEDOUT');
+    expect(error.message).toMatch(/request timed out after 300 ms/);
+    expect(await second).toEqual([2]);
+  });
+
+  it('#12.3 by default the client keeps its maxParallel requests on the wire to one server', async () => {
+    const wanted = 256;
+    const all = deferred();
+    let arrived = 0;
+    const [server] = await fixture.startServers(1, {
+      handler: async (request) => {
+        if (++arrived === wanted) all.resolve();
+        await all.promise;
+        return request.body;
+      },
+    });
+    const client = fixture.client([server], { maxParallel: wanted });
+    const replies = await Promise.all(
+      Array.from({ length: wanted }, (_, n) => client.send({ msg: 7, data: [n], unpack: 'L' })),
+    );
+    expect(replies).toEqual(Array.from({ length: wanted }, (_, n) => [n]));
+    expect(arrived).toBe(wanted);
+    // Perl's 10 per server stays one explicit option away.
+    const perlish = fixture.client([server], { clusterOptions: { maxParallel: 10 } });
+    const conn = (perlish.cluster.servers[0] as unknown as { connection: { maxParallel: number } })
+      .connection;
+    expect(conn.maxParallel).toBe(10);
+  });
+
+  it.each([
+    ['timeout', -1],
+    ['timeout', Number.NaN],
+    ['timeout', 'abc'],
+    ['timeout', Number.POSITIVE_INFINITY],
+    ['connectTimeout', -5],
+    ['retryDelay', Number.NaN],
+    ['maxParallel', 0],
+    ['maxRequestRetries', 1.5],
+    ['balance', 'hash'],
+    ['balance', 'crc32'],
+    ['balance', 'Hash-CRC32'],
+  ])('#12.4 the constructor rejects %s: %s with ERR_INVALID_OPTION naming the option', (name, value) => {
+    let thrown: any;
+    try {
+      new IProto({ servers: '127.0.0.1:1', [name]: value } as never);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown?.code).toBe('ERR_INVALID_OPTION');
+    expect(thrown.message).toContain(name);
+    expect(thrown.message).toContain(String(value));
+  });
+
+  it('#12.4 a bad per-request timeout fails that request with ERR_INVALID_OPTION, not a throw', async () => {
+    const [server] = await fixture.startServers(1);
+    const client = fixture.client([server]);
+    for (const timeout of [-1, Number.NaN, 'abc']) {
+      const error = await errorOf(client.send({ msg: 7, unpack: 'L' }, { timeout: timeout as number }));
+      expect(error.code).toBe('ERR_INVALID_OPTION');
+      expect(error.message).toContain('timeout');
+    }
+  });
+
+  it('#12.5 callbacks run in the async context of the caller, not of whoever opened the socket', async () => {
+    const [server] = await fixture.startServers(1);
+    server.faults.add({ type: 'delay', ms: 50 }, { times: 1 });
+    const client = fixture.client([server]);
+    const als = new AsyncLocalStorage<string>();
+    // The first request opens the socket, in the context of 'opener'.
+    await als.run('opener', () => client.send({ msg: 7, data: [1], unpack: 'L' }));
+    const seen = await new Promise<(string | undefined)[]>((resolve) => {
+      const stores: (string | undefined)[] = [];
+      als.run('caller', () => {
+        client.send({ msg: 7, data: [2], unpack: 'L' }, () => {
+          stores.push(als.getStore());
+          client.sendBulk([{ msg: 7, data: [3], unpack: 'L' }], () => {
+            stores.push(als.getStore());
+            resolve(stores);
+          });
+        });
+      });
+    });
+    expect(seen).toEqual(['caller', 'caller']);
+  });
+
+  it('one abort listener per request: the client while it queues, the connection once dispatched', async () => {
+    const [server] = await fixture.startServers(1);
+    server.faults.add({ type: 'drop' });
+    const client = fixture.client([server], { maxParallel: 1, timeout: 0 });
+    const first = new AbortController();
+    const second = new AbortController();
+    const running = errorOf(client.send({ msg: 7, data: [1], unpack: 'L' }, { signal: first.signal }));
+    const queued = errorOf(client.send({ msg: 7, data: [2], unpack: 'L' }, { signal: second.signal }));
+    await sleep(20);
+    expect(getEventListeners(first.signal, 'abort')).toHaveLength(1);
+    expect(getEventListeners(second.signal, 'abort')).toHaveLength(1);
+    second.abort();
+    first.abort();
+    for (const error of await Promise.all([running, queued])) {
+      expect(error.code).toBe('ABORT_ERR');
+      expect(error.message).toBe('message 7: request aborted');
+    }
+    expect(getEventListeners(first.signal, 'abort')).toHaveLength(0);
+    expect(getEventListeners(second.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('#12.8 close() with timeout 0 and a silent server settles within closeTimeout', async () => {
+    const silent = await silentServer();
+    const before = tcpHandles();
+    const client = new IProto({ servers: silent.address, timeout: 0, closeTimeout: 200 });
+    const pending = errorOf(client.send({ msg: 7, data: [1], unpack: 'L' }));
+    await sleep(50);
+    const started = Date.now();
+    await client.close();
+    expect(Date.now() - started).toBeLessThan(2000);
+    const error = await pending;
+    expect(error.code).toBe('ERR_CONNECTION_CLOSED');
+    for (let i = 0; i < 100 && tcpHandles() > before; i++) await sleep(10);
+    expect(tcpHandles()).toBeLessThanOrEqual(before);
+    await silent.close();
+  });
+
+  it('#12.8 destroy(error) fails everything pending at once and releases every socket', async () => {
+    const silent = await silentServer();
+    const before = tcpHandles();
+    const client = new IProto({ servers: silent.address, timeout: 0, maxParallel: 2 });
+    const pending = Array.from({ length: 5 }, (_, n) =>
+      errorOf(client.send({ msg: 7, data: [n], unpack: 'L' })),
+    );
+    await sleep(50);
+    const reason = new Error('shutting down');
+    client.destroy(reason);
+    const errors = await Promise.all(pending);
+    for (const error of errors) expect(error).toBe(reason);
+    expect(client.closed).toBe(true);
+    expect((await errorOf(client.send({ msg: 7, unpack: 'L' }))).code).toBe('ERR_CLIENT_CLOSED');
+    for (let i = 0; i < 100 && tcpHandles() > before; i++) await sleep(10);
+    expect(tcpHandles()).toBeLessThanOrEqual(before);
+    await client.close();
+    await silent.close();
+  });
+});

@@ -1,0 +1,92 @@
+import { FrameWriter } from '@iproto/framing';
+import type { Entry } from './request-table.js';
+import type { Transport } from './transport.js';
+
+/** Batches up to this many bytes split over several chunks are joined into one write. */
+const SMALL_BATCH = 64 * 1024;
+
+/**
+ * A tick's batch is written as soon as it holds this many bytes, not only at the end of the tick:
+ * the server starts on the first requests of a long burst while we prepare the rest, instead of the
+ * two sides taking turns. A few KiB keep the extra writes rare (one per 170 small frames).
+ */
+export const EARLY_WRITE_BYTES = 4096;
+
+/** `writer.flush()`, for `process.nextTick` without a closure per writer. */
+function flushWriter(writer: BatchWriter): void {
+  writer.scheduled = false;
+  writer.flush(false);
+}
+
+/**
+ * The frames of one tick, gathered and written to the open socket in one go (one `write`, or
+ * several inside cork/uncork), plus the noReply requests of the batch, which are done once it is
+ * written.
+ */
+export class BatchWriter {
+  readonly frames = new FrameWriter();
+  /** A flush is scheduled for the end of this tick. */
+  scheduled = false;
+  /** Where flushes go: the open transport; null while connecting. */
+  transport: Transport | null = null;
+  #noReply: Entry[] | null = null;
+
+  /** `onWritten(batch, transport, error)`: the write holding these noReply entries finished. */
+  constructor(
+    readonly onWritten: (batch: Entry[], transport: Transport, error: Error | null | undefined) => void,
+  ) {}
+
+  /** Bytes gathered and not yet handed to the socket. */
+  get pendingBytes(): number {
+    return this.frames.pendingBytes;
+  }
+
+  /** Adds an entry's frame; the batch goes out at the end of the tick, or now when large. */
+  add(entry: Entry): void {
+    this.frames.add(entry.msg, entry.sync, entry.body);
+    if (entry.noReply) (this.#noReply ??= []).push(entry);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      process.nextTick(flushWriter, this);
+    } else if (this.frames.pendingBytes >= EARLY_WRITE_BYTES) {
+      // The flush scheduled for the end of the tick still runs and writes the rest.
+      this.flush(false);
+    }
+  }
+
+  /**
+   * Writes what is gathered to the transport, unless it is connecting or (without `force`) waiting
+   * for a drain. `force` hands everything to a socket being retired, whatever its buffer holds.
+   */
+  flush(force: boolean): void {
+    const transport = this.transport;
+    const pending = this.frames.pendingBytes;
+    if (transport === null || pending === 0 || (transport.needDrain && !force)) return;
+    const socket = transport.socket!;
+    const chunks = this.frames.take();
+    const batch = this.#noReply;
+    this.#noReply = null;
+    const callback =
+      batch === null ? undefined : (error?: Error | null) => this.onWritten(batch, transport, error);
+    let ok: boolean;
+    if (chunks.length === 1) {
+      ok = socket.write(chunks[0], callback);
+    } else if (pending <= SMALL_BATCH) {
+      // The writer's buffer turned over mid-batch: copying a few KiB is cheaper than a corked writev.
+      ok = socket.write(Buffer.concat(chunks, pending), callback);
+    } else {
+      socket.cork();
+      const last = chunks.length - 1;
+      for (let i = 0; i < last; i++) socket.write(chunks[i]);
+      ok = socket.write(chunks[last], callback);
+      socket.uncork();
+    }
+    if (!ok) transport.needDrain = true;
+  }
+
+  /** Drops what is gathered (its socket is gone; the failure path settles the requests). */
+  discard(): void {
+    this.frames.take();
+    this.#noReply = null;
+  }
+}
