@@ -1,4 +1,5 @@
-import { allocResult } from './fast-buffer.js';
+import { allocResult, bufferView } from './fast-buffer.js';
+import { limits } from './limits.js';
 import { PackError, PackErrorCode } from './pack-error.js';
 import { toBerInteger, toBits64, toBytes, toInt, toIVNumber, toNV } from './perl-value.js';
 import { Endian, Howlen, isBerFieldGroup, type Sym, symSize } from './template.js';
@@ -24,14 +25,21 @@ export interface PackState {
   /** Start offset of the current repetition of each enclosing group, by nesting level. */
   starts: number[];
   level: number;
+  /** Group repetitions so far, against PackLimits.freeWork + workPerByte per value and byte. */
+  work: number;
 }
 
 export type PackStep = (st: PackState, howlen: Howlen, length: number) => void;
 
-/** Beyond this a count is a runaway (Perl would go on until "Out of memory!"): we refuse. */
-const MAX_OUTPUT = 256 * 1024 * 1024;
+/**
+ * Up to this size the writer doubles into fresh memory. Beyond it, it grows in place inside one
+ * resizable `ArrayBuffer` reserved up to PackLimits.maxOutput, which takes memory only as bytes are
+ * written: no copy on growth, so the peak stays near the bytes written and a result refused at the
+ * cap has not cost twice the cap first.
+ */
+const IN_PLACE_FROM = 1 << 20;
 
-let sharedBuf = Buffer.allocUnsafe(4096);
+let sharedBuf: Buffer = Buffer.allocUnsafe(4096);
 
 // pack never runs user code mid-way (values are converted without calling valueOf/toString), so
 // one state object serves every call.
@@ -45,6 +53,7 @@ const shared: PackState = {
   doUtf8: false,
   starts: [0],
   level: 0,
+  work: 0,
 };
 
 export function newPackState(args: ArrayLike<unknown>): PackState {
@@ -58,6 +67,7 @@ export function newPackState(args: ArrayLike<unknown>): PackState {
   st.doUtf8 = false;
   st.starts[0] = 0;
   st.level = 0;
+  st.work = 0;
   return st;
 }
 
@@ -65,20 +75,68 @@ export function newPackState(args: ArrayLike<unknown>): PackState {
 export function endPack(st: PackState): void {
   st.args = [];
   // Keep the writer for the next call, unless one huge pack blew it up.
-  if (sharedBuf.length > 1 << 20) sharedBuf = Buffer.allocUnsafe(4096);
+  if (sharedBuf.length > IN_PLACE_FROM) {
+    // Give a grown-in-place writer's memory back now (the result was copied out), not at some GC.
+    if (isResizable(sharedBuf.buffer)) sharedBuf.buffer.resize(0);
+    sharedBuf = Buffer.allocUnsafe(4096);
+  }
   st.buf = sharedBuf;
 }
 
-function growTo(st: PackState, need: number): void {
-  if (need > MAX_OUTPUT || !Number.isFinite(need)) {
-    throw new PackError(PackErrorCode.VALUE, `Out of memory during pack: ${need} bytes requested`);
+interface Resizable extends ArrayBuffer {
+  readonly resizable: boolean;
+  readonly maxByteLength: number;
+  resize(byteLength: number): void;
+}
+
+function isResizable(ab: ArrayBufferLike): ab is Resizable {
+  return (ab as Partial<Resizable>).resizable === true;
+}
+
+/** A resizable `ArrayBuffer` of `size` bytes reserved up to `max`, or undefined where there is none. */
+function resizable(size: number, max: number): Resizable | undefined {
+  try {
+    const ab = new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer)(
+      size,
+      { maxByteLength: max },
+    );
+    return isResizable(ab) ? ab : undefined;
+  } catch {
+    return undefined;
   }
-  let size = st.buf.length * 2;
-  while (size < need) size *= 2;
-  const bigger = Buffer.allocUnsafe(size);
-  st.buf.copy(bigger, 0, 0, st.cur);
-  st.buf = bigger;
-  sharedBuf = bigger;
+}
+
+function tooLarge(need: number): PackError {
+  return new PackError(
+    PackErrorCode.LIMIT,
+    `pack result of ${need} bytes is over the limit of ${limits.maxOutput} bytes (PackLimits.maxOutput)`,
+  );
+}
+
+/** Makes room for `need` bytes; the size is checked against the cap before any memory is taken. */
+function growTo(st: PackState, need: number): void {
+  const max = limits.maxOutput;
+  if (!(need <= max)) throw tooLarge(need);
+  const old = st.buf;
+  let size = Math.max(old.length * 2, need);
+  if (size <= IN_PLACE_FROM) {
+    const bigger = Buffer.allocUnsafe(size);
+    old.copy(bigger, 0, 0, st.cur);
+    st.buf = bigger;
+  } else {
+    size = Math.min(size, max);
+    const ab = old.buffer;
+    if (isResizable(ab) && old.byteOffset === 0 && ab.maxByteLength >= size) {
+      ab.resize(size);
+      st.buf = bufferView(ab, 0, size);
+    } else {
+      const grown = resizable(size, max);
+      const bigger = grown ? bufferView(grown, 0, size) : Buffer.allocUnsafe(size);
+      old.copy(bigger, 0, 0, st.cur);
+      st.buf = bigger;
+    }
+  }
+  sharedBuf = st.buf;
 }
 
 function ensure(st: PackState, n: number): void {
@@ -132,26 +190,42 @@ function items(st: PackState): number {
   return st.args.length - st.ai;
 }
 
-/** Perl's marked_upgrade: the result becomes a character string; group marks are moved along. */
+/**
+ * Perl's marked_upgrade: the result becomes a character string; group marks are moved along. The
+ * bytes are widened in place, from the end, with no copy of the result so far.
+ */
 function markedUpgrade(st: PackState): void {
   if (st.doUtf8) return;
   st.doUtf8 = true;
-  const old = st.buf.subarray(0, st.cur);
+  const cur = st.cur;
   let extra = 0;
-  for (let i = 0; i < old.length; i++) if (old[i] >= 0x80) extra++;
+  for (let i = 0; i < cur; i++) if (st.buf[i] >= 0x80) extra++;
   if (!extra) return;
-  const mapPos = (p: number) => {
-    let n = p;
-    for (let i = 0; i < p; i++) if (old[i] >= 0x80) n++;
-    return n;
-  };
-  for (let l = 0; l <= st.level; l++) st.starts[l] = mapPos(st.starts[l]);
-  const copy = Buffer.from(old);
-  st.cur = 0;
-  const saved = st.utf8;
-  st.utf8 = true;
-  pushBytes(st, copy, 0, copy.length);
-  st.utf8 = saved;
+  // Each group start moves by the bytes that widen before it; one pass over the starts in order.
+  const marks = st.starts
+    .slice(0, st.level + 1)
+    .map((at, level) => ({ at, level }))
+    .sort((a, b) => a.at - b.at);
+  let k = 0;
+  let wide = 0;
+  for (let i = 0; k < marks.length; i++) {
+    while (k < marks.length && (marks[k].at === i || i >= cur)) {
+      st.starts[marks[k].level] = marks[k].at + wide;
+      k++;
+    }
+    if (i < cur && st.buf[i] >= 0x80) wide++;
+  }
+  ensure(st, extra);
+  const b = st.buf;
+  let w = cur + extra;
+  for (let r = cur - 1; r >= 0; r--) {
+    const x = b[r];
+    if (x >= 0x80) {
+      b[--w] = 0x80 | (x & 0x3f);
+      b[--w] = 0xc0 | (x >> 6);
+    } else b[--w] = x;
+  }
+  st.cur = cur + extra;
 }
 
 function outside(letter: string): PackError {
@@ -284,22 +358,30 @@ function unsupported(sym: Sym): PackStep {
 const UUEMAP = '`!"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_';
 const UU = Array.from(UUEMAP, (c) => c.charCodeAt(0));
 
-function uuLine(out: number[], s: Uint8Array, p: number, len: number): void {
-  out.push(UU[len]);
+/** Writes one uuencoded line at `at`; returns where it ends. */
+function uuLine(out: Uint8Array, at: number, s: Uint8Array, p: number, len: number): number {
+  out[at++] = UU[len];
   while (len > 2) {
     const a = s[p];
     const b = s[p + 1];
     const c = s[p + 2];
-    out.push(UU[a >> 2], UU[((a << 4) & 0o60) | (b >> 4)], UU[((b << 2) & 0o74) | (c >> 6)], UU[c & 0o77]);
+    out[at++] = UU[a >> 2];
+    out[at++] = UU[((a << 4) & 0o60) | (b >> 4)];
+    out[at++] = UU[((b << 2) & 0o74) | (c >> 6)];
+    out[at++] = UU[c & 0o77];
     p += 3;
     len -= 3;
   }
   if (len > 0) {
     const a = s[p];
     const r = len > 1 ? s[p + 1] : 0;
-    out.push(UU[a >> 2], UU[((a << 4) & 0o60) | (r >> 4)], UU[(r << 2) & 0o74], UU[0]);
+    out[at++] = UU[a >> 2];
+    out[at++] = UU[((a << 4) & 0o60) | (r >> 4)];
+    out[at++] = UU[(r << 2) & 0o74];
+    out[at++] = UU[0];
   }
-  out.push(10);
+  out[at++] = 10;
+  return at;
 }
 
 const isAlpha = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
@@ -346,6 +428,15 @@ function compileSym(sym: Sym, groupBody?: (st: PackState) => void): PackStep {
         const lengthcode = st.lengthcode;
         st.lengthcode = undefined;
         while (len-- > 0) {
+          // One budget across nested groups: a count (`((x)1000 X999)4294967295`) cannot make more
+          // repetitions than the values given and the bytes written pay for.
+          if (++st.work > limits.freeWork + limits.workPerByte * (st.args.length + st.cur)) {
+            throw new PackError(
+              PackErrorCode.LIMIT,
+              `pack stopped: ${st.work} group repetitions for ${st.args.length} values and ${st.cur} bytes ` +
+                `written, over the budget (PackLimits: ${limits.freeWork} + ${limits.workPerByte} per value and byte)`,
+            );
+          }
           st.utf8 = utf8;
           const was = st.doUtf8;
           st.starts[level] = st.cur;
@@ -643,14 +734,7 @@ function compileSym(sym: Sym, groupBody?: (st: PackState) => void): PackStep {
             }
             continue;
           }
-          let n = toBerInteger(v);
-          const tmp: number[] = [Number(n & 0x7fn)];
-          n >>= 7n;
-          while (n > 0n) {
-            tmp.push(Number(n & 0x7fn) | 0x80);
-            n >>= 7n;
-          }
-          for (let i = tmp.length - 1; i >= 0; i--) pushByte(st, tmp[i]);
+          writeBerBig(st, toBerInteger(v));
         }
       };
     case 'u':
@@ -660,9 +744,16 @@ function compileSym(sym: Sym, groupBody?: (st: PackState) => void): PackStep {
         if (len <= 2) len = 45;
         else len = Math.floor(len / 3) * 3;
         if (len >= 64) throw new PackError(PackErrorCode.VALUE, "Field too wide in 'u' format in pack");
-        const out: number[] = [];
-        for (let p = 0; p < bytes.length; p += len) uuLine(out, bytes, p, Math.min(len, bytes.length - p));
-        pushBytes(st, out, 0, out.length);
+        // The encoded size first (a length character, 4 per 3 bytes, a newline per line), so the cap
+        // is checked before any work; uuencoding is ASCII, the same bytes in character mode.
+        const full = Math.floor(bytes.length / len);
+        const rest = bytes.length - full * len;
+        const size = full * (2 + (len / 3) * 4) + (rest ? 2 + Math.ceil(rest / 3) * 4 : 0);
+        ensure(st, size);
+        let at = st.cur;
+        for (let p = 0; p < bytes.length; p += len)
+          at = uuLine(st.buf, at, bytes, p, Math.min(len, bytes.length - p));
+        st.cur = at;
       };
     case 'p':
     case 'P':
@@ -726,6 +817,28 @@ function compileSym(sym: Sym, groupBody?: (st: PackState) => void): PackStep {
         }
       };
     }
+  }
+}
+
+/**
+ * A BER integer of any size, in time linear in its length: its binary digits are cut into 7-bit
+ * groups (a bigint shifted 7 bits per byte would be quadratic). At most PackLimits.maxBerLength bytes.
+ */
+function writeBerBig(st: PackState, n: bigint): void {
+  const bits = n.toString(2);
+  const groups = Math.ceil(bits.length / 7);
+  if (groups > limits.maxBerLength) {
+    throw new PackError(
+      PackErrorCode.LIMIT,
+      `Cannot compress an integer of ${bits.length} bits in pack: its BER form would be ${groups} bytes, over the limit of ${limits.maxBerLength} (PackLimits.maxBerLength)`,
+    );
+  }
+  // The first group takes what is left over at the top.
+  let end = bits.length - (groups - 1) * 7;
+  for (let g = 0; g < groups; g++) {
+    const value = Number.parseInt(bits.slice(end - (g === 0 ? end : 7), end), 2);
+    pushByte(st, g < groups - 1 ? value | 0x80 : value);
+    end += 7;
   }
 }
 
