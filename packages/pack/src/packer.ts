@@ -869,7 +869,8 @@ function berPrefixed(own: PackStep, target: PackStep): PackStep {
 function writeBerField(st: PackState, bytes: Uint8Array): void {
   {
     const n = bytes.length;
-    ensure(st, n + 10);
+    // Exactly what is written, so a field just under the output cap is not refused.
+    ensure(st, (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5) + n);
     const buf = st.buf;
     let c = st.cur;
     if (n < 0x80) buf[c++] = n;
@@ -976,6 +977,9 @@ export function compileSequence(input: Sym[]): (st: PackState) => void {
 /** Turns the finished state into the result bytes. */
 export function finishPack(st: PackState): Buffer {
   const n = st.cur;
+  // growTo checks the cap as the writer grows; a cap below the writer's first 4 KiB (set by a test)
+  // is checked here.
+  if (n > limits.maxOutput) throw tooLarge(n);
   const out = allocResult(n);
   // A short result is cheaper to copy by hand than through a native call.
   if (n <= 64) {

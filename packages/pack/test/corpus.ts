@@ -281,6 +281,10 @@ export const PACK_CASES: Array<[string, ...unknown[]]> = [
   ['w', 'inf'],
   ['w', '-inf'],
   ['w', 'nan'],
+  // Nesting at Perl's limit of 100 groups, and one past it; 100 []-counts (our limit, see PackLimits).
+  [`${'('.repeat(100)}C${')'.repeat(100)}`, 1],
+  [`${'('.repeat(101)}C${')'.repeat(101)}`, 1],
+  [`${'x['.repeat(100)}C${']'.repeat(100)} C`, 1],
   ['w3', 1, 2, 3],
   ['w*', 300, 1],
   // uuencode
@@ -532,6 +536,11 @@ export const UNPACK_CASES: Array<[string, string]> = [
   ['w/a*', `${'80'.repeat(7)}00616263`],
   ['w/a*', `${'80'.repeat(9)}02616263`],
   ['w2', '0102'],
+  [`${'('.repeat(100)}C${')'.repeat(100)}`, '07'],
+  [`${'('.repeat(101)}C${')'.repeat(101)}`, '07'],
+  [`${'x['.repeat(100)}C${']'.repeat(100)} C`, '0102'],
+  // A checksum of 2^32 - 1 bits: Perl widens its modulus 2^28 times; past infinity nothing changes.
+  ['%4294967295d', '000000000000f83f'],
   ['w', ''],
   ['w3', '01'],
   ['u', '2338362943 0a'.replace(' ', '')],
