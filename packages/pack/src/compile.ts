@@ -2,13 +2,8 @@ import { bufferView } from './fast-buffer.js';
 import { fixedPack, fixedUnpack } from './fixed-layout.js';
 import { limits } from './limits.js';
 import { PackError, PackErrorCode } from './pack-error.js';
-import {
-  compileSequence as compilePack,
-  endPack,
-  finishPack,
-  newPackState,
-  type PackState,
-} from './packer.js';
+import { endPack, finishPack, newPackState, type PackState } from './pack-writer.js';
+import { compileSequence as compilePack } from './packer.js';
 import { parseTemplate } from './template.js';
 import { tuplePack, tupleUnpack } from './tuple-layout.js';
 import { compileSequence as compileUnpack, type UnpackOptions, type UnpackState } from './unpacker.js';
