@@ -7,7 +7,7 @@ import { compileSequence as compilePack } from './packer.js';
 import { parseTemplate } from './template.js';
 import { tuplePack, tupleUnpack } from './tuple-layout.js';
 import { compileSequence as compileUnpack, type UnpackOptions, type UnpackState } from './unpacker.js';
-import { upgradeBytes } from './utf8.js';
+import { newCharWalk, upgradeBytes } from './utf8.js';
 
 export type { UnpackOptions } from './unpacker.js';
 
@@ -123,6 +123,8 @@ function buildUnpack(template: string): UnpackFunctions {
     st.utf8Strings = options !== undefined && options.strings === 'utf8';
     st.work = 0;
     st.budget = limits.freeWork + limits.workPerByte * d.length;
+    st.walk0.at = -1;
+    st.walkN.at = -1;
     try {
       run(st);
     } catch (error) {
@@ -172,6 +174,8 @@ const sharedUnpackState: UnpackState = {
   utf8Strings: false,
   work: 0,
   budget: 0,
+  walk0: newCharWalk(),
+  walkN: newCharWalk(),
 };
 
 type Compiled = CompiledTemplate & { packArray(values: ArrayLike<unknown>): Buffer };

@@ -1,7 +1,7 @@
 import { allocResult, bufferView } from './fast-buffer.js';
 import { limits } from './limits.js';
 import { PackError, PackErrorCode } from './pack-error.js';
-import { decodeUtf8 } from './utf8.js';
+import { type CharWalk, decodeUtf8, newCharWalk } from './utf8.js';
 
 /**
  * The pack writer: one shared buffer that grows geometrically and is reused from call to call
@@ -25,6 +25,8 @@ export interface PackState {
   level: number;
   /** Group repetitions so far, against PackLimits.freeWork + workPerByte per value and byte. */
   work: number;
+  /** Characters written from the start, for `x!` in character mode; forgotten when bytes change. */
+  walk: CharWalk;
 }
 
 /**
@@ -50,6 +52,7 @@ const shared: PackState = {
   starts: [0],
   level: 0,
   work: 0,
+  walk: newCharWalk(),
 };
 
 export function newPackState(args: ArrayLike<unknown>): PackState {
@@ -64,6 +67,7 @@ export function newPackState(args: ArrayLike<unknown>): PackState {
   st.starts[0] = 0;
   st.level = 0;
   st.work = 0;
+  st.walk.at = -1;
   return st;
 }
 

@@ -3,7 +3,7 @@ import { PackError, PackErrorCode } from './pack-error.js';
 import { ensure, type PackState } from './pack-writer.js';
 import { toBerInteger, toBits64, toBytes, toInt, toIVNumber, toNV } from './perl-value.js';
 import { Endian, Howlen, isBerFieldGroup, type Sym, symSize } from './template.js';
-import { charAlignBack, encodeUtf8, utf8Skip } from './utf8.js';
+import { charAlignBack, charsFrom, encodeUtf8, utf8Skip } from './utf8.js';
 
 export type { PackState } from './pack-writer.js';
 
@@ -70,6 +70,8 @@ function items(st: PackState): number {
 function markedUpgrade(st: PackState): void {
   if (st.doUtf8) return;
   st.doUtf8 = true;
+  // Every byte may move: a walk over the old ones means nothing now.
+  st.walk.at = -1;
   const cur = st.cur;
   let extra = 0;
   for (let i = 0; i < cur; i++) if (st.buf[i] >= 0x80) extra++;
@@ -114,6 +116,7 @@ function shrink(st: PackState, len: number, letter: string): void {
   if (st.cur < len) throw outside(letter);
   st.cur -= len;
   clampStarts(st);
+  movedBack(st);
 }
 
 function utf8Shrink(st: PackState, len: number, letter: string): void {
@@ -127,6 +130,7 @@ function utf8Shrink(st: PackState, len: number, letter: string): void {
     len--;
   }
   clampStarts(st);
+  movedBack(st);
 }
 
 /** `@` and `.`: move to `len` characters after `from` (pack_rec's resize). */
@@ -151,13 +155,9 @@ function resize(st: PackState, from: number, len: number, shriek: boolean, lette
   else if (len < 0) shrink(st, -len, letter);
 }
 
-function charLength(buf: Uint8Array, from: number, to: number): number {
-  let n = 0;
-  while (from < to) {
-    from += utf8Skip(buf[from]);
-    n++;
-  }
-  return n;
+/** The output went back to `st.cur`: bytes after it will be written again, so a walk over them is stale. */
+function movedBack(st: PackState): void {
+  if (st.cur < st.walk.at) st.walk.at = -1;
 }
 
 // Scratch space for floats and 64-bit integers.
@@ -367,7 +367,7 @@ function compileSym(sym: Sym, groupBody?: (st: PackState) => void): PackStep {
         let len = howlen === Howlen.Star ? 0 : length;
         if (sym.shriek) {
           if (!len) len = 1;
-          const at = st.utf8 ? charLength(st.buf, 0, st.cur) : st.cur;
+          const at = st.utf8 ? charsFrom(st.buf, 0, st.cur, st.walk) : st.cur;
           const rem = at % len;
           if (rem === 0) return;
           len -= rem;
@@ -383,6 +383,7 @@ function compileSym(sym: Sym, groupBody?: (st: PackState) => void): PackStep {
             const last = charAlignBack(st.buf, st.cur, len);
             if (last > st.cur) throw new PackError(PackErrorCode.VALUE, 'Malformed UTF-8 string in pack');
             st.cur = last;
+            movedBack(st);
             return;
           }
           len = st.cur % len;

@@ -3,7 +3,7 @@ import { limits } from './limits.js';
 import { PackError, PackErrorCode } from './pack-error.js';
 import { describe } from './perl-value.js';
 import { Endian, Howlen, isBerFieldGroup, type Sym, symSize } from './template.js';
-import { charAlignBack, decodeUtf8, malformed, utf8Skip } from './utf8.js';
+import { type CharWalk, charAlignBack, charsFrom, decodeUtf8, malformed, utf8Skip } from './utf8.js';
 
 /**
  * The unpack engine: a template's symbols compiled into closures over a cursor. It follows Perl's
@@ -39,6 +39,9 @@ export interface UnpackState {
   work: number;
   /** What values and repetitions together may reach (PackLimits.freeWork + workPerByte per byte). */
   budget: number;
+  /** Character counts in character mode: from the start of the data, and from a group start. */
+  walk0: CharWalk;
+  walkN: CharWalk;
 }
 
 export type UnpackStep = (st: UnpackState, howlen: Howlen, len: number, explicit: boolean) => void;
@@ -263,7 +266,7 @@ function compileSym(sym: Sym, groupBody?: (st: UnpackState) => boolean): UnpackS
         st.out.push(
           from <= s
             ? u8
-              ? charsBetween(st.d, from, s)
+              ? charsFrom(st.d, from, s, from === 0 ? st.walk0 : st.walkN)
               : s - from
             : -(u8 ? charsBetween(st.d, s, from) : from - s),
         );
@@ -314,7 +317,7 @@ function compileSym(sym: Sym, groupBody?: (st: UnpackState) => boolean): UnpackS
       return (st, _howlen, len) => {
         if (sym.shriek) {
           if (!len) len = 1;
-          const at = st.utf8 ? charsBetween(st.d, 0, st.s) : st.s;
+          const at = st.utf8 ? charsFrom(st.d, 0, st.s, st.walk0) : st.s;
           const rem = at % len;
           if (rem === 0) return;
           len -= rem;

@@ -285,6 +285,9 @@ export const PACK_CASES: Array<[string, ...unknown[]]> = [
   [`${'('.repeat(100)}C${')'.repeat(100)}`, 1],
   [`${'('.repeat(101)}C${')'.repeat(101)}`, 1],
   [`${'x['.repeat(100)}C${']'.repeat(100)} C`, 1],
+  ['U0 C0 (C x!2)*', 0xe9, 0xe9, 0xe9, 0xe9, 0xe9],
+  ['U0 C0 (C x!3 X C)*', 0xe9, 0x41, 0xe9, 0xe9, 0x263a],
+  ['W (C x!2 X!2 C)*', 0x263a, 0xe9, 0x41, 0xe9, 0xe9],
   ['w3', 1, 2, 3],
   ['w*', 300, 1],
   // uuencode
@@ -539,6 +542,12 @@ export const UNPACK_CASES: Array<[string, string]> = [
   [`${'('.repeat(100)}C${')'.repeat(100)}`, '07'],
   [`${'('.repeat(101)}C${')'.repeat(101)}`, '07'],
   [`${'x['.repeat(100)}C${']'.repeat(100)} C`, '0102'],
+  // Character mode: x! and . count characters (remembered from one count to the next).
+  ['(C x!2)* U0', 'c3a9e282acf09f98806141414141'],
+  ['(C x!2)* U0', 'c3a9e282acf09f9880614141414141'],
+  ['(C .*)* U0', '61c3a9e282ac62'],
+  ['(C x!3 .* .2)* U0', 'c3a9e282acf09f9880614141414141'],
+  ['(C X!2 C)* U0', '61c3a9e282ac62'],
   // A checksum of 2^32 - 1 bits: Perl widens its modulus 2^28 times; past infinity nothing changes.
   ['%4294967295d', '000000000000f83f'],
   ['w', ''],
