@@ -267,6 +267,7 @@ function generatedPack(items: Item[]): PackFn | undefined {
     `  let size = ${fixedBytes};`,
     '  let s = 0;',
     ...check.map((l) => `  ${l}`),
+    // Over the cap: the general engine refuses it (before taking the memory).
     '  if (size > limits.maxOutput) return undefined;',
     '  const b = alloc(size);',
     '  let at = 0;',
