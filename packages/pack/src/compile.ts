@@ -1,17 +1,13 @@
 import { bufferView } from './fast-buffer.js';
 import { fixedPack, fixedUnpack } from './fixed-layout.js';
-import { PackError } from './pack-error.js';
-import {
-  compileSequence as compilePack,
-  endPack,
-  finishPack,
-  newPackState,
-  type PackState,
-} from './packer.js';
+import { limits } from './limits.js';
+import { PackError, PackErrorCode } from './pack-error.js';
+import { endPack, finishPack, newPackState, type PackState } from './pack-writer.js';
+import { compileSequence as compilePack } from './packer.js';
 import { parseTemplate } from './template.js';
 import { tuplePack, tupleUnpack } from './tuple-layout.js';
 import { compileSequence as compileUnpack, type UnpackOptions, type UnpackState } from './unpacker.js';
-import { upgradeBytes } from './utf8.js';
+import { newCharWalk, upgradeBytes } from './utf8.js';
 
 export type { UnpackOptions } from './unpacker.js';
 
@@ -125,6 +121,10 @@ function buildUnpack(template: string): UnpackFunctions {
     st.groupSlash = false;
     st.int64Number = options !== undefined && options.int64 === 'number';
     st.utf8Strings = options !== undefined && options.strings === 'utf8';
+    st.work = 0;
+    st.budget = limits.freeWork + limits.workPerByte * d.length;
+    st.walk0.at = -1;
+    st.walkN.at = -1;
     try {
       run(st);
     } catch (error) {
@@ -172,6 +172,10 @@ const sharedUnpackState: UnpackState = {
   cdouble: 0,
   int64Number: false,
   utf8Strings: false,
+  work: 0,
+  budget: 0,
+  walk0: newCharWalk(),
+  walkN: newCharWalk(),
 };
 
 type Compiled = CompiledTemplate & { packArray(values: ArrayLike<unknown>): Buffer };
@@ -190,8 +194,18 @@ function build(template: string): Compiled {
   });
 }
 
+/**
+ * Compiled templates by their text, oldest first. Bounded by count and by the characters of template
+ * text held (a compiled template costs a few hundred bytes per character), so templates built from
+ * data cannot grow memory without end, however long they are.
+ */
 const cache = new Map<string, Compiled>();
-const MAX_CACHE = 1024;
+let cachedChars = 0;
+
+/** For tests: what the cache holds. */
+export function cacheStats(): { templates: number; chars: number } {
+  return { templates: cache.size, chars: cachedChars };
+}
 
 /**
  * Compiles `template` once and caches it by its text: the same template string gives the same object.
@@ -201,14 +215,29 @@ export function compile(
   template: string,
 ): CompiledTemplate & { packArray(values: ArrayLike<unknown>): Buffer } {
   if (typeof template !== 'string') throw new TypeError('compile: template must be a string');
-  let c = cache.get(template);
-  if (c === undefined) {
-    // A bounded cache: templates built from data must not grow memory without end.
-    if (cache.size >= MAX_CACHE) cache.delete(cache.keys().next().value as string);
-    c = build(template);
-    cache.set(template, c);
+  const c = cache.get(template);
+  if (c !== undefined) return c;
+  if (template.length > limits.maxTemplateLength) {
+    // Parsing and compiling cost time and memory in proportion to the template: refuse before either.
+    throw new PackError(
+      PackErrorCode.LIMIT,
+      `Template of ${template.length} characters is longer than the limit of ${limits.maxTemplateLength} (PackLimits.maxTemplateLength)`,
+    );
   }
-  return c;
+  const built = build(template);
+  if (template.length <= limits.cacheChars && limits.cacheTemplates > 0) {
+    while (
+      cache.size > 0 &&
+      (cache.size >= limits.cacheTemplates || cachedChars + template.length > limits.cacheChars)
+    ) {
+      const oldest = cache.keys().next().value as string;
+      cache.delete(oldest);
+      cachedChars -= oldest.length;
+    }
+    cache.set(template, built);
+    cachedChars += template.length;
+  }
+  return built;
 }
 
 /** Packs `values` by `template`, exactly as Perl 5.36's `pack` does. */

@@ -1,4 +1,5 @@
 import { allocResult } from './fast-buffer.js';
+import { limits } from './limits.js';
 import { isLittle } from './packer.js';
 import { Howlen, type Sym, symSize } from './template.js';
 
@@ -17,12 +18,15 @@ import { Howlen, type Sym, symSize } from './template.js';
  * when the data is short, and the general engine answers.
  */
 
+/** A run of one integer letter: `L3` is one run of three 4-byte fields. */
 export interface FixedField {
   code: string;
   size: 1 | 2 | 4;
   little: boolean;
   /** Unpacks as a signed number. */
   signed: boolean;
+  /** How many fields of this kind follow one another. */
+  count: number;
 }
 
 type PackFn = (values: ArrayLike<unknown>) => Buffer;
@@ -30,9 +34,14 @@ type PackFn = (values: ArrayLike<unknown>) => Buffer;
 type UnpackFn = (data: Uint8Array, start: number, end: number) => unknown[] | undefined;
 
 const FIXED = 'cCsSlLnNvViI';
-/** Beyond this many fields the generated function would only grow; the loop is as good. */
-const MAX_FIELDS = 64;
+/**
+ * Layouts of at most this many fields become straight-line code; longer ones (`C3000000`) run as a
+ * loop over their runs. Generated code grows with the fields it spells out, so a count written in a
+ * template must never choose its size.
+ */
+export const MAX_GENERATED_FIELDS = 64;
 
+/** The runs of a fixed layout, one per symbol: built in time and memory of the template, not its counts. */
 export function fixedFields(syms: Sym[], direction: 'pack' | 'unpack'): FixedField[] | undefined {
   const fields: FixedField[] = [];
   for (const sym of syms) {
@@ -42,10 +51,28 @@ export function fixedFields(syms: Sym[], direction: 'pack' | 'unpack'): FixedFie
     const size = symSize(sym.code, sym.shriek);
     if (size !== 1 && size !== 2 && size !== 4) return undefined;
     const signed = sym.code === 'c' || sym.code === 's' || sym.code === 'i' || sym.code === 'l';
-    for (let i = 0; i < sym.length; i++) fields.push({ code: sym.code, size, little: isLittle(sym), signed });
-    if (fields.length > MAX_FIELDS) return undefined;
+    if (sym.length > 0)
+      fields.push({ code: sym.code, size, little: isLittle(sym), signed, count: sym.length });
   }
   return fields.length ? fields : undefined;
+}
+
+/** How many fields the runs hold, and their bytes. */
+function totals(runs: FixedField[]): { n: number; bytes: number } {
+  let n = 0;
+  let bytes = 0;
+  for (const f of runs) {
+    n += f.count;
+    bytes += f.count * f.size;
+  }
+  return { n, bytes };
+}
+
+/** One entry per field, for the generated code; only called on layouts of a few fields. */
+function expand(runs: FixedField[]): FixedField[] {
+  const out: FixedField[] = [];
+  for (const f of runs) for (let i = 0; i < f.count; i++) out.push(f);
+  return out;
 }
 
 /** The expressions that store number `v` into `b` at `at`, one per byte. */
@@ -63,7 +90,8 @@ function accepts(f: FixedField, v: string): string {
   return `Number.isSafeInteger(${v})`;
 }
 
-function generatedPack(fields: FixedField[], general: PackFn): PackFn | undefined {
+function generatedPack(runs: FixedField[], general: PackFn): PackFn | undefined {
+  const fields = expand(runs);
   const n = fields.length;
   const names = fields.map((_, i) => `a${i}`);
   let at = 0;
@@ -90,7 +118,8 @@ function generatedPack(fields: FixedField[], general: PackFn): PackFn | undefine
   }
 }
 
-function generatedUnpack(fields: FixedField[]): UnpackFn | undefined {
+function generatedUnpack(runs: FixedField[]): UnpackFn | undefined {
+  const fields = expand(runs);
   let at = 0;
   const values: string[] = [];
   for (const f of fields) {
@@ -120,91 +149,106 @@ function generatedUnpack(fields: FixedField[]): UnpackFn | undefined {
   }
 }
 
-/** The same work without code generation: a loop over per-field tables. */
-export function loopPack(fields: FixedField[], general: PackFn): PackFn {
-  const total = fields.reduce((n, f) => n + f.size, 0);
-  const n = fields.length;
-  const sizes = Uint8Array.from(fields, (f) => f.size);
-  const little = fields.map((f) => f.little);
-  const code = fields.map((f) => f.code);
+/**
+ * The same work without code generation, and for layouts too long to spell out: a loop over the
+ * runs, in memory of the template's symbols whatever their counts.
+ */
+export function loopPack(runs: FixedField[], general: PackFn): PackFn {
+  const { n, bytes } = totals(runs);
   return (values) => {
-    if (values.length < n) return general(values);
-    for (let i = 0; i < n; i++) {
-      const v = values[i];
-      if (typeof v !== 'number' || !Number.isSafeInteger(v)) return general(values);
-      if (code[i] === 'C' ? v < 0 || v > 255 : code[i] === 'c' && (v < -128 || v > 127))
-        return general(values);
+    // Too few values, or a result over the cap: the general engine gives Perl's error or ours.
+    if (values.length < n || bytes > limits.maxOutput) return general(values);
+    let vi = 0;
+    for (const f of runs) {
+      const code = f.code;
+      for (let k = f.count; k > 0; k--) {
+        const v = values[vi++];
+        if (typeof v !== 'number' || !Number.isSafeInteger(v)) return general(values);
+        if (code === 'C' ? v < 0 || v > 255 : code === 'c' && (v < -128 || v > 127)) return general(values);
+      }
     }
-    const b = allocResult(total);
+    const b = allocResult(bytes);
     let p = 0;
-    for (let i = 0; i < n; i++) {
-      const v = values[i] as number;
-      const size = sizes[i];
-      if (size === 4) {
-        if (little[i]) {
-          b[p] = v;
-          b[p + 1] = v >>> 8;
-          b[p + 2] = v >>> 16;
-          b[p + 3] = v >>> 24;
-        } else {
-          b[p] = v >>> 24;
-          b[p + 1] = v >>> 16;
-          b[p + 2] = v >>> 8;
-          b[p + 3] = v;
-        }
-      } else if (size === 2) {
-        if (little[i]) {
-          b[p] = v;
-          b[p + 1] = v >>> 8;
-        } else {
-          b[p] = v >>> 8;
-          b[p + 1] = v;
-        }
-      } else b[p] = v;
-      p += size;
+    vi = 0;
+    for (const f of runs) {
+      const { size, little } = f;
+      for (let k = f.count; k > 0; k--) {
+        const v = values[vi++] as number;
+        if (size === 4) {
+          if (little) {
+            b[p] = v;
+            b[p + 1] = v >>> 8;
+            b[p + 2] = v >>> 16;
+            b[p + 3] = v >>> 24;
+          } else {
+            b[p] = v >>> 24;
+            b[p + 1] = v >>> 16;
+            b[p + 2] = v >>> 8;
+            b[p + 3] = v;
+          }
+        } else if (size === 2) {
+          if (little) {
+            b[p] = v;
+            b[p + 1] = v >>> 8;
+          } else {
+            b[p] = v >>> 8;
+            b[p + 1] = v;
+          }
+        } else b[p] = v;
+        p += size;
+      }
     }
     return b;
   };
 }
 
-export function loopUnpack(fields: FixedField[]): UnpackFn {
-  const total = fields.reduce((n, f) => n + f.size, 0);
+export function loopUnpack(runs: FixedField[]): UnpackFn {
+  const { n, bytes } = totals(runs);
   return (d, start, end) => {
-    if (end - start < total) return undefined;
-    const out = new Array(fields.length);
+    // Short data (the only way a huge count gets here): the general engine clips it as Perl does.
+    if (end - start < bytes) return undefined;
+    const out = new Array(n);
     let p = start;
-    for (let i = 0; i < fields.length; i++) {
-      const k = fields[i];
-      let v: number;
-      if (k.size === 4) {
-        v = k.little
-          ? d[p] | (d[p + 1] << 8) | (d[p + 2] << 16) | (d[p + 3] << 24)
-          : (d[p] << 24) | (d[p + 1] << 16) | (d[p + 2] << 8) | d[p + 3];
-        if (!k.signed) v >>>= 0;
-      } else if (k.size === 2) {
-        v = k.little ? d[p] | (d[p + 1] << 8) : (d[p] << 8) | d[p + 1];
-        if (k.signed) v = (v << 16) >> 16;
-      } else {
-        v = d[p];
-        if (k.signed && v >= 128) v -= 256;
+    let i = 0;
+    for (const f of runs) {
+      const { size, little, signed } = f;
+      for (let k = f.count; k > 0; k--) {
+        let v: number;
+        if (size === 4) {
+          v = little
+            ? d[p] | (d[p + 1] << 8) | (d[p + 2] << 16) | (d[p + 3] << 24)
+            : (d[p] << 24) | (d[p + 1] << 16) | (d[p + 2] << 8) | d[p + 3];
+          if (!signed) v >>>= 0;
+        } else if (size === 2) {
+          v = little ? d[p] | (d[p + 1] << 8) : (d[p] << 8) | d[p + 1];
+          if (signed) v = (v << 16) >> 16;
+        } else {
+          v = d[p];
+          if (signed && v >= 128) v -= 256;
+        }
+        out[i++] = v;
+        p += size;
       }
-      out[i] = v;
-      p += k.size;
     }
     return out;
   };
 }
 
+/** Straight-line code for a short layout; undefined for a long one or where generation is disabled. */
+function generated<T>(runs: FixedField[], make: (runs: FixedField[]) => T | undefined): T | undefined {
+  return totals(runs).n <= MAX_GENERATED_FIELDS ? make(runs) : undefined;
+}
+
 export function fixedPack(syms: Sym[], general: PackFn): PackFn | undefined {
-  const fields = fixedFields(syms, 'pack');
-  if (!fields) return undefined;
-  return generatedPack(fields, general) ?? loopPack(fields, general);
+  const runs = fixedFields(syms, 'pack');
+  if (!runs) return undefined;
+  return generated(runs, (r) => generatedPack(r, general)) ?? loopPack(runs, general);
 }
 
 export function fixedUnpack(syms: Sym[]): UnpackFn | undefined {
-  const fields = fixedFields(syms, 'unpack');
-  if (!fields) return undefined;
-  return generatedUnpack(fields) ?? loopUnpack(fields);
+  const runs = fixedFields(syms, 'unpack');
+  if (!runs) return undefined;
+  return generated(runs, generatedUnpack) ?? loopUnpack(runs);
 }
 
 /** For tests: both implementations of a layout, so they can be checked against each other. */
@@ -212,9 +256,9 @@ export function fixedImplementations(syms: Sym[], general: PackFn) {
   const packFields = fixedFields(syms, 'pack');
   const unpackFields = fixedFields(syms, 'unpack');
   return {
-    generatedPack: packFields && generatedPack(packFields, general),
+    generatedPack: packFields && generated(packFields, (r) => generatedPack(r, general)),
     loopPack: packFields && loopPack(packFields, general),
-    generatedUnpack: unpackFields && generatedUnpack(unpackFields),
+    generatedUnpack: unpackFields && generated(unpackFields, generatedUnpack),
     loopUnpack: unpackFields && loopUnpack(unpackFields),
   };
 }

@@ -10,6 +10,12 @@ export const PackErrorCode = {
   DATA: 'ERR_PACK_DATA',
   /** A letter that needs memory pointers or long doubles (`p`, `P`, `D`). */
   UNSUPPORTED: 'ERR_PACK_UNSUPPORTED',
+  /**
+   * A limit of `PackLimits` was reached: a template too long or nested too deep, a `pack` result
+   * over 256 MiB, a BER integer over 1024 bytes, or a call that would make more values or group
+   * repetitions than its data pays for. Perl would go on until it runs out of memory or time.
+   */
+  LIMIT: 'ERR_PACK_LIMIT',
 } as const;
 
 export type PackErrorCodeValue = (typeof PackErrorCode)[keyof typeof PackErrorCode];

@@ -1,89 +1,20 @@
-import { allocResult } from './fast-buffer.js';
+import { limits } from './limits.js';
 import { PackError, PackErrorCode } from './pack-error.js';
+import { ensure, type PackState } from './pack-writer.js';
 import { toBerInteger, toBits64, toBytes, toInt, toIVNumber, toNV } from './perl-value.js';
 import { Endian, Howlen, isBerFieldGroup, type Sym, symSize } from './template.js';
-import { charAlignBack, decodeUtf8, encodeUtf8, utf8Skip } from './utf8.js';
+import { charAlignBack, charsFrom, encodeUtf8, utf8Skip } from './utf8.js';
+
+export type { PackState } from './pack-writer.js';
 
 /**
  * The pack engine: a template's symbols compiled into closures that write into one shared,
- * geometrically grown buffer. It follows Perl's pp_pack.c pack_rec(), including its utf8 modes
- * (a template starting with `U`, `U0`/`C0`, `W` above 255), so results match Perl 5.36 byte for byte.
+ * geometrically grown buffer (pack-writer.ts). It follows Perl's pp_pack.c pack_rec(), including
+ * its utf8 modes (a template starting with `U`, `U0`/`C0`, `W` above 255), so results match Perl
+ * 5.36 byte for byte.
  */
 
-export interface PackState {
-  buf: Buffer;
-  cur: number;
-  args: ArrayLike<unknown>;
-  ai: number;
-  /** The count a `/` length prefix packs, in place of the next value. */
-  lengthcode: number | undefined;
-  /** Bytes are written as upgraded characters (pack_rec's local `utf8`). */
-  utf8: boolean;
-  /** The result is a character string (SvUTF8 of Perl's result). */
-  doUtf8: boolean;
-  /** Start offset of the current repetition of each enclosing group, by nesting level. */
-  starts: number[];
-  level: number;
-}
-
 export type PackStep = (st: PackState, howlen: Howlen, length: number) => void;
-
-/** Beyond this a count is a runaway (Perl would go on until "Out of memory!"): we refuse. */
-const MAX_OUTPUT = 256 * 1024 * 1024;
-
-let sharedBuf = Buffer.allocUnsafe(4096);
-
-// pack never runs user code mid-way (values are converted without calling valueOf/toString), so
-// one state object serves every call.
-const shared: PackState = {
-  buf: sharedBuf,
-  cur: 0,
-  args: [],
-  ai: 0,
-  lengthcode: undefined,
-  utf8: false,
-  doUtf8: false,
-  starts: [0],
-  level: 0,
-};
-
-export function newPackState(args: ArrayLike<unknown>): PackState {
-  const st = shared;
-  st.buf = sharedBuf;
-  st.cur = 0;
-  st.args = args;
-  st.ai = 0;
-  st.lengthcode = undefined;
-  st.utf8 = false;
-  st.doUtf8 = false;
-  st.starts[0] = 0;
-  st.level = 0;
-  return st;
-}
-
-/** Drops the reference to the caller's values once a pack is over. */
-export function endPack(st: PackState): void {
-  st.args = [];
-  // Keep the writer for the next call, unless one huge pack blew it up.
-  if (sharedBuf.length > 1 << 20) sharedBuf = Buffer.allocUnsafe(4096);
-  st.buf = sharedBuf;
-}
-
-function growTo(st: PackState, need: number): void {
-  if (need > MAX_OUTPUT || !Number.isFinite(need)) {
-    throw new PackError(PackErrorCode.VALUE, `Out of memory during pack: ${need} bytes requested`);
-  }
-  let size = st.buf.length * 2;
-  while (size < need) size *= 2;
-  const bigger = Buffer.allocUnsafe(size);
-  st.buf.copy(bigger, 0, 0, st.cur);
-  st.buf = bigger;
-  sharedBuf = bigger;
-}
-
-function ensure(st: PackState, n: number): void {
-  if (st.cur + n > st.buf.length) growTo(st, st.cur + n);
-}
 
 function pushByte(st: PackState, b: number): void {
   if (st.utf8 && b >= 0x80) {
@@ -132,26 +63,44 @@ function items(st: PackState): number {
   return st.args.length - st.ai;
 }
 
-/** Perl's marked_upgrade: the result becomes a character string; group marks are moved along. */
+/**
+ * Perl's marked_upgrade: the result becomes a character string; group marks are moved along. The
+ * bytes are widened in place, from the end, with no copy of the result so far.
+ */
 function markedUpgrade(st: PackState): void {
   if (st.doUtf8) return;
   st.doUtf8 = true;
-  const old = st.buf.subarray(0, st.cur);
+  // Every byte may move: a walk over the old ones means nothing now.
+  st.walk.at = -1;
+  const cur = st.cur;
   let extra = 0;
-  for (let i = 0; i < old.length; i++) if (old[i] >= 0x80) extra++;
+  for (let i = 0; i < cur; i++) if (st.buf[i] >= 0x80) extra++;
   if (!extra) return;
-  const mapPos = (p: number) => {
-    let n = p;
-    for (let i = 0; i < p; i++) if (old[i] >= 0x80) n++;
-    return n;
-  };
-  for (let l = 0; l <= st.level; l++) st.starts[l] = mapPos(st.starts[l]);
-  const copy = Buffer.from(old);
-  st.cur = 0;
-  const saved = st.utf8;
-  st.utf8 = true;
-  pushBytes(st, copy, 0, copy.length);
-  st.utf8 = saved;
+  // Each group start moves by the bytes that widen before it; one pass over the starts in order.
+  const marks = st.starts
+    .slice(0, st.level + 1)
+    .map((at, level) => ({ at, level }))
+    .sort((a, b) => a.at - b.at);
+  let k = 0;
+  let wide = 0;
+  for (let i = 0; k < marks.length; i++) {
+    while (k < marks.length && (marks[k].at === i || i >= cur)) {
+      st.starts[marks[k].level] = marks[k].at + wide;
+      k++;
+    }
+    if (i < cur && st.buf[i] >= 0x80) wide++;
+  }
+  ensure(st, extra);
+  const b = st.buf;
+  let w = cur + extra;
+  for (let r = cur - 1; r >= 0; r--) {
+    const x = b[r];
+    if (x >= 0x80) {
+      b[--w] = 0x80 | (x & 0x3f);
+      b[--w] = 0xc0 | (x >> 6);
+    } else b[--w] = x;
+  }
+  st.cur = cur + extra;
 }
 
 function outside(letter: string): PackError {
@@ -167,6 +116,7 @@ function shrink(st: PackState, len: number, letter: string): void {
   if (st.cur < len) throw outside(letter);
   st.cur -= len;
   clampStarts(st);
+  movedBack(st);
 }
 
 function utf8Shrink(st: PackState, len: number, letter: string): void {
@@ -180,6 +130,7 @@ function utf8Shrink(st: PackState, len: number, letter: string): void {
     len--;
   }
   clampStarts(st);
+  movedBack(st);
 }
 
 /** `@` and `.`: move to `len` characters after `from` (pack_rec's resize). */
@@ -204,13 +155,9 @@ function resize(st: PackState, from: number, len: number, shriek: boolean, lette
   else if (len < 0) shrink(st, -len, letter);
 }
 
-function charLength(buf: Uint8Array, from: number, to: number): number {
-  let n = 0;
-  while (from < to) {
-    from += utf8Skip(buf[from]);
-    n++;
-  }
-  return n;
+/** The output went back to `st.cur`: bytes after it will be written again, so a walk over them is stale. */
+function movedBack(st: PackState): void {
+  if (st.cur < st.walk.at) st.walk.at = -1;
 }
 
 // Scratch space for floats and 64-bit integers.
@@ -284,22 +231,30 @@ function unsupported(sym: Sym): PackStep {
 const UUEMAP = '`!"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_';
 const UU = Array.from(UUEMAP, (c) => c.charCodeAt(0));
 
-function uuLine(out: number[], s: Uint8Array, p: number, len: number): void {
-  out.push(UU[len]);
+/** Writes one uuencoded line at `at`; returns where it ends. */
+function uuLine(out: Uint8Array, at: number, s: Uint8Array, p: number, len: number): number {
+  out[at++] = UU[len];
   while (len > 2) {
     const a = s[p];
     const b = s[p + 1];
     const c = s[p + 2];
-    out.push(UU[a >> 2], UU[((a << 4) & 0o60) | (b >> 4)], UU[((b << 2) & 0o74) | (c >> 6)], UU[c & 0o77]);
+    out[at++] = UU[a >> 2];
+    out[at++] = UU[((a << 4) & 0o60) | (b >> 4)];
+    out[at++] = UU[((b << 2) & 0o74) | (c >> 6)];
+    out[at++] = UU[c & 0o77];
     p += 3;
     len -= 3;
   }
   if (len > 0) {
     const a = s[p];
     const r = len > 1 ? s[p + 1] : 0;
-    out.push(UU[a >> 2], UU[((a << 4) & 0o60) | (r >> 4)], UU[(r << 2) & 0o74], UU[0]);
+    out[at++] = UU[a >> 2];
+    out[at++] = UU[((a << 4) & 0o60) | (r >> 4)];
+    out[at++] = UU[(r << 2) & 0o74];
+    out[at++] = UU[0];
   }
-  out.push(10);
+  out[at++] = 10;
+  return at;
 }
 
 const isAlpha = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
@@ -346,6 +301,15 @@ function compileSym(sym: Sym, groupBody?: (st: PackState) => void): PackStep {
         const lengthcode = st.lengthcode;
         st.lengthcode = undefined;
         while (len-- > 0) {
+          // One budget across nested groups: a count (`((x)1000 X999)4294967295`) cannot make more
+          // repetitions than the values given and the bytes written pay for.
+          if (++st.work > limits.freeWork + limits.workPerByte * (st.args.length + st.cur)) {
+            throw new PackError(
+              PackErrorCode.LIMIT,
+              `pack stopped: ${st.work} group repetitions for ${st.args.length} values and ${st.cur} bytes ` +
+                `written, over the budget (PackLimits: ${limits.freeWork} + ${limits.workPerByte} per value and byte)`,
+            );
+          }
           st.utf8 = utf8;
           const was = st.doUtf8;
           st.starts[level] = st.cur;
@@ -403,7 +367,7 @@ function compileSym(sym: Sym, groupBody?: (st: PackState) => void): PackStep {
         let len = howlen === Howlen.Star ? 0 : length;
         if (sym.shriek) {
           if (!len) len = 1;
-          const at = st.utf8 ? charLength(st.buf, 0, st.cur) : st.cur;
+          const at = st.utf8 ? charsFrom(st.buf, 0, st.cur, st.walk) : st.cur;
           const rem = at % len;
           if (rem === 0) return;
           len -= rem;
@@ -419,6 +383,7 @@ function compileSym(sym: Sym, groupBody?: (st: PackState) => void): PackStep {
             const last = charAlignBack(st.buf, st.cur, len);
             if (last > st.cur) throw new PackError(PackErrorCode.VALUE, 'Malformed UTF-8 string in pack');
             st.cur = last;
+            movedBack(st);
             return;
           }
           len = st.cur % len;
@@ -643,14 +608,7 @@ function compileSym(sym: Sym, groupBody?: (st: PackState) => void): PackStep {
             }
             continue;
           }
-          let n = toBerInteger(v);
-          const tmp: number[] = [Number(n & 0x7fn)];
-          n >>= 7n;
-          while (n > 0n) {
-            tmp.push(Number(n & 0x7fn) | 0x80);
-            n >>= 7n;
-          }
-          for (let i = tmp.length - 1; i >= 0; i--) pushByte(st, tmp[i]);
+          writeBerBig(st, toBerInteger(v));
         }
       };
     case 'u':
@@ -660,9 +618,16 @@ function compileSym(sym: Sym, groupBody?: (st: PackState) => void): PackStep {
         if (len <= 2) len = 45;
         else len = Math.floor(len / 3) * 3;
         if (len >= 64) throw new PackError(PackErrorCode.VALUE, "Field too wide in 'u' format in pack");
-        const out: number[] = [];
-        for (let p = 0; p < bytes.length; p += len) uuLine(out, bytes, p, Math.min(len, bytes.length - p));
-        pushBytes(st, out, 0, out.length);
+        // The encoded size first (a length character, 4 per 3 bytes, a newline per line), so the cap
+        // is checked before any work; uuencoding is ASCII, the same bytes in character mode.
+        const full = Math.floor(bytes.length / len);
+        const rest = bytes.length - full * len;
+        const size = full * (2 + (len / 3) * 4) + (rest ? 2 + Math.ceil(rest / 3) * 4 : 0);
+        ensure(st, size);
+        let at = st.cur;
+        for (let p = 0; p < bytes.length; p += len)
+          at = uuLine(st.buf, at, bytes, p, Math.min(len, bytes.length - p));
+        st.cur = at;
       };
     case 'p':
     case 'P':
@@ -730,6 +695,28 @@ function compileSym(sym: Sym, groupBody?: (st: PackState) => void): PackStep {
 }
 
 /**
+ * A BER integer of any size, in time linear in its length: its binary digits are cut into 7-bit
+ * groups (a bigint shifted 7 bits per byte would be quadratic). At most PackLimits.maxBerLength bytes.
+ */
+function writeBerBig(st: PackState, n: bigint): void {
+  const bits = n.toString(2);
+  const groups = Math.ceil(bits.length / 7);
+  if (groups > limits.maxBerLength) {
+    throw new PackError(
+      PackErrorCode.LIMIT,
+      `Cannot compress an integer of ${bits.length} bits in pack: its BER form would be ${groups} bytes, over the limit of ${limits.maxBerLength} (PackLimits.maxBerLength)`,
+    );
+  }
+  // The first group takes what is left over at the top.
+  let end = bits.length - (groups - 1) * 7;
+  for (let g = 0; g < groups; g++) {
+    const value = Number.parseInt(bits.slice(end - (g === 0 ? end : 7), end), 2);
+    pushByte(st, g < groups - 1 ? value | 0x80 : value);
+    end += 7;
+  }
+}
+
+/**
  * `w/a*`, the iproto field: a BER length and the bytes, written in one go. Anything unusual (a count,
  * character mode, a value that is not a string or bytes) takes the general path.
  */
@@ -756,7 +743,8 @@ function berPrefixed(own: PackStep, target: PackStep): PackStep {
 function writeBerField(st: PackState, bytes: Uint8Array): void {
   {
     const n = bytes.length;
-    ensure(st, n + 10);
+    // Exactly what is written, so a field just under the output cap is not refused.
+    ensure(st, (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5) + n);
     const buf = st.buf;
     let c = st.cur;
     if (n < 0x80) buf[c++] = n;
@@ -858,40 +846,4 @@ export function compileSequence(input: Sym[]): (st: PackState) => void {
   return (st) => {
     for (let i = 0; i < n; i++) stepList[i](st, howlens[i], lengths[i]);
   };
-}
-
-/** Turns the finished state into the result bytes. */
-export function finishPack(st: PackState): Buffer {
-  const n = st.cur;
-  const out = allocResult(n);
-  // A short result is cheaper to copy by hand than through a native call.
-  if (n <= 64) {
-    const b = st.buf;
-    for (let i = 0; i < n; i++) out[i] = b[i];
-  } else st.buf.copy(out, 0, 0, n);
-  if (!st.doUtf8) return out;
-  // A character string: its characters as bytes when all are below 256 (what Perl writes to a
-  // byte stream), else its UTF-8 encoding. Malformed UTF-8 (from `U0` bytes) dies as in Perl.
-  let wide = false;
-  let chars = 0;
-  for (let s = 0; s < out.length; ) {
-    const [cp, n] = decodeUtf8(out, s, out.length, 'pack');
-    if (typeof cp === 'bigint' || cp > 0xff) wide = true;
-    s += n;
-    chars++;
-  }
-  if (wide) return out;
-  const bytes = allocResult(chars);
-  let o = 0;
-  for (let s = 0; s < out.length; ) {
-    const b = out[s];
-    if (b < 0x80) {
-      bytes[o++] = b;
-      s++;
-    } else {
-      bytes[o++] = ((b & 0x1f) << 6) | (out[s + 1] & 0x3f);
-      s += 2;
-    }
-  }
-  return bytes;
 }

@@ -1,3 +1,4 @@
+import { limits } from './limits.js';
 import { PackError, PackErrorCode } from './pack-error.js';
 
 /**
@@ -158,7 +159,9 @@ export function toBerInteger(value: unknown): bigint {
       if (n.int < 0n) throw new PackError(PackErrorCode.VALUE, 'Cannot compress negative numbers in pack');
       return n.int;
     }
-    if (!Number.isFinite(n.nv))
+    // Only the words (inf, nan) are refused as such: a number too large for a double ("1e999", 400
+    // digits) is past 2^64, where Perl reads the string itself (pp_pack.c, pack 'w', w_string).
+    if (Number.isNaN(n.nv) || (!Number.isFinite(n.nv) && INFNAN.test(text)))
       throw new PackError(PackErrorCode.VALUE, `Cannot compress ${nvName(n.nv)} in pack`);
     if (n.nv < 0) throw new PackError(PackErrorCode.VALUE, 'Cannot compress negative numbers in pack');
     if (n.nv < 2 ** 64) return BigInt(Math.floor(n.nv));
@@ -175,6 +178,15 @@ export function toBerInteger(value: unknown): bigint {
         if (!fraction) digits += ch;
       } else if (ch === '.') fraction = true;
       else throw new PackError(PackErrorCode.VALUE, 'Can only compress unsigned integers in pack');
+    }
+    // A number of this many digits needs more BER bytes than PackLimits.maxBerLength allows: refuse
+    // it before converting it (the digits of a hostile value may be millions).
+    const significant = digits.replace(/^0+/, '').length;
+    if ((significant - 1) * Math.log2(10) >= 7 * limits.maxBerLength) {
+      throw new PackError(
+        PackErrorCode.LIMIT,
+        `Cannot compress an integer of ${significant} digits in pack: its BER form would be over ${limits.maxBerLength} bytes (PackLimits.maxBerLength)`,
+      );
     }
     return BigInt(digits || '0');
   }

@@ -1,3 +1,4 @@
+import { limits } from './limits.js';
 import { PackError, PackErrorCode } from './pack-error.js';
 
 /** How a repeat count was given: none (means 1), a number (also `[N]` / `[template]`), or `*`. */
@@ -25,7 +26,6 @@ export interface Sym {
 
 const SHRIEKING_ALLOWED = 'sSiIlLxXnNvV@.';
 const ENDIANNESS_ALLOWED = 'sSiIlLqQjJfFdDpP(';
-const MAX_LEVEL = 100;
 
 const isSpace = (c: string) =>
   c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v';
@@ -69,18 +69,36 @@ function templateError(message: string): PackError {
   return new PackError(PackErrorCode.TEMPLATE, message);
 }
 
-/** Index of the `ender` that closes the group or bracket starting at `pos` (pp_pack.c group_end). */
-function groupEnd(t: string, pos: number, end: number, ender: string): number {
+/**
+ * Index of the `ender` that closes the group or bracket starting at `pos` (pp_pack.c group_end).
+ * Perl's group_end recurses into nested groups and brackets; a stack of the enders still awaited does
+ * the same without the call stack, so 100,000 nested `(` cannot overflow it. As in Perl, a closer
+ * other than the awaited one is skipped, and the error names the innermost ender missing.
+ *
+ * Each nested group closed on the way is noted in `ends` (by the index of its opener): parsing that
+ * group next finds its end there instead of scanning it again, so a template is scanned once
+ * however deeply it nests. A scan from a nested opener would close it at the same place, since a
+ * closer only ever matches the innermost ender awaited.
+ */
+function groupEnd(t: string, pos: number, end: number, ender: string, ends: Map<number, number>): number {
+  const known = ends.get(pos - 1);
+  if (known !== undefined && known < end) return known;
+  const awaited = [ender];
+  const openers = [pos - 1];
   while (pos < end) {
     const c = t[pos++];
-    if (isSpace(c)) continue;
-    if (c === ender) return pos - 1;
-    if (c === '#') {
+    if (c === awaited[awaited.length - 1]) {
+      awaited.pop();
+      ends.set(openers.pop() as number, pos - 1);
+      if (awaited.length === 0) return pos - 1;
+    } else if (c === '#') {
       while (pos < end && t[pos] !== '\n') pos++;
-    } else if (c === '(') pos = groupEnd(t, pos, end, ')') + 1;
-    else if (c === '[') pos = groupEnd(t, pos, end, ']') + 1;
+    } else if (c === '(' || c === '[') {
+      awaited.push(c === '(' ? ')' : ']');
+      openers.push(pos - 1);
+    }
   }
-  throw templateError(`No group ending character '${ender}' found in template`);
+  throw templateError(`No group ending character '${awaited[awaited.length - 1]}' found in template`);
 }
 
 const SSIZE_MAX = (1n << 63n) - 1n;
@@ -111,6 +129,8 @@ export function parseTemplate(
   to = t.length,
   inherited: Endian = 0,
   level = 0,
+  brackets = 0,
+  ends: Map<number, number> = new Map(),
 ): Sym[] {
   const out: Sym[] = [];
   let pos = from;
@@ -137,9 +157,9 @@ export function parseTemplate(
         if (isDigit(n) || n === '*' || n === '[')
           throw templateError(`()-group starts with a count in ${op}`);
         grpBeg = pos;
-        grpEnd = groupEnd(t, pos, to, ')');
+        grpEnd = groupEnd(t, pos, to, ')', ends);
         pos = grpEnd + 1;
-        if (level >= MAX_LEVEL) throw templateError(`Too deeply nested ()-groups in ${op}`);
+        if (level >= limits.maxGroupNesting) throw templateError(`Too deeply nested ()-groups in ${op}`);
       }
       const inheritable = inherited !== 0 && ENDIANNESS_ALLOWED.includes(c);
       // Modifiers.
@@ -179,13 +199,19 @@ export function parseTemplate(
         } else if (n === '[') {
           const lenPos = ++pos;
           sym.howlen = Howlen.Number;
-          pos = groupEnd(t, pos, to, ']') + 1;
+          pos = groupEnd(t, pos, to, ']', ends) + 1;
           if (isDigit(t[lenPos])) {
             const [len, after] = getNum(t, lenPos);
             if (t[after] !== ']') throw templateError(`Malformed integer in [] in ${op}`);
             sym.length = len;
           } else {
-            sym.length = measure(parseTemplate(t, op, lenPos, pos - 1, 0, level), op);
+            if (brackets >= limits.maxBracketNesting) {
+              throw new PackError(
+                PackErrorCode.LIMIT,
+                `Too deeply nested []-counts in ${op}: more than ${limits.maxBracketNesting} levels`,
+              );
+            }
+            sym.length = measure(parseTemplate(t, op, lenPos, pos - 1, 0, level, brackets + 1, ends), op);
           }
         }
         // A '/' after the count makes this symbol a length prefix.
@@ -209,7 +235,7 @@ export function parseTemplate(
           }
         }
       }
-      if (c === '(') sym.group = parseTemplate(t, op, grpBeg, grpEnd, sym.endian, level + 1);
+      if (c === '(') sym.group = parseTemplate(t, op, grpBeg, grpEnd, sym.endian, level + 1, brackets, ends);
       out.push(sym);
     }
   } catch (error) {

@@ -1,4 +1,5 @@
 import { allocResult, bufferView } from './fast-buffer.js';
+import { limits } from './limits.js';
 import { isLittle } from './packer.js';
 import { Howlen, isBerFieldGroup, type Sym, symSize } from './template.js';
 
@@ -18,6 +19,11 @@ type PackFn = (values: ArrayLike<unknown>) => Buffer | undefined;
 type UnpackFn = (d: Buffer, text: boolean) => unknown[] | undefined;
 
 const INT_LETTERS = 'sSlLnNvViI';
+/**
+ * A layout of more items than this is left to the general engine: the generated code grows with the
+ * items it spells out, and neither a count nor a long template may choose its size.
+ */
+const MAX_ITEMS = 64;
 
 function isBerPair(sym: Sym, target: Sym | undefined): boolean {
   return (
@@ -54,8 +60,10 @@ export function layoutOf(syms: Sym[]): Item[] | undefined {
       if ((sym.code === 'n' || sym.code === 'N' || sym.code === 'v' || sym.code === 'V') && sym.shriek)
         return undefined;
       const signed = sym.code === 's' || sym.code === 'l' || sym.code === 'i';
+      if (items.length + sym.length > MAX_ITEMS) return undefined;
       for (let k = 0; k < sym.length; k++) items.push({ kind: 'int', size, little: isLittle(sym), signed });
     } else return undefined;
+    if (items.length > MAX_ITEMS) return undefined;
   }
   return fields ? items : undefined;
 }
@@ -116,7 +124,8 @@ export function loopPack(items: Item[]): PackFn {
         }
       }
     }
-    if (vi > values.length) return undefined;
+    // Over the cap: the general engine refuses it (before taking the memory).
+    if (vi > values.length || size > limits.maxOutput) return undefined;
     const b = allocResult(size);
     let at = 0;
     vi = 0;
@@ -258,6 +267,8 @@ function generatedPack(items: Item[]): PackFn | undefined {
     `  let size = ${fixedBytes};`,
     '  let s = 0;',
     ...check.map((l) => `  ${l}`),
+    // Over the cap: the general engine refuses it (before taking the memory).
+    '  if (size > limits.maxOutput) return undefined;',
     '  const b = alloc(size);',
     '  let at = 0;',
     ...write.map((l) => `  ${l}`),
@@ -265,10 +276,11 @@ function generatedPack(items: Item[]): PackFn | undefined {
     '};',
   ].join('\n');
   try {
-    return new Function('fieldSize', 'writeField', 'alloc', source)(
+    return new Function('fieldSize', 'writeField', 'alloc', 'limits', source)(
       fieldSize,
       writeField,
       allocResult,
+      limits,
     ) as PackFn;
   } catch {
     return undefined;

@@ -1,8 +1,9 @@
 import { bufferView } from './fast-buffer.js';
+import { limits } from './limits.js';
 import { PackError, PackErrorCode } from './pack-error.js';
 import { describe } from './perl-value.js';
 import { Endian, Howlen, isBerFieldGroup, type Sym, symSize } from './template.js';
-import { charAlignBack, decodeUtf8, malformed, utf8Skip } from './utf8.js';
+import { type CharWalk, charAlignBack, charsFrom, decodeUtf8, malformed, utf8Skip } from './utf8.js';
 
 /**
  * The unpack engine: a template's symbols compiled into closures over a cursor. It follows Perl's
@@ -34,17 +35,31 @@ export interface UnpackState {
   cdouble: number;
   int64Number: boolean;
   utf8Strings: boolean;
+  /** Group repetitions so far: with the values made, the work this call has done. */
+  work: number;
+  /** What values and repetitions together may reach (PackLimits.freeWork + workPerByte per byte). */
+  budget: number;
+  /** Character counts in character mode: from the start of the data, and from a group start. */
+  walk0: CharWalk;
+  walkN: CharWalk;
 }
 
 export type UnpackStep = (st: UnpackState, howlen: Howlen, len: number, explicit: boolean) => void;
 
 const MASK64 = (1n << 64n) - 1n;
-/** A group repeated this often without reading any data is a runaway count, not data. */
-const MAX_IDLE_REPEATS = 1_000_000;
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 function dataError(message: string): PackError {
   return new PackError(PackErrorCode.DATA, message);
+}
+
+/** The budget of values and group repetitions is spent: the data does not pay for this much work. */
+export function overBudget(st: UnpackState): PackError {
+  return new PackError(
+    PackErrorCode.LIMIT,
+    `unpack stopped: ${st.out.length} values and ${st.work} group repetitions from ${st.end} bytes of data, ` +
+      `over the budget of ${st.budget} (PackLimits: ${limits.freeWork} + ${limits.workPerByte} per byte)`,
+  );
 }
 
 /** Pushes a value, or adds it to the running checksum. */
@@ -183,8 +198,10 @@ function compileSym(sym: Sym, groupBody?: (st: UnpackState) => boolean): UnpackS
         // Perl's unpack_rec shares one flags word with the group body: the group's own `/` is
         // replaced by whatever the last repetition left there (a `/` it broke off at, or none).
         let slash = sym.slash;
-        let idle = 0;
         while (len-- > 0) {
+          // One budget for the whole call, across nested groups: a count from bad data (or a
+          // nest of counts, `((a0)65535)65535`) cannot repeat a group beyond what the data pays for.
+          if (++st.work + st.out.length > st.budget) throw overBudget(st);
           st.starts[level] = st.s;
           st.utf8 = utf8;
           st.checksum = 0;
@@ -192,17 +209,8 @@ function compileSym(sym: Sym, groupBody?: (st: UnpackState) => boolean): UnpackS
           const outBefore = st.out.length;
           slash = body(st);
           if (st.s === st.end && sym.howlen === Howlen.Star) break;
-          if (st.s === before) {
-            // A repetition that neither moved nor produced anything repeats identically: stop early.
-            if (st.out.length === outBefore) break;
-            // One that only produces values (say `(a0)`) would, with a count read from bad data,
-            // grind on until memory runs out, in Perl too; we stop with an error instead.
-            if (++idle > MAX_IDLE_REPEATS) {
-              throw dataError(
-                `unpack stopped: a group repeated ${MAX_IDLE_REPEATS} times without reading data`,
-              );
-            }
-          }
+          // A repetition that neither moved nor produced anything repeats identically: stop early.
+          if (st.s === before && st.out.length === outBefore) break;
         }
         st.level = level - 1;
         st.utf8 = utf8;
@@ -258,7 +266,7 @@ function compileSym(sym: Sym, groupBody?: (st: UnpackState) => boolean): UnpackS
         st.out.push(
           from <= s
             ? u8
-              ? charsBetween(st.d, from, s)
+              ? charsFrom(st.d, from, s, from === 0 ? st.walk0 : st.walkN)
               : s - from
             : -(u8 ? charsBetween(st.d, s, from) : from - s),
         );
@@ -309,7 +317,7 @@ function compileSym(sym: Sym, groupBody?: (st: UnpackState) => boolean): UnpackS
       return (st, _howlen, len) => {
         if (sym.shriek) {
           if (!len) len = 1;
-          const at = st.utf8 ? charsBetween(st.d, 0, st.s) : st.s;
+          const at = st.utf8 ? charsFrom(st.d, 0, st.s, st.walk0) : st.s;
           const rem = at % len;
           if (rem === 0) return;
           len -= rem;
@@ -480,27 +488,35 @@ function compileSym(sym: Sym, groupBody?: (st: UnpackState) => boolean): UnpackS
       };
     case 'w':
       return (st, _howlen, len) => {
+        const max = limits.maxBerLength;
+        // The first 7 groups (49 bits) are exact in a double; a longer integer keeps its groups as
+        // binary digits and becomes a bigint once, at its end: linear in its length (a bigint
+        // shifted by 7 bits per byte would be quadratic).
         let small = 0;
-        let big: bigint | undefined;
+        let bits = '';
         let bytes = 0;
         if (len > st.end - st.s) len = st.end - st.s;
         while (len > 0 && st.s < st.end) {
           const ch = shiftByte(st, 'w');
-          if (big === undefined) {
-            small = small * 128 + (ch & 0x7f);
-            // Beyond 2^46 the next step could leave the exact range of a double.
-            if (small >= 2 ** 46) big = BigInt(small);
-          } else big = (big << 7n) | BigInt(ch & 0x7f);
+          if (++bytes <= 7) small = small * 128 + (ch & 0x7f);
+          else {
+            if (bytes > max) {
+              throw new PackError(
+                PackErrorCode.LIMIT,
+                `BER compressed integer longer than ${max} bytes in unpack (PackLimits.maxBerLength)`,
+              );
+            }
+            if (bytes === 8) bits = small.toString(2);
+            bits += BITS7[ch & 0x7f];
+          }
           if (ch < 0x80) {
             // 'w' is never checksummed: Perl pushes the values (and later a zero checksum).
-            st.out.push(big === undefined ? small : big <= SAFE ? Number(big) : big);
+            st.out.push(bytes <= 7 ? small : longBer(bits, bytes));
             bytes = 0;
             small = 0;
-            big = undefined;
+            bits = '';
             len--;
-            continue;
           }
-          bytes++;
         }
         if (st.s >= st.end && bytes) throw dataError('Unterminated compressed integer in unpack');
       };
@@ -621,6 +637,20 @@ function compileSym(sym: Sym, groupBody?: (st: UnpackState) => boolean): UnpackS
   }
 }
 
+/** Each 7-bit group as 7 binary digits. */
+const BITS7 = Array.from({ length: 128 }, (_, v) => v.toString(2).padStart(7, '0'));
+
+/**
+ * A BER integer of 8 bytes or more. Perl (pp_pack.c, unpack 'w') turns one of 9 bytes or more into a
+ * decimal string with its leading zeros cut, so a long zero is the empty string (which a `/` then
+ * refuses as not numeric); a value that fits in 53 bits is a number, a larger one a bigint.
+ */
+function longBer(bits: string, bytes: number): number | bigint | string {
+  const v = BigInt(`0b${bits}`);
+  if (v === 0n && bytes >= 9) return '';
+  return v <= SAFE ? Number(v) : v;
+}
+
 function emitCode(st: UnpackState, v: number | bigint): void {
   if (typeof v === 'bigint') emitBig(st, v);
   else emit(st, v);
@@ -672,7 +702,8 @@ function pushChecksum(st: UnpackState, letter: string): void {
   let checksum = st.checksum;
   if (NV_CHECKSUM.includes(letter) || (checksum > 64 && INT_LETTERS.includes(letter))) {
     let anv = 2 ** (checksum & 15);
-    while (checksum >= 16) {
+    // Once anv is infinite, more rounds change nothing: `%4294967295d` must not loop 2^28 times.
+    while (checksum >= 16 && anv !== Infinity) {
       checksum -= 16;
       anv *= 65536;
     }
@@ -798,6 +829,9 @@ export function compileSequence(syms: Sym[]): (st: UnpackState) => boolean {
           break;
         }
       }
+      // One step makes at most one value per byte of data (counts are clipped to it), but a
+      // template can read the same data again and again (`C* @0 C* @0 ...`).
+      if (st.out.length + st.work > st.budget) throw overBudget(st);
     }
     return false;
   };

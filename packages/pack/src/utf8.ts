@@ -116,3 +116,36 @@ export function upgradeBytes(d: Uint8Array): Uint8Array {
   }
   return out;
 }
+
+/** How far a walk of characters from `from` got: `count` characters up to `at` (-1: no walk yet). */
+export interface CharWalk {
+  from: number;
+  at: number;
+  count: number;
+}
+
+export const newCharWalk = (): CharWalk => ({ from: 0, at: -1, count: 0 });
+
+/**
+ * The characters (sequences, by their lead bytes) from `from` before `to`, as a walk of utf8Skip
+ * steps. The walk is remembered and resumed when asked again from the same place: a template that
+ * asks once per character (`x!2` in a group repeated over character data, `.*`) then costs time
+ * linear in the data, where counting from the start each time was quadratic. The caller forgets the
+ * walk (`at = -1`) when bytes it covered change.
+ */
+export function charsFrom(d: Uint8Array, from: number, to: number, walk: CharWalk): number {
+  let p = from;
+  let n = 0;
+  if (walk.from === from && walk.at >= 0 && walk.at <= to) {
+    p = walk.at;
+    n = walk.count;
+  }
+  while (p < to) {
+    p += utf8Skip(d[p]);
+    n++;
+  }
+  walk.from = from;
+  walk.at = p;
+  walk.count = n;
+  return n;
+}
