@@ -56,8 +56,8 @@ function u32Option(value: number | undefined, fallback: number, name: string): n
 const Op = { INSERT: 0, SELECT: 1, UPDATE: 2, DELETE: 3 } as const;
 type Op = (typeof Op)[keyof typeof Op];
 
-// What each call does, for messages: `Box: insert on users (space 0): ...`.
-const OP_DOING = ['insert on', 'select on', 'update on', 'delete on'] as const;
+// What each call does, for messages: `Box: insert into users (space 0): ...`.
+const OP_DOING = ['insert into', 'select from', 'update of', 'delete from'] as const;
 
 /** The plans a space's replies are read with, made once. */
 interface SpacePlans {

@@ -6,7 +6,7 @@ export interface Cursor {
   readonly bytes: Buffer;
   pos: number;
   readonly end: number;
-  /** What the reply answers (`select on users (space 0)`), for messages. */
+  /** What the reply answers (`select from users (space 0)`), for messages. */
   readonly where: string;
 }
 
