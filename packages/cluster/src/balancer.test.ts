@@ -71,7 +71,7 @@ describe('HASH without the expanded list', () => {
     const grown = process.memoryUsage().heapUsed - before;
     expect(grown).toBeLessThan(16 * 1024 * 1024);
     const balancer = new Balancer(c.servers);
-    expect(balancer.hashLength).toBe(100 * MAX_WEIGHT);
+    expect(balancer.hashList.length).toBe(100 * MAX_WEIGHT);
     // Every probed index is below 20 * 2^16, so with a list this long only the first two servers
     // can be hit: entry h of Perl's list.
     const picked = new Set(Array.from({ length: 2000 }, (_, i) => c.server(`key ${i}`)));

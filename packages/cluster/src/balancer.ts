@@ -1,5 +1,5 @@
 import { crc32 } from './crc32.js';
-import { checkWeight } from './weight.js';
+import { WeightedList } from './weighted-list.js';
 
 /** What the balancer needs to know about a server. */
 export interface Balanced {
@@ -17,14 +17,6 @@ export const HASH_PROBES = 20;
 /** Points per server on the ketama ring, whatever its weight (MR::IProto::Cluster::_build__ketama). */
 export const KETAMA_POINTS = 11;
 
-/**
- * HASH: every index probed is below this. `h0 = crc32(key) >> 16` is below 2^16 and each of the 19
- * misses before the last probe adds less than 2^16, so `h % length` <= h < 20 * 2^16.
- */
-const HASH_REACH = HASH_PROBES * 2 ** 16;
-/** HASH: buckets of the index over the reachable entries (a power of two entries each). */
-const HASH_BUCKETS = 4096;
-
 const BUCKET_SHIFT = 20;
 const BUCKETS = 2 ** (32 - BUCKET_SHIFT);
 const BUCKET_SPAN = 2 ** BUCKET_SHIFT;
@@ -35,38 +27,13 @@ const PROBE_NAMES = Array.from({ length: HASH_PROBES }, (_, i) => new TextEncode
 
 /**
  * The tables MR::IProto::Cluster builds lazily, built here eagerly whenever membership changes, so
- * a pick costs one crc32 plus a binary search (HASH, KETAMA). The tables are in proportion to the
- * number of servers, never to their weights.
+ * a pick costs one crc32 plus a table look-up (HASH) or a binary search (KETAMA). The tables are in
+ * proportion to the number of servers, never to their weights.
  */
 export class Balancer<S extends Balanced> {
   readonly servers: readonly S[];
-  /**
-   * HASH: the length of Perl's list, where each server stands `weight` times in list order
-   * (MR::IProto::Cluster::_build__hash_servers): the sum of the weights. The list itself is not
-   * built: entry `i` is the server whose run of entries covers `i`, found in `#hashEnds`.
-   */
-  readonly hashLength: number;
-  /** HASH: the servers of non-zero weight, in list order... */
-  readonly #hashOwners: S[] = [];
-  /** ...and where each one's run ends in Perl's list (exclusive): the running sum of the weights. */
-  readonly #hashEnds: Float64Array;
-  /**
-   * HASH: `#hashBucket[b]` = the owner of entry `b << #hashShift`, so a lookup only searches the owners
-   * between two neighbouring buckets (usually none). Entries probed are below HASH_REACH, so at most
-   * 4096 buckets cover every reachable one; with a list of up to 4096 entries, each entry has its own.
-   */
-  readonly #hashBucket: Uint32Array;
-  /**
-   * HASH: the owner of every entry of bucket `b` when one server owns them all (always, for a list
-   * of up to 4096 entries), else undefined: the lookup is then one load, as Perl's `list[i]` is.
-   */
-  readonly #hashTable: (S | undefined)[];
-  readonly #hashShift: number;
-  /**
-   * HASH: `min(hashLength, HASH_REACH)`. Every `h` probed is below HASH_REACH, so `h % modulus` is
-   * `h % hashLength`, and a small integer keeps the modulus an integer operation.
-   */
-  readonly #hashModulus: number;
+  /** HASH: Perl's list of each server `weight` times, without the list (see WeightedList). */
+  readonly hashList: WeightedList<S>;
   /** KETAMA: the points in Perl's order, with their owners. */
   readonly ketamaPoints: Float64Array;
   readonly ketamaOwners: readonly S[];
@@ -86,37 +53,7 @@ export class Balancer<S extends Balanced> {
 
   constructor(servers: readonly S[]) {
     this.servers = servers.slice();
-    const ends: number[] = [];
-    let length = 0;
-    for (const server of this.servers) {
-      const weight = server.weight;
-      if (!Number.isInteger(weight) || weight < 0) {
-        throw new TypeError(`server ${address(server)}: weight must be a non-negative integer, got ${weight}`);
-      }
-      checkWeight(`server ${address(server)}`, weight);
-      if (weight === 0) continue;
-      length += weight;
-      this.#hashOwners.push(server);
-      ends.push(length);
-    }
-    this.hashLength = length;
-    this.#hashEnds = Float64Array.from(ends);
-    const reachable = Math.min(length, HASH_REACH);
-    this.#hashModulus = reachable;
-    let shift = 0;
-    while (reachable > HASH_BUCKETS << shift) shift++;
-    this.#hashShift = shift;
-    this.#hashBucket = new Uint32Array(Math.ceil(reachable / 2 ** shift) + 1);
-    const span = 2 ** shift;
-    const buckets = this.#hashBucket;
-    const table: (S | undefined)[] = [];
-    for (let b = 0, j = 0; b < buckets.length; b++) {
-      while (j < ends.length - 1 && ends[j] <= b * span) j++;
-      buckets[b] = j;
-      // One owner when its run reaches the bucket's last entry (or the list's).
-      table.push(ends[j] >= Math.min((b + 1) * span, length) ? this.#hashOwners[j] : undefined);
-    }
-    this.#hashTable = table;
+    this.hashList = new WeightedList(this.servers);
 
     const points: { point: number; text: string; owner: S }[] = [];
     for (const server of this.servers) {
@@ -177,36 +114,17 @@ export class Balancer<S extends Balanced> {
    * excluded server is a miss. Returns undefined after 20 misses (Perl then picks at random).
    */
   probeHash(key: Uint8Array | string, exclude: Exclusion<S>): S | undefined {
-    const length = this.#hashModulus;
+    const list = this.hashList;
+    const length = list.modulus;
     if (length === 0) return undefined;
-    const table = this.#hashTable;
-    const shift = this.#hashShift;
     const seed = crc32(key) >>> 16;
     let hash = seed;
     for (let probe = 0; probe < HASH_PROBES; probe++) {
-      const index = hash % length;
-      const server = table[index >>> shift] ?? this.#hashEntry(index);
+      const server = list.at(hash % length);
       if (usable(server, exclude)) return server;
       hash += crc32(PROBE_NAMES[probe], seed) >>> 16;
     }
     return undefined;
-  }
-
-  /**
-   * Entry `index` of Perl's list in a bucket shared by several servers: the first owner whose run
-   * ends after it, searched between the owners of its bucket and of the next one.
-   */
-  #hashEntry(index: number): S {
-    const ends = this.#hashEnds;
-    const b = index >>> this.#hashShift;
-    let lo = this.#hashBucket[b];
-    let hi = this.#hashBucket[b + 1];
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (ends[mid] > index) hi = mid;
-      else lo = mid + 1;
-    }
-    return this.#hashOwners[lo];
   }
 
   /**
@@ -215,28 +133,12 @@ export class Balancer<S extends Balanced> {
    * does not land on a server known to be down.
    */
   fallbackHash(exclude: Exclusion<S>): S | undefined {
-    if (this.hashLength === 0) return undefined;
+    const list = this.hashList;
     return (
-      this.#randomByWeight((s) => usable(s, exclude)) ??
-      this.#randomByWeight((s) => !exclude?.has(s)) ??
-      this.#randomByWeight(() => true)
+      list.random((s) => usable(s, exclude)) ??
+      list.random((s) => !exclude?.has(s)) ??
+      list.random(() => true)
     );
-  }
-
-  /** A random entry of Perl's list among the servers that pass: each with the chance of its weight. */
-  #randomByWeight(pass: (s: S) => boolean): S | undefined {
-    const owners = this.#hashOwners;
-    const ends = this.#hashEnds;
-    let total = 0;
-    for (let i = 0; i < owners.length; i++) if (pass(owners[i])) total += ends[i] - (i === 0 ? 0 : ends[i - 1]);
-    if (total === 0) return undefined;
-    let nth = Math.floor(Math.random() * total);
-    for (let i = 0; i < owners.length; i++) {
-      if (!pass(owners[i])) continue;
-      nth -= ends[i] - (i === 0 ? 0 : ends[i - 1]);
-      if (nth < 0) return owners[i];
-    }
-    return undefined;
   }
 
   /**
@@ -281,9 +183,4 @@ function randomIndexWhere<S>(list: readonly S[], pass: (s: S) => boolean): numbe
   let nth = Math.floor(Math.random() * count);
   for (let i = 0; i < list.length; i++) if (pass(list[i]) && nth-- === 0) return i;
   return -1;
-}
-
-/** `host:port` (`[v6]:port`), for messages. */
-function address(server: Balanced): string {
-  return server.host.includes(':') ? `[${server.host}]:${server.port}` : `${server.host}:${server.port}`;
 }
