@@ -77,10 +77,19 @@ describe('main: usage errors are one line with exit 2', () => {
     [['send', '127.0.0.1:1', '--msg', '1', '--unpack', 'L Y'], /^iproto send: bad --unpack template: /],
     [
       ['send', '127.0.0.1:1,127.0.0.1:2:x', '--msg', '1'],
-      /^iproto send: bad address "127\.0\.0\.1:2:x": weight must be a non-negative integer$/,
+      /^iproto send: bad address "127\.0\.0\.1:2:x": bad weight "x": expected 0\.\.1000000$/,
     ],
-    // Shorthands one address may use but a Perl servers string may not.
-    [['send', ':1,:2', '--msg', '1'], /^iproto send: bad server list ":1,:2": .*empty host/],
+    // One address parser, the cluster's (issue 13): what a servers string may not hold, one address
+    // may not either.
+    [['send', ':1,:2', '--msg', '1'], /^iproto send: bad address ":1": empty host$/],
+    [['ping', ':1'], /^iproto ping: bad address ":1": empty host$/],
+    [['ping', '127.0.0.1:1,:1'], /^iproto ping: bad address ":1": empty host$/],
+    [['ping', '33013'], /^iproto ping: bad address "33013": missing ":port"$/],
+    [['bench', ':1'], /^iproto bench: bad address ":1": empty host$/],
+    [
+      ['ping', '127.0.0.1:1:1000001'],
+      /^iproto ping: bad address "127\.0\.0\.1:1:1000001": weight 1000001 is above the maximum 1000000 \(MAX_WEIGHT\)$/,
+    ],
     [['send', '127.0.0.1:1', '--balance', 'random', '--msg', '1'], /^iproto send: bad --balance "random"/],
     [['decode', 'a', 'b'], /^iproto decode: give one file/],
     // checked before the file is read: a usage error, not "cannot read"
@@ -167,12 +176,12 @@ describe('main: serve in-process', () => {
     const { port, kind } = JSON.parse(t.stdout());
     expect(kind).toBe('key-value box');
     const ping = fakeIO();
-    expect(await main(['ping', String(port)], ping.io)).toBe(0);
+    expect(await main(['ping', `127.0.0.1:${port}`], ping.io)).toBe(0);
     controller.abort();
     expect(await running).toBe(0);
     // closed: the port answers no more
     const after = fakeIO();
-    expect(await main(['ping', String(port), '--timeout', '2000'], after.io)).toBe(1);
+    expect(await main(['ping', `127.0.0.1:${port}`, '--timeout', '2000'], after.io)).toBe(1);
   });
 });
 
