@@ -197,6 +197,19 @@ describe('main: decode from stdin', () => {
     }
   });
 
+  it('streams: frames before a header over the limit are printed, then one error line (exit 1)', async () => {
+    const frame = Buffer.from('0100000001000000090000002a', 'hex');
+    const t = fakeIO({
+      stdin: [frame, Buffer.concat([frame, Buffer.from('02000000ffffffff00000000', 'hex')])],
+    });
+    expect(await main(['decode'], t.io)).toBe(1);
+    expect(t.stdout()).toBe(
+      '#1 @0 msg=1 sync=9 len=1\n  1 1 9 > 01 00 00 00 01 00 00 00 09 00 00 00 2a\n' +
+        '#2 @13 msg=1 sync=9 len=1\n  1 1 9 > 01 00 00 00 01 00 00 00 09 00 00 00 2a\n',
+    );
+    expect(t.stderr()).toMatch(/^iproto decode: -: ERR_FRAME_TOO_LARGE: .* at stream offset 26: msg 2 .*\n$/);
+  });
+
   it('fails with one line on a frame larger than the limit', async () => {
     const t = fakeIO({ stdin: [Buffer.from('01000000ffffffff00000000', 'hex')] });
     expect(await main(['decode'], t.io)).toBe(1);
