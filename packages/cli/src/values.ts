@@ -19,7 +19,7 @@ export function parseAddress(text: string): Address {
     return { host, port };
   } catch (error) {
     // The cluster's message names the entry as part of a servers string; say it as an address.
-    const why = (error as Error).message.replace(/^bad server "[^]*?" in servers string: /, '');
+    const why = (error as Error).message.replace(/^bad server "[\s\S]*?" in servers string: /, '');
     throw new CliError(`bad address "${text}": ${why}`, ExitCode.USAGE, { cause: error });
   }
 }
