@@ -210,6 +210,22 @@ describe('main: decode from stdin', () => {
     expect(t.stderr()).toMatch(/^iproto decode: -: ERR_FRAME_TOO_LARGE: .* at stream offset 26: msg 2 .*\n$/);
   });
 
+  it('reads a frame of exactly 16 MiB; one byte more is ERR_FRAME_TOO_LARGE', async () => {
+    const limit = 16 * 1024 * 1024;
+    const header = (len: number) => {
+      const h = Buffer.alloc(12);
+      h.writeUInt32LE(5, 0);
+      h.writeUInt32LE(len, 4);
+      return h;
+    };
+    const at = fakeIO({ stdin: [header(limit), Buffer.alloc(limit)] });
+    expect(await main(['decode', '--msg', '6'], at.io)).toBe(0);
+    expect(at.stdout()).toBe(`0 frames, ${12 + limit} bytes\n`);
+    const over = fakeIO({ stdin: [header(limit + 1), Buffer.alloc(100)] });
+    expect(await main(['decode', '--msg', '6'], over.io)).toBe(1);
+    expect(over.stderr()).toMatch(/^iproto decode: -: ERR_FRAME_TOO_LARGE: .*announces 16777217 body bytes/);
+  });
+
   it('fails with one line on a frame larger than the limit', async () => {
     const t = fakeIO({ stdin: [Buffer.from('01000000ffffffff00000000', 'hex')] });
     expect(await main(['decode'], t.io)).toBe(1);
