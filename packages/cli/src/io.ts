@@ -1,6 +1,16 @@
 /** Where a command writes and reads; `process` streams in the real command, buffers in tests. */
 export interface CliIO {
-  stdout: { write(text: string): unknown; isTTY?: boolean; columns?: number };
+  /**
+   * `write` returning false, with `once`/`off`, is a stream asking to wait for `drain` (Node's
+   * backpressure): commands with a lot of output (`decode`) wait. Without them, writes never wait.
+   */
+  stdout: {
+    write(text: string): unknown;
+    isTTY?: boolean;
+    columns?: number;
+    once?(event: 'drain' | 'close' | 'error', listener: (...args: unknown[]) => void): unknown;
+    off?(event: 'drain' | 'close' | 'error', listener: (...args: unknown[]) => void): unknown;
+  };
   stderr: { write(text: string): unknown };
   stdin: AsyncIterable<Uint8Array | string>;
   /** Stops long-running commands (`serve`, `bench`); the real command aborts it on SIGINT/SIGTERM. */
@@ -17,12 +27,4 @@ export function processIO(signal?: AbortSignal): CliIO {
     },
     signal,
   };
-}
-
-/** Reads a whole stream into one buffer. */
-export async function readAll(stream: AsyncIterable<Uint8Array | string>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream)
-    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
-  return Buffer.concat(chunks);
 }

@@ -65,10 +65,19 @@ describe('main: usage errors are one line with exit 2', () => {
     [['send', '127.0.0.1:1', '--msg', '1', '--unpack', 'L Y'], /^iproto send: bad --unpack template: /],
     [
       ['send', '127.0.0.1:1,127.0.0.1:2:x', '--msg', '1'],
-      /^iproto send: bad address "127\.0\.0\.1:2:x": weight must be a non-negative integer$/,
+      /^iproto send: bad address "127\.0\.0\.1:2:x": bad weight "x": expected 0\.\.1000000$/,
     ],
-    // Shorthands one address may use but a Perl servers string may not.
-    [['send', ':1,:2', '--msg', '1'], /^iproto send: bad server list ":1,:2": .*empty host/],
+    // One address parser, the cluster's (issue 13): what a servers string may not hold, one address
+    // may not either.
+    [['send', ':1,:2', '--msg', '1'], /^iproto send: bad address ":1": empty host$/],
+    [['ping', ':1'], /^iproto ping: bad address ":1": empty host$/],
+    [['ping', '127.0.0.1:1,:1'], /^iproto ping: bad address ":1": empty host$/],
+    [['ping', '33013'], /^iproto ping: bad address "33013": missing ":port"$/],
+    [['bench', ':1'], /^iproto bench: bad address ":1": empty host$/],
+    [
+      ['ping', '127.0.0.1:1:1000001'],
+      /^iproto ping: bad address "127\.0\.0\.1:1:1000001": weight 1000001 is above the maximum 1000000 \(MAX_WEIGHT\)$/,
+    ],
     [['send', '127.0.0.1:1', '--balance', 'random', '--msg', '1'], /^iproto send: bad --balance "random"/],
     [['decode', 'a', 'b'], /^iproto decode: give one file/],
     // checked before the file is read: a usage error, not "cannot read"
@@ -155,12 +164,12 @@ describe('main: serve in-process', () => {
     const { port, kind } = JSON.parse(t.stdout());
     expect(kind).toBe('box');
     const ping = fakeIO();
-    expect(await main(['ping', String(port)], ping.io)).toBe(0);
+    expect(await main(['ping', `127.0.0.1:${port}`], ping.io)).toBe(0);
     controller.abort();
     expect(await running).toBe(0);
     // closed: the port answers no more
     const after = fakeIO();
-    expect(await main(['ping', String(port), '--timeout', '2000'], after.io)).toBe(1);
+    expect(await main(['ping', `127.0.0.1:${port}`, '--timeout', '2000'], after.io)).toBe(1);
   });
 });
 
@@ -174,6 +183,35 @@ describe('main: decode from stdin', () => {
         '#1 @0 msg=1 sync=9 len=1\n  1 1 9 > 01 00 00 00 01 00 00 00 09 00 00 00 2a\n  = 42\n1 frame, 13 bytes\n',
       );
     }
+  });
+
+  it('streams: frames before a header over the limit are printed, then one error line (exit 1)', async () => {
+    const frame = Buffer.from('0100000001000000090000002a', 'hex');
+    const t = fakeIO({
+      stdin: [frame, Buffer.concat([frame, Buffer.from('02000000ffffffff00000000', 'hex')])],
+    });
+    expect(await main(['decode'], t.io)).toBe(1);
+    expect(t.stdout()).toBe(
+      '#1 @0 msg=1 sync=9 len=1\n  1 1 9 > 01 00 00 00 01 00 00 00 09 00 00 00 2a\n' +
+        '#2 @13 msg=1 sync=9 len=1\n  1 1 9 > 01 00 00 00 01 00 00 00 09 00 00 00 2a\n',
+    );
+    expect(t.stderr()).toMatch(/^iproto decode: -: ERR_FRAME_TOO_LARGE: .* at stream offset 26: msg 2 .*\n$/);
+  });
+
+  it('reads a frame of exactly 16 MiB; one byte more is ERR_FRAME_TOO_LARGE', async () => {
+    const limit = 16 * 1024 * 1024;
+    const header = (len: number) => {
+      const h = Buffer.alloc(12);
+      h.writeUInt32LE(5, 0);
+      h.writeUInt32LE(len, 4);
+      return h;
+    };
+    const at = fakeIO({ stdin: [header(limit), Buffer.alloc(limit)] });
+    expect(await main(['decode', '--msg', '6'], at.io)).toBe(0);
+    expect(at.stdout()).toBe(`0 frames, ${12 + limit} bytes\n`);
+    const over = fakeIO({ stdin: [header(limit + 1), Buffer.alloc(100)] });
+    expect(await main(['decode', '--msg', '6'], over.io)).toBe(1);
+    expect(over.stderr()).toMatch(/^iproto decode: -: ERR_FRAME_TOO_LARGE: .*announces 16777217 body bytes/);
   });
 
   it('fails with one line on a frame larger than the limit', async () => {

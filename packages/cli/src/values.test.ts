@@ -1,3 +1,4 @@
+import { parseServers } from '@iproto/cluster';
 import { describe, expect, it } from 'vitest';
 import { CliError, ExitCode } from './cli-error.js';
 import {
@@ -12,12 +13,11 @@ import {
 } from './values.js';
 
 describe('parseAddress', () => {
-  it('reads host:port, [v6]:port, :port, a bare port and a Perl weight', () => {
+  it('reads host:port, [v6]:port and a Perl weight', () => {
     expect(parseAddress('10.0.0.1:33013')).toEqual({ host: '10.0.0.1', port: 33013 });
     expect(parseAddress('[::1]:80')).toEqual({ host: '::1', port: 80 });
-    expect(parseAddress(':1234')).toEqual({ host: '127.0.0.1', port: 1234 });
-    expect(parseAddress('1234')).toEqual({ host: '127.0.0.1', port: 1234 });
     expect(parseAddress('box:33013:3')).toEqual({ host: 'box', port: 33013 });
+    expect(parseAddress(' box:33013:1000000 ')).toEqual({ host: 'box', port: 33013 });
     expect(parseAddressList('a:1, b:2,')).toEqual([
       { host: 'a', port: 1 },
       { host: 'b', port: 2 },
@@ -30,6 +30,20 @@ describe('parseAddress', () => {
       expect(() => parseAddress(bad)).toThrow(bad);
     }
     expect(() => parseAddressList(',')).toThrow('no address');
+  });
+
+  // One parser for every command and the cluster: what `new Cluster({ servers })` refuses, `ping`
+  // and `bench` refuse too, with the cluster's reason.
+  it.each([
+    [':1', 'bad address ":1": empty host'],
+    ['1234', 'bad address "1234": missing ":port"'],
+    ['a:1:1000001', 'bad address "a:1:1000001": weight 1000001 is above the maximum 1000000 (MAX_WEIGHT)'],
+    ['a:1:x', 'bad address "a:1:x": bad weight "x": expected 0..1000000'],
+  ])('issue 13: %s is a usage error, as the cluster parser says', (text, message) => {
+    expect(() => parseAddress(text)).toThrow(
+      expect.objectContaining({ name: 'CliError', code: 'ERR_CLI_USAGE', exitCode: 2, message }),
+    );
+    expect(() => parseServers(text)).toThrow();
   });
 });
 

@@ -1,5 +1,6 @@
+import { parseServer } from '@iproto/cluster';
 import { compile } from '@iproto/pack';
-import { CliError } from './cli-error.js';
+import { CliError, ExitCode } from './cli-error.js';
 
 /** An address the command talks to. */
 export interface Address {
@@ -8,41 +9,22 @@ export interface Address {
 }
 
 /**
- * Parses `host:port`, `[v6]:port`, `:port` or a bare `port` (both meaning 127.0.0.1). A third
- * `:weight` field, as in Perl's `servers` strings, is accepted and ignored here.
+ * Parses one `host:port[:weight]` (`[v6]:port[:weight]`) exactly as the cluster reads an entry of a
+ * Perl servers string (`parseServer` of `@iproto/cluster`), so every command accepts the same
+ * addresses; the weight is checked and then ignored. A bad address is a usage error.
  */
 export function parseAddress(text: string): Address {
-  const trimmed = text.trim();
-  let host: string;
-  let rest: string;
-  if (trimmed.startsWith('[')) {
-    const end = trimmed.indexOf(']');
-    if (end < 0) throw new CliError(`bad address "${text}": missing "]"`);
-    host = trimmed.slice(1, end);
-    rest = trimmed.slice(end + 1);
-    if (rest !== '' && !rest.startsWith(':')) throw new CliError(`bad address "${text}"`);
-    rest = rest.slice(1);
-  } else if (/^\d+$/.test(trimmed)) {
-    host = '127.0.0.1';
-    rest = trimmed;
-  } else {
-    const parts = trimmed.split(':');
-    if (parts.length < 2 || parts.length > 3) throw new CliError(`bad address "${text}": expected host:port`);
-    host = parts[0] === '' ? '127.0.0.1' : parts[0];
-    rest = parts.slice(1).join(':');
+  try {
+    const { host, port } = parseServer(text.trim());
+    return { host, port };
+  } catch (error) {
+    // The cluster's message names the entry as part of a servers string; say it as an address.
+    const why = (error as Error).message.replace(/^bad server "[\s\S]*?" in servers string: /, '');
+    throw new CliError(`bad address "${text}": ${why}`, ExitCode.USAGE, { cause: error });
   }
-  const [portText, weightText] = rest.split(':');
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText ?? '') || port < 1 || port > 65535) {
-    throw new CliError(`bad address "${text}": port must be 1..65535`);
-  }
-  if (weightText !== undefined && !/^\d+$/.test(weightText)) {
-    throw new CliError(`bad address "${text}": weight must be a non-negative integer`);
-  }
-  return { host, port };
 }
 
-/** Parses a comma-separated list of addresses. */
+/** Parses a comma-separated list of addresses, skipping blank entries as `parseServers` does. */
 export function parseAddressList(text: string): Address[] {
   const list = text
     .split(',')

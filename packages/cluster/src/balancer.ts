@@ -1,4 +1,5 @@
 import { crc32 } from './crc32.js';
+import { WeightedList } from './weighted-list.js';
 
 /** What the balancer needs to know about a server. */
 export interface Balanced {
@@ -13,7 +14,7 @@ export type Exclusion<S> = ReadonlySet<S> | undefined;
 
 /** HASH probes before the last-resort random pick (MR::IProto::Cluster::_balance_hash). */
 export const HASH_PROBES = 20;
-/** Points per server on the ketama ring (MR::IProto::Cluster::_build__ketama). */
+/** Points per server on the ketama ring, whatever its weight (MR::IProto::Cluster::_build__ketama). */
 export const KETAMA_POINTS = 11;
 
 const BUCKET_SHIFT = 20;
@@ -26,12 +27,13 @@ const PROBE_NAMES = Array.from({ length: HASH_PROBES }, (_, i) => new TextEncode
 
 /**
  * The tables MR::IProto::Cluster builds lazily, built here eagerly whenever membership changes, so
- * a pick costs one crc32 plus an index (HASH) or a binary search (KETAMA).
+ * a pick costs one crc32 plus a table look-up (HASH) or a binary search (KETAMA). The tables are in
+ * proportion to the number of servers, never to their weights.
  */
 export class Balancer<S extends Balanced> {
   readonly servers: readonly S[];
-  /** HASH: each server repeated `weight` times, in list order (_build__hash_servers). */
-  readonly hashList: readonly S[];
+  /** HASH: Perl's list of each server `weight` times, without the list (see WeightedList). */
+  readonly hashList: WeightedList<S>;
   /** KETAMA: the points in Perl's order, with their owners. */
   readonly ketamaPoints: Float64Array;
   readonly ketamaOwners: readonly S[];
@@ -51,9 +53,7 @@ export class Balancer<S extends Balanced> {
 
   constructor(servers: readonly S[]) {
     this.servers = servers.slice();
-    const hashList: S[] = [];
-    for (const server of this.servers) for (let i = 0; i < server.weight; i++) hashList.push(server);
-    this.hashList = hashList;
+    this.hashList = new WeightedList(this.servers);
 
     const points: { point: number; text: string; owner: S }[] = [];
     for (const server of this.servers) {
@@ -115,12 +115,12 @@ export class Balancer<S extends Balanced> {
    */
   probeHash(key: Uint8Array | string, exclude: Exclusion<S>): S | undefined {
     const list = this.hashList;
-    const length = list.length;
+    const length = list.modulus;
     if (length === 0) return undefined;
     const seed = crc32(key) >>> 16;
     let hash = seed;
     for (let probe = 0; probe < HASH_PROBES; probe++) {
-      const server = list[hash % length];
+      const server = list.at(hash % length);
       if (usable(server, exclude)) return server;
       hash += crc32(PROBE_NAMES[probe], seed) >>> 16;
     }
@@ -128,16 +128,17 @@ export class Balancer<S extends Balanced> {
   }
 
   /**
-   * HASH's last resort. Perl picks any entry of the weighted list; we prefer an active, then a
-   * non-excluded one, so the fallback does not land on a server known to be down.
+   * HASH's last resort. Perl picks any entry of the weighted list (a server with the chance
+   * weight / length); we do the same among the active, then the non-excluded servers, so the fallback
+   * does not land on a server known to be down.
    */
   fallbackHash(exclude: Exclusion<S>): S | undefined {
     const list = this.hashList;
-    if (list.length === 0) return undefined;
-    let index = randomIndexWhere(list, (s) => usable(s, exclude));
-    if (index < 0) index = randomIndexWhere(list, (s) => !exclude?.has(s));
-    if (index < 0) index = Math.floor(Math.random() * list.length);
-    return list[index];
+    return (
+      list.random((s) => usable(s, exclude)) ??
+      list.random((s) => !exclude?.has(s)) ??
+      list.random(() => true)
+    );
   }
 
   /**

@@ -11,7 +11,7 @@ export { crc32 } from './crc32.js';
 export { channels } from './diagnostics.js';
 export { HealthChecker, type HealthOptions, PING_MSG } from './health-checker.js';
 export { type BalanceKey, keyBytes, perlNumberString } from './key.js';
-export { parseServer, parseServers, type ServerAddress } from './parse-servers.js';
+export { type BadServerError, parseServer, parseServers, type ServerAddress } from './parse-servers.js';
 export {
   type ConnectionFactory,
   type Reply,
@@ -20,3 +20,4 @@ export {
   type ServerEvents,
   type ServerOptions,
 } from './server.js';
+export { MAX_WEIGHT, type WeightLimitError } from './weight.js';

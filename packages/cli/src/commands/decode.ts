@@ -1,29 +1,27 @@
-import { readFile } from 'node:fs/promises';
-import { dumpPacket, encodeFrame, parseCapture } from '@iproto/framing';
-import { unpack } from '@iproto/pack';
+import { createReadStream } from 'node:fs';
+import { type Frame, FrameDecoder, HEADER_SIZE, parseCapture } from '@iproto/framing';
+import {
+  CapturePrinter,
+  type DecodedFrame,
+  type DecodeOptions,
+  DUMP_PIECE,
+  decodeFrame,
+} from '../capture-printer.js';
 import { CliError, ExitCode } from '../cli-error.js';
-import { type CliIO, readAll } from '../io.js';
+import type { CliIO } from '../io.js';
+import { OutputBuffer } from '../output-buffer.js';
 import { parseOptions, stringOption } from '../parse-options.js';
-import { checkUnpackTemplate, describeError, formatValue, parseInteger, toJsonValue } from '../values.js';
+import { checkUnpackTemplate, describeError, parseInteger } from '../values.js';
 
-export interface DecodedFrame {
-  /** Byte offset of the frame's header in the capture. */
-  offset: number;
-  msg: number;
-  sync: number;
-  len: number;
-  dump: string;
-  values?: unknown[];
-  error?: string;
-}
+export type { DecodedFrame, DecodeOptions } from '../capture-printer.js';
 
-export interface DecodeOptions {
-  unpack?: string;
-  ints?: boolean;
-  msg?: number;
-}
+/** Bytes read from a capture file at a time. */
+const READ_CHUNK = 64 * 1024;
 
-/** Lists the frames of a captured byte stream; `rest` is the count of trailing bytes of an incomplete frame. */
+/**
+ * Lists the frames of a captured byte stream held in memory; `rest` is the count of trailing bytes
+ * of an incomplete frame. (`iproto decode` itself streams: see decodeCommand.)
+ */
 export function decodeCapture(
   bytes: Uint8Array,
   options: DecodeOptions = {},
@@ -32,25 +30,17 @@ export function decodeCapture(
   const out: DecodedFrame[] = [];
   for (const frame of frames) {
     if (options.msg !== undefined && frame.msg !== options.msg) continue;
-    const decoded: DecodedFrame = {
-      offset: frame.offset,
-      msg: frame.msg,
-      sync: frame.sync,
-      len: frame.body.length,
-      dump: dumpPacket(encodeFrame(frame.msg, frame.sync, frame.body), { ints: options.ints ?? true }),
-    };
-    if (options.unpack !== undefined) {
-      try {
-        decoded.values = unpack(options.unpack, frame.body);
-      } catch (error) {
-        decoded.error = describeError(error);
-      }
-    }
-    out.push(decoded);
+    out.push(decodeFrame(frame.offset, frame, options));
   }
   return { frames: out, rest };
 }
 
+/**
+ * `iproto decode`: reads the capture in chunks through a FrameDecoder and prints each frame as it
+ * completes, so memory stays the same for any size of capture (one chunk, one frame and the output
+ * waiting for stdout) and output starts at once. A header announcing more than the frame limit
+ * (16 MiB) stops it with exit code 1 after the frames before it have been printed.
+ */
 export async function decodeCommand(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseOptions('decode', argv, {
     unpack: { type: 'string' },
@@ -63,44 +53,82 @@ export async function decodeCommand(argv: string[], io: CliIO): Promise<number> 
   if (unpackTemplate !== undefined) checkUnpackTemplate('--unpack', unpackTemplate);
   const msgText = stringOption(values, 'msg');
   const msg = msgText === undefined ? undefined : parseInteger('--msg', msgText);
-  let bytes: Buffer;
-  try {
-    bytes = source === '-' ? await readAll(io.stdin) : await readFile(source);
-  } catch (error) {
-    throw new CliError(`iproto decode: cannot read ${source}: ${describeError(error)}`, ExitCode.FAILURE, {
-      cause: error,
-    });
-  }
-  let result: ReturnType<typeof decodeCapture>;
-  try {
-    result = decodeCapture(bytes, {
-      unpack: unpackTemplate,
-      ints: values['no-ints'] !== true,
-      msg,
-    });
-  } catch (error) {
-    throw new CliError(`iproto decode: ${source}: ${describeError(error)}`, ExitCode.FAILURE, {
-      cause: error,
-    });
-  }
-  const { frames, rest } = result;
 
-  if (values.json) {
-    io.stdout.write(
-      `${JSON.stringify({
-        frames: frames.map((f) => ({ ...f, ...(f.values ? { values: toJsonValue(f.values) } : {}) })),
-        rest,
-      })}\n`,
-    );
-  } else {
-    frames.forEach((f, i) => {
-      io.stdout.write(`#${i + 1} @${f.offset} msg=${f.msg} sync=${f.sync} len=${f.len}\n  ${f.dump}\n`);
-      if (f.values) io.stdout.write(`  = ${f.values.map(formatValue).join(' ')}\n`);
-      if (f.error) io.stdout.write(`  ! ${f.error}\n`);
-    });
-    io.stdout.write(`${frames.length} frame${frames.length === 1 ? '' : 's'}, ${bytes.length} bytes\n`);
+  const printer = new CapturePrinter({
+    unpack: unpackTemplate,
+    ints: values['no-ints'] !== true,
+    msg,
+    json: values.json === true,
+  });
+  const out = new OutputBuffer(io.stdout);
+  const decoder = new FrameDecoder();
+  const chunks: AsyncIterable<Uint8Array | string> =
+    source === '-' ? io.stdin : createReadStream(source, { highWaterMark: READ_CHUNK });
+  const reader = chunks[Symbol.asyncIterator]();
+  const completed: Frame[] = [];
+  const collect = (frame: Frame) => completed.push(frame);
+  let bytes = 0;
+  let offset = 0;
+  let begun = false;
+  try {
+    for (;;) {
+      let step: IteratorResult<Uint8Array | string>;
+      try {
+        step = await reader.next();
+      } catch (error) {
+        throw new CliError(
+          `iproto decode: cannot read ${source}: ${describeError(error)}`,
+          ExitCode.FAILURE,
+          {
+            cause: error,
+          },
+        );
+      }
+      // Nothing is printed before the source proves readable: a missing file prints no half JSON.
+      if (!begun) {
+        begun = true;
+        out.add(printer.begin());
+      }
+      if (step.done === true) break;
+      const chunk = typeof step.value === 'string' ? Buffer.from(step.value) : step.value;
+      bytes += chunk.length;
+      let failure: unknown;
+      try {
+        decoder.parse(chunk, collect);
+      } catch (error) {
+        // The frames before the bad header were delivered: print them, then stop.
+        failure = error;
+      }
+      for (const frame of completed) {
+        if (frame.body.length <= DUMP_PIECE) {
+          if (out.add(printer.frameText(offset, frame)) && !(await out.flush())) return ExitCode.OK;
+        } else {
+          for (const piece of printer.framePieces(offset, frame)) {
+            if (out.add(piece) && !(await out.flush())) return ExitCode.OK;
+          }
+        }
+        offset += HEADER_SIZE + frame.body.length;
+      }
+      completed.length = 0;
+      // What this chunk completed goes out now: output keeps up with the input, even when the
+      // input trickles in (a live capture on stdin).
+      if (!(await out.flush())) return ExitCode.OK;
+      if (failure !== undefined) {
+        throw new CliError(`iproto decode: ${source}: ${describeError(failure)}`, ExitCode.FAILURE, {
+          cause: failure,
+        });
+      }
+    }
+    out.add(printer.end(bytes, decoder.bufferedBytes));
+  } finally {
+    // Whatever was printed reaches stdout before an error line reaches stderr; the file is closed.
+    await out.flush();
+    await reader.return?.();
   }
+  // The reader went away (`| head`): that is its choice, not a failure.
+  if (out.closed) return ExitCode.OK;
+  const rest = decoder.bufferedBytes;
   // A capture cut mid-frame is normal (the recording stopped); say so without failing.
   if (rest > 0) io.stderr.write(`iproto decode: the last ${rest} bytes are an incomplete frame\n`);
-  return frames.some((f) => f.error) ? ExitCode.FAILURE : ExitCode.OK;
+  return printer.failed ? ExitCode.FAILURE : ExitCode.OK;
 }
