@@ -90,7 +90,7 @@ async function npmInstall(cwd, tarballs) {
 function bareSpecifiers(code) {
   const found = new Set();
   for (const m of code.matchAll(
-    /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^import\s+)["']([^"'./][^"']*)["']/gm,
+    /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^import\s+)["']((?:node:)?(?:@[\w.-]+\/)?\w[\w.-]*(?:\/[\w./-]*)?)["']/gm,
   )) {
     const spec = m[1].replace(/^node:/, '');
     const parts = spec.split('/');
