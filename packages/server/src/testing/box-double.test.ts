@@ -261,6 +261,26 @@ describe('INSERT', () => {
     });
   });
 
+  test('NUM64 keys on both sides of 2^53 stay distinct (they are map keys as numbers below it)', async () => {
+    const client = await start({
+      spaces: [{ space: 3, indexes: [{ parts: [{ field: 0, type: 'NUM64' }], type: 'HASH' }] }],
+    });
+    const keys = [1n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 64n - 1n];
+    for (const key of keys) {
+      expect(await client.request(13, insertBody(3, 2, num64(key), `k${key}`))).toMatchObject({ count: 1 });
+    }
+    expect(box!.space(3).size).toBe(keys.length);
+    for (const key of keys) {
+      expect(await client.request(17, selectBody(3, 0, 0, 10, tuple(num64(key))))).toMatchObject({
+        tuples: [[num64(key), Buffer.from(`k${key}`)]],
+      });
+    }
+    expect(await client.request(21, deleteBody(3, 0, tuple(num64(2n ** 53n))))).toMatchObject({ count: 1 });
+    expect(await client.request(17, selectBody(3, 0, 0, 10, tuple(num64(2n ** 53n + 1n))))).toMatchObject({
+      count: 1,
+    });
+  });
+
   test('a read-only (secondary) port refuses writes with 0x0302 and serves reads', async () => {
     const client = await start({ ...USERS, readOnly: true });
     box!.space(0).put([1, 'alice', 30]);
@@ -553,6 +573,25 @@ describe('ordering: the write-ahead log', () => {
       [0xff00, 4, Buffer.alloc(0)],
     );
     expect((await client.frames(4)).map((r) => r.sync)).toEqual([2, 3, 4, 1]);
+  });
+
+  test('write replies leave the log in the order of the writes, whatever each one answers', async () => {
+    const client = await start();
+    const want = 1; // WANT_RESULT
+    client.send(
+      [13, 1, insertBody(0, 0, num(1), 'a')],
+      [13, 2, insertBody(0, 0, num(2), 'b')],
+      [13, 3, insertBody(0, want, num(3), 'c')],
+      [13, 4, insertBody(0, 0, num(4), 'd')],
+      [21, 5, deleteBody(0, want, tuple(num(1)))],
+      [13, 6, insertBody(0, 0, num(5), 'e')],
+      [0xff00, 7, Buffer.alloc(0)],
+    );
+    const replies = await client.frames(7);
+    expect(replies.map((r) => r.sync)).toEqual([7, 1, 2, 3, 4, 5, 6]);
+    expect(decodeReply(replies[3].body).tuples).toEqual([[num(3), Buffer.from('c')]]);
+    expect(decodeReply(replies[5].body).tuples).toEqual([[num(1), Buffer.from('a')]]);
+    expect(decodeReply(replies[6].body)).toEqual({ code: 0, count: 1 });
   });
 
   test('wal: false answers writes in order', async () => {

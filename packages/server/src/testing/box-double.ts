@@ -1,6 +1,6 @@
 import type { Frame } from '@iproto/framing';
 import type { HandlerResult } from '../iproto-server.js';
-import { BoxMsg, encodeError } from './box-codec.js';
+import { BoxMsg, encodeError, REPLY_ONE } from './box-codec.js';
 import { BoxCode, BoxDoubleError } from './box-double-error.js';
 import {
   type BoxOutcome,
@@ -70,6 +70,12 @@ export class BoxDouble extends TestServer {
   private readonly injected: InjectedError[] = [];
   /** Write replies waiting for the log, released together (a group commit). */
   private logQueue: (() => void)[] = [];
+  /**
+   * The promise the latest writes share while each answers `L 0, L 1` (most writes do): one promise
+   * for a run of them rather than one each. Its reactions run in the order the server attached them,
+   * and any other reply ends the run, so replies still go out in the order of the writes.
+   */
+  private countRun: Promise<Uint8Array> | undefined;
   private logTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
 
   constructor(options: BoxDoubleOptions = {}) {
@@ -145,6 +151,7 @@ export class BoxDouble extends TestServer {
     }
     // Replies still waiting for the log are dropped with their connections, as on a real shutdown.
     this.logQueue = [];
+    this.countRun = undefined;
     return super.close();
   }
 
@@ -176,7 +183,8 @@ export class BoxDouble extends TestServer {
 
   /** The reply once the log has the write: after this batch of requests, or `walDelay` ms. */
   private afterLog(reply: Uint8Array): Promise<Uint8Array> {
-    return new Promise((resolve) => {
+    if (reply === REPLY_ONE && this.countRun !== undefined) return this.countRun;
+    const promise = new Promise<Uint8Array>((resolve) => {
       this.logQueue.push(() => resolve(reply));
       if (this.logTimer !== undefined) return;
       if (this.walDelay > 0) {
@@ -187,10 +195,13 @@ export class BoxDouble extends TestServer {
         this.logTimer = setImmediate(this.commit);
       }
     });
+    this.countRun = reply === REPLY_ONE ? promise : undefined;
+    return promise;
   }
 
   private readonly commit = (): void => {
     this.logTimer = undefined;
+    this.countRun = undefined;
     const queue = this.logQueue;
     this.logQueue = [];
     for (const release of queue) release();
