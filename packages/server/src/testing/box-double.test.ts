@@ -1,5 +1,6 @@
 import { pack } from '@iproto/pack';
 import { afterEach, describe, expect, test } from 'vitest';
+import { sleep, waitFor } from '../test-support.js';
 import {
   BoxTestClient,
   callBody,
@@ -13,6 +14,7 @@ import {
   tuple,
 } from './box-test-support.js';
 import {
+  BOX_MAX_FRAME_SIZE,
   BoxCode,
   BoxDouble,
   BoxDoubleError,
@@ -615,9 +617,48 @@ describe('ordering: the write-ahead log', () => {
 describe('connection', () => {
   test('a header announcing more than 2 GiB closes the connection with no reply', async () => {
     const client = await start();
-    client.raw.write(pack('L L L', 17, 0x80000001, 1));
+    client.raw.write(pack('L L L', 17, 2 ** 31 + 1, 1));
     await client.waitClosed();
     expect(client.raw.received.length).toBe(0);
+    // The double's own limit, not the 16 MiB of a TestServer.
+    expect(box!.limits.maxFrameSize).toBe(BOX_MAX_FRAME_SIZE);
+    expect(BOX_MAX_FRAME_SIZE).toBe(2 ** 31);
+  });
+
+  test('headers announcing exactly 2 GiB and 1 GiB are accepted and cost what was sent, not what they announce', async () => {
+    const first = await start();
+    const more = await Promise.all([1, 2, 3].map(() => BoxTestClient.connect(box!.port)));
+    clients.push(...more);
+    const hostile = [first, ...more];
+    const before = process.memoryUsage().arrayBuffers;
+    hostile.forEach((client, i) => {
+      // an INSERT whose body would be 2 GiB (or 1 GiB), of which 1000 bytes arrive
+      client.raw.write(pack('L L L', 13, i % 2 === 0 ? 2 ** 31 : 2 ** 30, i), Buffer.alloc(1000, 1));
+    });
+    await waitFor(
+      () => box!.connections.size === 4 && [...box!.connections].every((c) => c.socket.bytesRead === 1012),
+      'every header and its 1000 bytes to be read',
+    );
+    const grown = process.memoryUsage().arrayBuffers - before;
+    // 64 KiB each until more of the bodies arrives; the margin is for the sockets' own buffers.
+    expect(grown).toBeLessThan(64 * 1024 * 1024);
+    await sleep(50);
+    for (const client of hostile) expect(client.raw.closed || client.raw.ended).toBe(false);
+    expect([...box!.connections].every((c) => !c.socket.destroyed)).toBe(true);
+    // And the double still serves.
+    const honest = await BoxTestClient.connect(box!.port);
+    clients.push(honest);
+    expect(await honest.request(13, insertBody(0, 0, num(1), 'ok'))).toEqual({ code: 0, count: 1 });
+  });
+
+  test('maxFrameSize is still an option: a smaller one closes on one byte more', async () => {
+    const client = await start({ maxFrameSize: 100 });
+    const body = insertBody(0, 0, num(1), Buffer.alloc(82, 7));
+    expect(body.length).toBe(100);
+    expect(await client.request(13, body)).toEqual({ code: 0, count: 1 });
+    client.raw.write(pack('L L L', 13, 101, 2));
+    await client.waitClosed();
+    expect(client.raw.received.length).toBe(12 + 8);
   });
 
   test('injected errors answer matching requests, then stop; ping is never touched', async () => {

@@ -31,6 +31,11 @@ export interface BoxDoubleOptions extends Omit<TestServerOptions, 'handler'> {
   maxTupleSize?: number;
   /** The largest reply body a SELECT builds; over it, 0x0701. Default 64 MiB. */
   maxReplySize?: number;
+  /**
+   * The largest request body a header may announce; a header announcing more closes the connection
+   * with no reply. Default 2 GiB (`BOX_MAX_FRAME_SIZE`), as a real box; a `TestServer`'s is 16 MiB.
+   */
+  maxFrameSize?: number;
 }
 
 /** Which requests an injected error answers (see `BoxDouble#injectError`). */
@@ -50,6 +55,13 @@ interface InjectedError {
 }
 
 export const DEFAULT_MAX_REPLY_SIZE = 64 * 1024 * 1024;
+
+/**
+ * The double's default `maxFrameSize`: 2 GiB, as a real Tarantool 1.5 box, which closes the connection
+ * with no reply on a header announcing more. A split frame's body grows as its bytes arrive, so a
+ * header alone costs nothing near what it announces.
+ */
+export const BOX_MAX_FRAME_SIZE = 2 * 1024 * 1024 * 1024;
 
 const EMPTY = new Uint8Array(0);
 
@@ -87,11 +99,12 @@ export class BoxDouble extends TestServer {
       readOnly = false,
       maxTupleSize = DEFAULT_MAX_TUPLE_SIZE,
       maxReplySize = DEFAULT_MAX_REPLY_SIZE,
+      maxFrameSize = BOX_MAX_FRAME_SIZE,
       port: _port,
       host: _host,
       ...serverOptions
     } = options;
-    super({ ...serverOptions, handler: (request) => this.handleBox(request) });
+    super({ ...serverOptions, maxFrameSize, handler: (request) => this.handleBox(request) });
     if (!(walDelay >= 0 && Number.isFinite(walDelay)))
       throw new RangeError(`box double: walDelay must be a number of ms >= 0, got ${walDelay}`);
     for (const [name, value] of [
