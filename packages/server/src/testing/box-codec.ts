@@ -1,4 +1,5 @@
 import { BoxCode, type BoxDoubleError, illegal } from './box-double-error.js';
+import { StoredTuple } from './box-stored-tuple.js';
 
 /** Message codes of a Tarantool 1.5 box (MR::Tarantool::Box). */
 export const BoxMsg = {
@@ -25,18 +26,6 @@ export const BoxFlag = { WANT_RESULT: 1, ADD: 2, REPLACE: 4 } as const;
 
 /** What a field can be given as: bytes, UTF-8 text, or an integer (see `fieldBytes`). */
 export type BoxFieldValue = Uint8Array | string | number | bigint;
-
-/**
- * A tuple as the box keeps it: `blob` is the tuple exactly as a reply carries it (`L size,
- * L cardinality`, then the fields as `w/a*`), `fields` are views of the field bytes inside it.
- */
-export interface StoredTuple {
-  readonly fields: readonly Buffer[];
-  readonly blob: Buffer;
-}
-
-/** The bytes of a tuple header in Tarantool 1.5's allocator (refs, flags, bsize, field count). */
-export const TUPLE_HEADER_SIZE = 12;
 
 /**
  * A cursor over a request body. Every read checks what is left first, so a count or a length a
@@ -95,6 +84,45 @@ export class BodyReader {
     return fields;
   }
 
+  /**
+   * The rest of the body as one tuple (`L cardinality`, then exactly that many fields), copied into
+   * a `StoredTuple`: what an INSERT stores. `check` sees the size of the tuple's field data before
+   * anything is copied. Bytes after the last field make the tuple malformed.
+   */
+  storedTuple(check: (dataSize: number) => void): StoredTuple {
+    const bytes = this.bytes;
+    const end = bytes.length;
+    const begin = this.offset;
+    const count = this.u32();
+    // Each field takes at least one byte: a count the body cannot hold fails before any work.
+    if (count > end - this.offset) throw badTuple();
+    // Offsets in the blob are 4 bytes (the `L size` in front of the cardinality) past the body's.
+    const shift = 4 - begin;
+    const bounds = new Array<number>(2 * count);
+    let at = this.offset;
+    for (let i = 0; i < count; i++) {
+      let length = 0;
+      for (let j = 0; ; j++) {
+        if (at >= end || j === 5) throw badTuple();
+        const byte = bytes[at++];
+        length = length * 128 + (byte & 0x7f);
+        if ((byte & 0x80) === 0) break;
+      }
+      if (length > end - at) throw badTuple();
+      bounds[2 * i] = at + shift;
+      at += length;
+      bounds[2 * i + 1] = at + shift;
+    }
+    if (at !== end) throw badTuple();
+    this.offset = at;
+    const size = end - begin - 4;
+    check(size);
+    const blob = Buffer.allocUnsafe(8 + size);
+    blob.writeUInt32LE(size, 0);
+    bytes.copy(blob, 4, begin, end);
+    return new StoredTuple(blob, bounds);
+  }
+
   /** Tarantool 1.5 refuses a request with bytes left over after what it read. */
   end(): void {
     if (this.offset !== this.bytes.length) throw illegal("can't unpack request");
@@ -124,31 +152,24 @@ export function writeBer(target: Buffer, at: number, n: number): number {
   return at + length;
 }
 
-/**
- * A tuple from its field bytes: the reply form (`L size, L cardinality, (w/a*)*`, where size counts
- * the field bytes with their BER prefixes) and views of the fields in it.
- */
+/** A tuple from its field bytes: they are copied into the reply form, `L size, L cardinality, (w/a*)*`. */
 export function makeTuple(fields: readonly Uint8Array[]): StoredTuple {
   let size = 0;
   for (const field of fields) size += berLength(field.length) + field.length;
   const blob = Buffer.allocUnsafe(8 + size);
   blob.writeUInt32LE(size, 0);
   blob.writeUInt32LE(fields.length, 4);
-  const views = new Array<Buffer>(fields.length);
+  const bounds = new Array<number>(2 * fields.length);
   let at = 8;
   for (let i = 0; i < fields.length; i++) {
     const field = fields[i];
     at = writeBer(blob, at, field.length);
     blob.set(field, at);
-    views[i] = blob.subarray(at, at + field.length);
+    bounds[2 * i] = at;
     at += field.length;
+    bounds[2 * i + 1] = at;
   }
-  return { fields: views, blob };
-}
-
-/** The bytes a tuple takes in Tarantool 1.5's slab allocator: its header and its field data. */
-export function allocationSize(tuple: StoredTuple): number {
-  return TUPLE_HEADER_SIZE + tuple.blob.length - 8;
+  return new StoredTuple(blob, bounds);
 }
 
 /**

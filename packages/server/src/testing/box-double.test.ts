@@ -1,5 +1,6 @@
 import { pack } from '@iproto/pack';
 import { afterEach, describe, expect, test } from 'vitest';
+import { sleep, waitFor } from '../test-support.js';
 import {
   BoxTestClient,
   callBody,
@@ -13,6 +14,7 @@ import {
   tuple,
 } from './box-test-support.js';
 import {
+  BOX_MAX_FRAME_SIZE,
   BoxCode,
   BoxDouble,
   BoxDoubleError,
@@ -258,6 +260,26 @@ describe('INSERT', () => {
     expect(await client.request(17, selectBody(3, 0, 0, 1, tuple(num(5))))).toMatchObject({
       code: 0x2602,
       text: 'Supplied key field type does not match index type: expected u64',
+    });
+  });
+
+  test('NUM64 keys on both sides of 2^53 stay distinct (they are map keys as numbers below it)', async () => {
+    const client = await start({
+      spaces: [{ space: 3, indexes: [{ parts: [{ field: 0, type: 'NUM64' }], type: 'HASH' }] }],
+    });
+    const keys = [1n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 64n - 1n];
+    for (const key of keys) {
+      expect(await client.request(13, insertBody(3, 2, num64(key), `k${key}`))).toMatchObject({ count: 1 });
+    }
+    expect(box!.space(3).size).toBe(keys.length);
+    for (const key of keys) {
+      expect(await client.request(17, selectBody(3, 0, 0, 10, tuple(num64(key))))).toMatchObject({
+        tuples: [[num64(key), Buffer.from(`k${key}`)]],
+      });
+    }
+    expect(await client.request(21, deleteBody(3, 0, tuple(num64(2n ** 53n))))).toMatchObject({ count: 1 });
+    expect(await client.request(17, selectBody(3, 0, 0, 10, tuple(num64(2n ** 53n + 1n))))).toMatchObject({
+      count: 1,
     });
   });
 
@@ -555,6 +577,25 @@ describe('ordering: the write-ahead log', () => {
     expect((await client.frames(4)).map((r) => r.sync)).toEqual([2, 3, 4, 1]);
   });
 
+  test('write replies leave the log in the order of the writes, whatever each one answers', async () => {
+    const client = await start();
+    const want = 1; // WANT_RESULT
+    client.send(
+      [13, 1, insertBody(0, 0, num(1), 'a')],
+      [13, 2, insertBody(0, 0, num(2), 'b')],
+      [13, 3, insertBody(0, want, num(3), 'c')],
+      [13, 4, insertBody(0, 0, num(4), 'd')],
+      [21, 5, deleteBody(0, want, tuple(num(1)))],
+      [13, 6, insertBody(0, 0, num(5), 'e')],
+      [0xff00, 7, Buffer.alloc(0)],
+    );
+    const replies = await client.frames(7);
+    expect(replies.map((r) => r.sync)).toEqual([7, 1, 2, 3, 4, 5, 6]);
+    expect(decodeReply(replies[3].body).tuples).toEqual([[num(3), Buffer.from('c')]]);
+    expect(decodeReply(replies[5].body).tuples).toEqual([[num(1), Buffer.from('a')]]);
+    expect(decodeReply(replies[6].body)).toEqual({ code: 0, count: 1 });
+  });
+
   test('wal: false answers writes in order', async () => {
     const client = await start({ wal: false });
     client.send([13, 1, insertBody(0, 0, num(1), 'a')], [17, 2, selectBody(0, 0, 0, 1, tuple(num(1)))]);
@@ -576,9 +617,48 @@ describe('ordering: the write-ahead log', () => {
 describe('connection', () => {
   test('a header announcing more than 2 GiB closes the connection with no reply', async () => {
     const client = await start();
-    client.raw.write(pack('L L L', 17, 0x80000001, 1));
+    client.raw.write(pack('L L L', 17, 2 ** 31 + 1, 1));
     await client.waitClosed();
     expect(client.raw.received.length).toBe(0);
+    // The double's own limit, not the 16 MiB of a TestServer.
+    expect(box!.limits.maxFrameSize).toBe(BOX_MAX_FRAME_SIZE);
+    expect(BOX_MAX_FRAME_SIZE).toBe(2 ** 31);
+  });
+
+  test('headers announcing exactly 2 GiB and 1 GiB are accepted and cost what was sent, not what they announce', async () => {
+    const first = await start();
+    const more = await Promise.all([1, 2, 3].map(() => BoxTestClient.connect(box!.port)));
+    clients.push(...more);
+    const hostile = [first, ...more];
+    const before = process.memoryUsage().arrayBuffers;
+    hostile.forEach((client, i) => {
+      // an INSERT whose body would be 2 GiB (or 1 GiB), of which 1000 bytes arrive
+      client.raw.write(pack('L L L', 13, i % 2 === 0 ? 2 ** 31 : 2 ** 30, i), Buffer.alloc(1000, 1));
+    });
+    await waitFor(
+      () => box!.connections.size === 4 && [...box!.connections].every((c) => c.socket.bytesRead === 1012),
+      'every header and its 1000 bytes to be read',
+    );
+    const grown = process.memoryUsage().arrayBuffers - before;
+    // 64 KiB each until more of the bodies arrives; the margin is for the sockets' own buffers.
+    expect(grown).toBeLessThan(64 * 1024 * 1024);
+    await sleep(50);
+    for (const client of hostile) expect(client.raw.closed || client.raw.ended).toBe(false);
+    expect([...box!.connections].every((c) => !c.socket.destroyed)).toBe(true);
+    // And the double still serves.
+    const honest = await BoxTestClient.connect(box!.port);
+    clients.push(honest);
+    expect(await honest.request(13, insertBody(0, 0, num(1), 'ok'))).toEqual({ code: 0, count: 1 });
+  });
+
+  test('maxFrameSize is still an option: a smaller one closes on one byte more', async () => {
+    const client = await start({ maxFrameSize: 100 });
+    const body = insertBody(0, 0, num(1), Buffer.alloc(82, 7));
+    expect(body.length).toBe(100);
+    expect(await client.request(13, body)).toEqual({ code: 0, count: 1 });
+    client.raw.write(pack('L L L', 13, 101, 2));
+    await client.waitClosed();
+    expect(client.raw.received.length).toBe(12 + 8);
   });
 
   test('injected errors answer matching requests, then stop; ping is never touched', async () => {

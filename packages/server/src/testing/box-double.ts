@@ -1,6 +1,6 @@
 import type { Frame } from '@iproto/framing';
 import type { HandlerResult } from '../iproto-server.js';
-import { BoxMsg, encodeError } from './box-codec.js';
+import { BoxMsg, encodeError, REPLY_ONE } from './box-codec.js';
 import { BoxCode, BoxDoubleError } from './box-double-error.js';
 import {
   type BoxOutcome,
@@ -31,6 +31,11 @@ export interface BoxDoubleOptions extends Omit<TestServerOptions, 'handler'> {
   maxTupleSize?: number;
   /** The largest reply body a SELECT builds; over it, 0x0701. Default 64 MiB. */
   maxReplySize?: number;
+  /**
+   * The largest request body a header may announce; a header announcing more closes the connection
+   * with no reply. Default 2 GiB (`BOX_MAX_FRAME_SIZE`), as a real box; a `TestServer`'s is 16 MiB.
+   */
+  maxFrameSize?: number;
 }
 
 /** Which requests an injected error answers (see `BoxDouble#injectError`). */
@@ -51,6 +56,13 @@ interface InjectedError {
 
 export const DEFAULT_MAX_REPLY_SIZE = 64 * 1024 * 1024;
 
+/**
+ * The double's default `maxFrameSize`: 2 GiB, as a real Tarantool 1.5 box, which closes the connection
+ * with no reply on a header announcing more. A split frame's body grows as its bytes arrive, so a
+ * header alone costs nothing near what it announces.
+ */
+export const BOX_MAX_FRAME_SIZE = 2 * 1024 * 1024 * 1024;
+
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -70,6 +82,12 @@ export class BoxDouble extends TestServer {
   private readonly injected: InjectedError[] = [];
   /** Write replies waiting for the log, released together (a group commit). */
   private logQueue: (() => void)[] = [];
+  /**
+   * The promise the latest writes share while each answers `L 0, L 1` (most writes do): one promise
+   * for a run of them rather than one each. Its reactions run in the order the server attached them,
+   * and any other reply ends the run, so replies still go out in the order of the writes.
+   */
+  private countRun: Promise<Uint8Array> | undefined;
   private logTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
 
   constructor(options: BoxDoubleOptions = {}) {
@@ -81,11 +99,12 @@ export class BoxDouble extends TestServer {
       readOnly = false,
       maxTupleSize = DEFAULT_MAX_TUPLE_SIZE,
       maxReplySize = DEFAULT_MAX_REPLY_SIZE,
+      maxFrameSize = BOX_MAX_FRAME_SIZE,
       port: _port,
       host: _host,
       ...serverOptions
     } = options;
-    super({ ...serverOptions, handler: (request) => this.handleBox(request) });
+    super({ ...serverOptions, maxFrameSize, handler: (request) => this.handleBox(request) });
     if (!(walDelay >= 0 && Number.isFinite(walDelay)))
       throw new RangeError(`box double: walDelay must be a number of ms >= 0, got ${walDelay}`);
     for (const [name, value] of [
@@ -145,6 +164,7 @@ export class BoxDouble extends TestServer {
     }
     // Replies still waiting for the log are dropped with their connections, as on a real shutdown.
     this.logQueue = [];
+    this.countRun = undefined;
     return super.close();
   }
 
@@ -176,7 +196,8 @@ export class BoxDouble extends TestServer {
 
   /** The reply once the log has the write: after this batch of requests, or `walDelay` ms. */
   private afterLog(reply: Uint8Array): Promise<Uint8Array> {
-    return new Promise((resolve) => {
+    if (reply === REPLY_ONE && this.countRun !== undefined) return this.countRun;
+    const promise = new Promise<Uint8Array>((resolve) => {
       this.logQueue.push(() => resolve(reply));
       if (this.logTimer !== undefined) return;
       if (this.walDelay > 0) {
@@ -187,10 +208,13 @@ export class BoxDouble extends TestServer {
         this.logTimer = setImmediate(this.commit);
       }
     });
+    this.countRun = reply === REPLY_ONE ? promise : undefined;
+    return promise;
   }
 
   private readonly commit = (): void => {
     this.logTimer = undefined;
+    this.countRun = undefined;
     const queue = this.logQueue;
     this.logQueue = [];
     for (const release of queue) release();

@@ -1,5 +1,5 @@
-import type { StoredTuple } from './box-codec.js';
 import { BoxCode, BoxDoubleError } from './box-double-error.js';
+import type { StoredTuple } from './box-stored-tuple.js';
 
 /** Key field types of Tarantool 1.5: NUM is a 4-byte u32, NUM64 an 8-byte u64, STR any bytes. */
 export type BoxFieldType = 'NUM' | 'NUM64' | 'STR';
@@ -32,7 +32,10 @@ export interface Matches {
 
 const NO_MATCH: Matches = { tuples: [], start: 0, end: 0 };
 
-/** The map key of a tuple or a key: a number for a single NUM part, else a string of the bytes. */
+/**
+ * The map key of a tuple or a key: a number for a single NUM part (and a single NUM64 part below
+ * 2^53), else a string of the bytes. Built from the tuple's own bytes: no views, no arrays.
+ */
 type MapKey = number | string;
 
 const FIELD_TYPES = new Set<string>(['NUM', 'NUM64', 'STR']);
@@ -49,7 +52,6 @@ export class BoxIndex {
   readonly unique: boolean;
   private readonly map: Map<MapKey, StoredTuple> | undefined;
   private sorted: StoredTuple[] | undefined;
-  private readonly numericKey: boolean;
 
   constructor(space: number, id: number, options: BoxIndexOptions) {
     const where = `box double: space ${space} index ${id}`;
@@ -74,7 +76,6 @@ export class BoxIndex {
     this.type = type;
     this.unique = unique;
     this.map = unique ? new Map() : undefined;
-    this.numericKey = this.parts.length === 1 && this.parts[0].type === 'NUM';
   }
 
   /**
@@ -103,7 +104,7 @@ export class BoxIndex {
           `Invalid key part count in an exact match (expected ${parts}, got ${count})`,
         );
     }
-    for (let i = 0; i < count; i++) checkFieldType(this.parts[i].type, key[i]);
+    for (let i = 0; i < count; i++) checkFieldType(this.parts[i].type, key[i].length);
   }
 
   /**
@@ -132,6 +133,23 @@ export class BoxIndex {
   /** Stores `tuple` (its key checked for uniqueness by the space first). */
   add(tuple: StoredTuple): void {
     this.map?.set(this.tupleKey(tuple), tuple);
+    this.sorted = undefined;
+  }
+
+  /**
+   * Stores `tuple` in place of `old` (if any): one map write when the key stays the same, as it does
+   * for the primary key of an INSERT that replaces.
+   */
+  replace(old: StoredTuple | undefined, tuple: StoredTuple): void {
+    const map = this.map;
+    if (map !== undefined) {
+      const key = this.tupleKey(tuple);
+      if (old !== undefined) {
+        const oldKey = this.tupleKey(old);
+        if (oldKey !== key && map.get(oldKey) === old) map.delete(oldKey);
+      }
+      map.set(key, tuple);
+    }
     this.sorted = undefined;
   }
 
@@ -212,32 +230,51 @@ export class BoxIndex {
   }
 
   private tupleKey(tuple: StoredTuple): MapKey {
-    const fields = tuple.fields;
-    if (this.numericKey) return fields[this.parts[0].field].readUInt32LE(0);
-    if (this.parts.length === 1) return fields[this.parts[0].field].toString('latin1');
-    return this.parts.map((part) => joinable(fields[part.field])).join('');
+    const parts = this.parts;
+    if (parts.length === 1)
+      return partKey(parts[0].type, tuple.blob, tuple.start(parts[0].field), tuple.end(parts[0].field));
+    let key = '';
+    for (const { field } of parts) key += joinable(tuple.blob, tuple.start(field), tuple.end(field));
+    return key;
   }
 
+  /** The map key of a validated key with all the parts: the same as `tupleKey` of its tuple. */
   private keyOf(key: readonly Buffer[]): MapKey {
-    if (this.numericKey) return key[0].readUInt32LE(0);
-    if (key.length === 1) return key[0].toString('latin1');
-    return key.map(joinable).join('');
+    if (key.length === 1) return partKey(this.parts[0].type, key[0], 0, key[0].length);
+    let joined = '';
+    for (const part of key) joined += joinable(part, 0, part.length);
+    return joined;
   }
+}
+
+/** The map key of a one-part key at `bytes[start..end]`: a number where it is one, else the bytes. */
+function partKey(type: BoxFieldType, bytes: Buffer, start: number, end: number): MapKey {
+  if (type === 'NUM') return u32(bytes, start);
+  if (type === 'NUM64') {
+    const high = u32(bytes, start + 4);
+    // Below 2^53 a double holds it exactly; a number and a string never collide in a Map.
+    if (high < 0x200000) return high * 0x100000000 + u32(bytes, start);
+  }
+  return bytes.toString('latin1', start, end);
 }
 
 /** A part of a multi-part map key: its length first, so `ab`+`c` and `a`+`bc` differ. */
-function joinable(bytes: Buffer): string {
-  return `${bytes.length}:${bytes.toString('latin1')}`;
+function joinable(bytes: Buffer, start: number, end: number): string {
+  return `${end - start}:${bytes.toString('latin1', start, end)}`;
+}
+
+function u32(bytes: Buffer, at: number): number {
+  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16)) + bytes[at + 3] * 0x1000000;
 }
 
 /** Tarantool 1.5's `key_validate_parts`: a NUM key part is exactly 4 bytes, a NUM64 exactly 8. */
-export function checkFieldType(type: BoxFieldType, bytes: Buffer): void {
-  if (type === 'NUM' && bytes.length !== 4)
+export function checkFieldType(type: BoxFieldType, length: number): void {
+  if (type === 'NUM' && length !== 4)
     throw new BoxDoubleError(
       BoxCode.KEY_FIELD_TYPE,
       'Supplied key field type does not match index type: expected u32',
     );
-  if (type === 'NUM64' && bytes.length !== 8)
+  if (type === 'NUM64' && length !== 8)
     throw new BoxDoubleError(
       BoxCode.KEY_FIELD_TYPE,
       'Supplied key field type does not match index type: expected u64',

@@ -9,10 +9,10 @@ import {
   makeTuple,
   REPLY_NONE,
   REPLY_ONE,
-  type StoredTuple,
 } from './box-codec.js';
 import { BoxCode, BoxDoubleError, illegal } from './box-double-error.js';
 import type { BoxSpace } from './box-space.js';
+import type { StoredTuple } from './box-stored-tuple.js';
 import { applyUpdateOps, readUpdateOps } from './box-update.js';
 
 /** What a procedure returns: tuples, each an array of field values; nothing for no tuples. */
@@ -94,10 +94,8 @@ function written(flags: number, tuple: StoredTuple): { logged: Buffer } {
 function insert(state: BoxState, reader: BodyReader): BoxOutcome {
   const space = spaceOf(state, reader.u32());
   const flags = reader.u32();
-  const fields = reader.tuple();
-  // The tuple is the rest of the body: bytes after its last field make it malformed.
-  if (reader.remaining !== 0) throw illegal('during verifying tuple: incorrect tuple format');
-  const tuple = makeTuple(fields);
+  // The tuple is the rest of the body, copied as it is into the stored (and reply) form.
+  const tuple = reader.storedTuple(space.checkSize);
   const mode = flags & BoxFlag.ADD ? 'insert' : flags & BoxFlag.REPLACE ? 'replace' : 'upsert';
   space.insert(tuple, mode);
   return written(flags, tuple);

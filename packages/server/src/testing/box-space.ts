@@ -1,6 +1,7 @@
-import { allocationSize, type BoxFieldValue, fieldBytes, makeTuple, type StoredTuple } from './box-codec.js';
+import { type BoxFieldValue, fieldBytes, makeTuple } from './box-codec.js';
 import { BoxCode, BoxDoubleError, illegal } from './box-double-error.js';
 import { BoxIndex, type BoxIndexOptions, checkFieldType } from './box-index.js';
+import { type StoredTuple, TUPLE_HEADER_SIZE } from './box-stored-tuple.js';
 
 /** A space as Tarantool 1.5's configuration declares it (`space[n]`). */
 export interface BoxSpaceOptions {
@@ -101,20 +102,28 @@ export class BoxSpace {
     return this.primary.get(key);
   }
 
-  /** Checks a new tuple as Tarantool 1.5 does before storing it: size, field count, field types. */
-  check(tuple: StoredTuple): void {
-    const size = allocationSize(tuple);
+  /**
+   * Checks the size of a new tuple's field data (its BER prefixes included) against the slab limit,
+   * as Tarantool 1.5's allocator does before anything else: an INSERT calls it before it copies.
+   */
+  readonly checkSize = (dataSize: number): void => {
+    const size = TUPLE_HEADER_SIZE + dataSize;
     if (size > this.maxTupleSize)
       throw new BoxDoubleError(
         BoxCode.MEMORY_ISSUE,
         `Failed to allocate ${size} bytes in slab allocator for tuple`,
       );
-    const fields = tuple.fields;
-    if (fields.length === 0) throw illegal('tuple field count is 0');
-    if (this.cardinality > 0 && fields.length !== this.cardinality)
+  };
+
+  /** Checks a new tuple as Tarantool 1.5 does before storing it: size, field count, field types. */
+  check(tuple: StoredTuple): void {
+    this.checkSize(tuple.allocationSize - TUPLE_HEADER_SIZE);
+    const count = tuple.count;
+    if (count === 0) throw illegal('tuple field count is 0');
+    if (this.cardinality > 0 && count !== this.cardinality)
       throw illegal('tuple field count must match space cardinality');
-    if (fields.length < this.minFields) throw illegal('tuple must have all indexed fields');
-    for (const part of this.indexed) checkFieldType(part.type, fields[part.field]);
+    if (count < this.minFields) throw illegal('tuple must have all indexed fields');
+    for (const part of this.indexed) checkFieldType(part.type, tuple.length(part.field));
   }
 
   /** INSERT: `insert` fails on an existing key (ADD), `replace` on a missing one, `upsert` never. */
@@ -150,7 +159,6 @@ export class BoxSpace {
       if (holder !== undefined && holder !== old)
         throw new BoxDoubleError(BoxCode.TUPLE_FOUND, `Duplicate key exists in unique index ${i}`);
     }
-    if (old !== undefined) this.remove(old);
-    for (const index of this.indexes) index.add(tuple);
+    for (const index of this.indexes) index.replace(old, tuple);
   }
 }

@@ -2,6 +2,7 @@
 
 export { type BoxFieldValue, BoxFlag, BoxMsg, fieldBytes } from './box-codec.js';
 export {
+  BOX_MAX_FRAME_SIZE,
   BoxDouble,
   type BoxDoubleOptions,
   type BoxErrorMatch,
