@@ -340,6 +340,9 @@ const error: unknown = new IProtoError('ETIMEDOUT', 'x');
 const branded: boolean = isIProtoError(error) && error.code === 'ETIMEDOUT';
 const isPackError: boolean = error instanceof PackError;
 async function use(): Promise<void> {
+  await using scoped = await startTestServer();
+  await using scopedConnection = new Connection({ host: scoped.host, port: scoped.port });
+  void scopedConnection;
   const server: TestServer = await startTestServer();
   const plain: IProtoServer = server;
   const connection = new Connection({ host: server.host, port: server.port });
@@ -353,6 +356,10 @@ const box = new Box({
   spaces: [{ space: 0, name: 'users', format: 'L$L', fields: ['id', 'name', 'age'], indexes: [{ name: 'primary', keys: ['id'] }] }],
 });
 async function useBox(): Promise<void> {
+  await using scopedBox = new Box({ servers: '127.0.0.1:1', spaces: [] });
+  await using scopedClient = new IProto({ servers: '127.0.0.1:1' });
+  void scopedBox;
+  void scopedClient;
   const rows: { id: number; name: string; age: number }[] = await box.select('users', [1, 2]);
   const failed: boolean = new BoxError('ERR_BOX_REPLY', 'x') instanceof Error;
   void rows;
