@@ -12,6 +12,8 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
+/** Where the packages live; package.json `repository`, `homepage`, `bugs` and README links point here. */
+const REPOSITORY = 'https://github.com/iproto-js/iproto';
 const root = resolve(import.meta.dirname, '..');
 const keep = process.argv.includes('--keep');
 
@@ -207,14 +209,30 @@ async function inspectTarball(dir, tarball, source) {
       .map(([dep]) => `${field}.${dep}`),
   );
   const deps = Object.entries(packed.dependencies ?? {});
-  const wrong = deps.filter(([dep, spec]) => !dep.startsWith('@iproto/') || spec !== source.versions[dep]);
+  // workspace:^ packs as ^version: a patch release of one package does not install a second copy of it.
+  const wrong = deps.filter(
+    ([dep, spec]) => !dep.startsWith('@iproto/') || spec !== `^${source.versions[dep]}`,
+  );
   record(
     name,
-    'workspace:* replaced; deps only @iproto/* at their versions',
+    'workspace:^ replaced; deps only @iproto/* at ^their versions',
     workspaceLeft.length === 0 && wrong.length === 0,
     [...workspaceLeft, ...wrong.map(([dep, spec]) => `${dep}@${spec}`)].join(' ') ||
       deps.map(([dep, spec]) => `${dep.slice(8)}@${spec}`).join(' '),
   );
+
+  // The registry shows the README and these links; a relative link there points nowhere.
+  const metadata = [
+    packed.repository?.url === `git+${REPOSITORY}.git` && packed.repository?.directory === `packages/${dir}`,
+    packed.homepage === `${REPOSITORY}/tree/main/packages/${dir}#readme`,
+    packed.bugs?.url === `${REPOSITORY}/issues`,
+  ];
+  record(name, 'repository (with directory), homepage, bugs', metadata.every(Boolean), metadata.join(' '));
+  const readme = (await sh('tar', ['-xzOf', tarball, 'package/README.md'])).stdout;
+  const relative = [...readme.matchAll(/\]\(([^)#][^)]*)\)|^\[[^\]]+\]:\s*(\S+)/gm)]
+    .map((m) => m[1] ?? m[2])
+    .filter((link) => !/^(https?:|mailto:)/.test(link));
+  record(name, 'README links are absolute URLs', relative.length === 0, relative.slice(0, 5).join(' '));
 
   for (const [bin, target] of Object.entries(packed.bin ?? {})) {
     const head = (await sh('tar', ['-xzOf', tarball, `package/${target.replace(/^\.\//, '')}`])).stdout;
