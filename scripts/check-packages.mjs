@@ -95,6 +95,8 @@ function bareSpecifiers(code) {
     /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^import\s+)["']([^"'./][^"']*)["']/gm,
   )) {
     const spec = m[1].replace(/^node:/, '');
+    // A string after the word `from` in code (an error message's 'select from', ...) is no specifier.
+    if (!/^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*(\/[\w./-]*)?$/i.test(spec)) continue;
     const parts = spec.split('/');
     found.add(spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]);
   }
