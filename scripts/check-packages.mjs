@@ -2,6 +2,7 @@
 // Checks every published package the way a user meets it: packs each one, reads the tarball, installs
 // all tarballs together into a fresh project with no registry reachable, then loads every entry from
 // ESM and CJS, runs the `iproto` bin and type-checks a consumer under `moduleResolution: node16`.
+// Each tarball also goes through publint and Are The Types Wrong (scripts/lint-tarball.mjs).
 // Run after `pnpm build` (`pnpm test` builds first). Exits 1 when any check fails; prints a table.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { attwTarball, publintTarball } from './lint-tarball.mjs';
 
 const run = promisify(execFile);
 /** Where the packages live; package.json `repository`, `homepage`, `bugs` and README links point here. */
@@ -432,7 +434,12 @@ async function main() {
         made[0] ?? `${result.stdout}${result.stderr}`.trim().slice(0, 300),
       );
       if (made.length !== 1) continue;
-      packed.push(await inspectTarball(source.dir, join(tarballs, made[0]), { ...source, versions }));
+      const tarball = join(tarballs, made[0]);
+      packed.push(await inspectTarball(source.dir, tarball, { ...source, versions }));
+      const lint = await publintTarball(tarball);
+      record(source.name, 'publint: no error, warning or suggestion', lint.length === 0, lint.join(' | '));
+      const attw = await attwTarball(tarball);
+      record(source.name, 'Are The Types Wrong: no problem', attw.length === 0, attw.join(' | '));
     }
 
     // 2. Install all tarballs together; an unreachable registry and an empty cache prove no network is used.
