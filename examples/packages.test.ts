@@ -7,7 +7,8 @@ const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '..');
 
 // The published packages as a user gets them: packed, installed from the tarballs with no registry,
-// loaded from ESM and CJS, the bin run, the types checked under node16 (scripts/check-packages.mjs).
+// loaded from ESM and CJS, the bin run, the types checked under node16, each tarball linted by publint
+// and Are The Types Wrong (scripts/check-packages.mjs).
 test('every package packs, installs alone and loads from ESM, CJS and TypeScript', async () => {
   let stdout = '';
   let code = 0;
@@ -25,8 +26,10 @@ test('every package packs, installs alone and loads from ESM, CJS and TypeScript
   const failed = stdout.split('\n').filter((line) => / FAIL /.test(line));
   expect(failed, stdout).toEqual([]);
   expect(code, stdout).toBe(0);
-  for (const pkg of ['pack', 'framing', 'server', 'connection', 'cluster', 'client', 'cli']) {
+  for (const pkg of ['pack', 'framing', 'server', 'connection', 'cluster', 'client', 'cli', 'box']) {
     expect(stdout).toMatch(new RegExp(`@iproto/${pkg} +alone: install with only its deps.* ok `));
+    expect(stdout).toMatch(new RegExp(`@iproto/${pkg} +publint: no error, warning or suggestion +ok `));
+    expect(stdout).toMatch(new RegExp(`@iproto/${pkg} +Are The Types Wrong: no problem +ok `));
   }
   expect(stdout).toMatch(/@iproto\/cli +npx iproto --help exits 0 +ok /);
   expect(stdout).toMatch(/all +tsc node16: consumer\.mts \+ consumer\.cts +ok /);

@@ -2,6 +2,7 @@
 // Checks every published package the way a user meets it: packs each one, reads the tarball, installs
 // all tarballs together into a fresh project with no registry reachable, then loads every entry from
 // ESM and CJS, runs the `iproto` bin and type-checks a consumer under `moduleResolution: node16`.
+// Each tarball also goes through publint and Are The Types Wrong (scripts/lint-tarball.mjs).
 // Run after `pnpm build` (`pnpm test` builds first). Exits 1 when any check fails; prints a table.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,8 +11,11 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { attwTarball, publintTarball } from './lint-tarball.mjs';
 
 const run = promisify(execFile);
+/** Where the packages live; package.json `repository`, `homepage`, `bugs` and README links point here. */
+const REPOSITORY = 'https://github.com/iproto-js/iproto';
 const root = resolve(import.meta.dirname, '..');
 const keep = process.argv.includes('--keep');
 
@@ -93,6 +97,8 @@ function bareSpecifiers(code) {
     /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^import\s+)["']((?:node:)?(?:@[\w.-]+\/)?\w[\w.-]*(?:\/[\w./-]*)?)["']/gm,
   )) {
     const spec = m[1].replace(/^node:/, '');
+    // A string after the word `from` in code (an error message's 'select from', ...) is no specifier.
+    if (!/^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*(\/[\w./-]*)?$/i.test(spec)) continue;
     const parts = spec.split('/');
     found.add(spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]);
   }
@@ -207,14 +213,30 @@ async function inspectTarball(dir, tarball, source) {
       .map(([dep]) => `${field}.${dep}`),
   );
   const deps = Object.entries(packed.dependencies ?? {});
-  const wrong = deps.filter(([dep, spec]) => !dep.startsWith('@iproto/') || spec !== source.versions[dep]);
+  // workspace:^ packs as ^version: a patch release of one package does not install a second copy of it.
+  const wrong = deps.filter(
+    ([dep, spec]) => !dep.startsWith('@iproto/') || spec !== `^${source.versions[dep]}`,
+  );
   record(
     name,
-    'workspace:* replaced; deps only @iproto/* at their versions',
+    'workspace:^ replaced; deps only @iproto/* at ^their versions',
     workspaceLeft.length === 0 && wrong.length === 0,
     [...workspaceLeft, ...wrong.map(([dep, spec]) => `${dep}@${spec}`)].join(' ') ||
       deps.map(([dep, spec]) => `${dep.slice(8)}@${spec}`).join(' '),
   );
+
+  // The registry shows the README and these links; a relative link there points nowhere.
+  const metadata = [
+    packed.repository?.url === `git+${REPOSITORY}.git` && packed.repository?.directory === `packages/${dir}`,
+    packed.homepage === `${REPOSITORY}/tree/main/packages/${dir}#readme`,
+    packed.bugs?.url === `${REPOSITORY}/issues`,
+  ];
+  record(name, 'repository (with directory), homepage, bugs', metadata.every(Boolean), metadata.join(' '));
+  const readme = (await sh('tar', ['-xzOf', tarball, 'package/README.md'])).stdout;
+  const relative = [...readme.matchAll(/\]\(([^)#][^)]*)\)|^\[[^\]]+\]:\s*(\S+)/gm)]
+    .map((m) => m[1] ?? m[2])
+    .filter((link) => !/^(https?:|mailto:)/.test(link));
+  record(name, 'README links are absolute URLs', relative.length === 0, relative.slice(0, 5).join(' '));
 
   for (const [bin, target] of Object.entries(packed.bin ?? {})) {
     const head = (await sh('tar', ['-xzOf', tarball, `package/${target.replace(/^\.\//, '')}`])).stdout;
@@ -340,6 +362,9 @@ const error: unknown = new IProtoError('ETIMEDOUT', 'x');
 const branded: boolean = isIProtoError(error) && error.code === 'ETIMEDOUT';
 const isPackError: boolean = error instanceof PackError;
 async function use(): Promise<void> {
+  await using scoped = await startTestServer();
+  await using scopedConnection = new Connection({ host: scoped.host, port: scoped.port });
+  void scopedConnection;
   const server: TestServer = await startTestServer();
   const plain: IProtoServer = server;
   const connection = new Connection({ host: server.host, port: server.port });
@@ -353,6 +378,10 @@ const box = new Box({
   spaces: [{ space: 0, name: 'users', format: 'L$L', fields: ['id', 'name', 'age'], indexes: [{ name: 'primary', keys: ['id'] }] }],
 });
 async function useBox(): Promise<void> {
+  await using scopedBox = new Box({ servers: '127.0.0.1:1', spaces: [] });
+  await using scopedClient = new IProto({ servers: '127.0.0.1:1' });
+  void scopedBox;
+  void scopedClient;
   const rows: { id: number; name: string; age: number }[] = await box.select('users', [1, 2]);
   const failed: boolean = new BoxError('ERR_BOX_REPLY', 'x') instanceof Error;
   void rows;
@@ -405,7 +434,12 @@ async function main() {
         made[0] ?? `${result.stdout}${result.stderr}`.trim().slice(0, 300),
       );
       if (made.length !== 1) continue;
-      packed.push(await inspectTarball(source.dir, join(tarballs, made[0]), { ...source, versions }));
+      const tarball = join(tarballs, made[0]);
+      packed.push(await inspectTarball(source.dir, tarball, { ...source, versions }));
+      const lint = await publintTarball(tarball);
+      record(source.name, 'publint: no error, warning or suggestion', lint.length === 0, lint.join(' | '));
+      const attw = await attwTarball(tarball);
+      record(source.name, 'Are The Types Wrong: no problem', attw.length === 0, attw.join(' | '));
     }
 
     // 2. Install all tarballs together; an unreachable registry and an empty cache prove no network is used.

@@ -494,6 +494,11 @@ export class Box<
       ? promise
       : promise.catch((error: unknown) => (error instanceof BoxError ? error : Promise.reject(error)));
   }
+
+  /** `await using box = new Box(...)` closes it (as `close()`) when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
 }
 
 const EMPTY = Buffer.alloc(0);

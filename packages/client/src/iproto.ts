@@ -958,6 +958,11 @@ export class IProto extends EventEmitter {
     task.next = task.prev = undefined;
     this.#queued--;
   }
+
+  /** `await using client = new IProto(...)` closes the client (as `close()`) when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
 }
 
 const EMPTY = new Uint8Array(0);

@@ -793,4 +793,9 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Dispat
       { address: this.address },
     );
   }
+
+  /** `await using connection = new Connection(...)` closes it (as `close()`) when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
 }

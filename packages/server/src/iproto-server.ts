@@ -483,4 +483,9 @@ export class IProtoServer extends EventEmitter {
     this.dump(connection, 'send header: ', encodeHeader(msg, body === undefined ? 0 : body.length, sync));
     this.dump(connection, 'send payload: ', body ?? new Uint8Array(0));
   };
+
+  /** `await using server = new IProtoServer(...)` closes it (as `close()`) when the scope ends. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
 }
