@@ -90,15 +90,16 @@ async function npmInstall(cwd, tarballs) {
   return sh('npm', args, { cwd, env: npmEnv(), timeout: 60_000 });
 }
 
-/** Bare specifiers (`x`, `@s/x`, `x/sub`) that a built file imports or requires. */
+/**
+ * Bare specifiers (`x`, `@s/x`, `x/sub`) that a built file imports or requires. The specifier must
+ * look like a package name, so that a string ending in `from` (box's "select from") is not one.
+ */
 function bareSpecifiers(code) {
   const found = new Set();
   for (const m of code.matchAll(
     /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^import\s+)["']((?:node:)?(?:@[\w.-]+\/)?\w[\w.-]*(?:\/[\w./-]*)?)["']/gm,
   )) {
     const spec = m[1].replace(/^node:/, '');
-    // A string after the word `from` in code (an error message's 'select from', ...) is no specifier.
-    if (!/^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*(\/[\w./-]*)?$/i.test(spec)) continue;
     const parts = spec.split('/');
     found.add(spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]);
   }
