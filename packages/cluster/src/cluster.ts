@@ -1,5 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { type Dispatcher, type DispatchHandler, type DispatchRequest, IProtoError } from '@iproto/connection';
+import {
+  type Dispatcher,
+  type DispatchHandler,
+  type DispatchRequest,
+  IProtoError,
+  timeoutOption,
+} from '@iproto/connection';
 import { type Balance, HASH, KETAMA, normalizeBalance, RR } from './balance.js';
 import { Balancer } from './balancer.js';
 import { channels } from './diagnostics.js';
@@ -152,6 +158,7 @@ export class Cluster extends EventEmitter<ClusterEvents> implements Dispatcher {
   }
 
   set timeout(ms: number | undefined) {
+    timeoutOption('Cluster', 'timeout', ms, 0);
     this.#defaults.timeout = ms;
     for (const server of this.servers) server.timeout = ms;
   }

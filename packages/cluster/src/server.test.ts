@@ -115,3 +115,46 @@ describe('Server', () => {
     expect(s.connection).not.toBe(first);
   });
 });
+
+describe('Server: what a caller can get wrong (review of issue 12)', () => {
+  it('a bad timeout is refused by the setter and not stored, on a server and on a cluster', async () => {
+    const { Cluster } = await import('./cluster.js');
+    const s = server({ host: '127.0.0.1', port: 33013, timeout: 300 });
+    for (const bad of [-5, Number.NaN, 2 ** 31, '100' as unknown as number]) {
+      expect(() => {
+        s.timeout = bad;
+      }).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
+      expect(s.timeout).toBe(300);
+    }
+    const cluster = new Cluster({ servers: '127.0.0.1:33013', timeout: 300 });
+    expect(() => {
+      cluster.timeout = -1;
+    }).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
+    expect(cluster.timeout).toBe(300);
+    await cluster.close();
+  });
+
+  it('a connection factory that throws fails the request through its handler, never out of dispatch', async () => {
+    const boom = new Error('factory failed');
+    const s = server({
+      host: '127.0.0.1',
+      port: 33013,
+      connectionFactory: () => {
+        throw boom;
+      },
+    });
+    const outcome = await new Promise<unknown>((resolve) => {
+      expect(() =>
+        s.dispatch({ msg: 1 }, { onReply: () => resolve('reply'), onError: (error) => resolve(error) }),
+      ).not.toThrow();
+    });
+    expect(outcome).toBe(boom);
+  });
+
+  it('a weight above MAX_WEIGHT is refused when the Server is built, not only when it joins a cluster', () => {
+    expect(() => new Server({ host: 'db1', port: 1, weight: 1_000_001 })).toThrow(
+      expect.objectContaining({ code: 'ERR_WEIGHT_LIMIT' }),
+    );
+    expect(new Server({ host: 'db1', port: 1, weight: 1_000_000 }).weight).toBe(1_000_000);
+  });
+});

@@ -9,7 +9,9 @@ import {
   formatAddress,
   invalidOption,
   type SendOptions,
+  timeoutOption,
 } from '@iproto/connection';
+import { checkWeight } from './weight.js';
 
 /** A reply frame, as `Connection#send` resolves it. */
 export type Reply = Exclude<Awaited<ReturnType<Connection['send']>>, undefined>;
@@ -72,6 +74,7 @@ export class Server extends EventEmitter<ServerEvents> implements Dispatcher {
     if (!Number.isInteger(weight) || weight < 0) {
       throw new TypeError(`server ${host}:${port}: weight must be a non-negative integer, got ${weight}`);
     }
+    checkWeight(`server ${formatAddress(host, port)}`, weight);
     if (connectionFactory !== undefined && typeof connectionFactory !== 'function') {
       throw invalidOption(`server ${host}:${port}`, 'connectionFactory', 'a function', connectionFactory);
     }
@@ -109,6 +112,8 @@ export class Server extends EventEmitter<ServerEvents> implements Dispatcher {
   }
 
   set timeout(ms: number | undefined) {
+    // Checked before it is stored: a bad value would otherwise fail every later connection.
+    timeoutOption(`server ${this.address}`, 'timeout', ms, 0);
     this.options.timeout = ms;
     // MR::IProto::Cluster::Server's timeout trigger does the same to its live connections.
     // Undefined: back to the connection's default, as a new connection would have.
@@ -142,7 +147,13 @@ export class Server extends EventEmitter<ServerEvents> implements Dispatcher {
    * was made), so the handler is passed on untouched: nothing is allocated here per request.
    */
   dispatch(request: DispatchRequest, handler: DispatchHandler): void {
-    this.connection.dispatch(request, handler);
+    try {
+      this.connection.dispatch(request, handler);
+    } catch (error) {
+      // A connection factory that throws, or a connection that breaks the contract, still fails
+      // the request through its handler, never out of `dispatch` (the contract of every layer).
+      queueMicrotask(() => handler.onError(error as Error));
+    }
   }
 
   /** Sends one request over this server's connection: the Promise façade of `dispatch`. */
