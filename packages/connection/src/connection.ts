@@ -14,7 +14,7 @@ import {
 } from './dispatch.js';
 import { errnoOf, IProtoError } from './errors.js';
 import { functionOption, integerOption, invalidOption, MAX_TIMEOUT, timeoutOption } from './options.js';
-import { ReplyBatch } from './reply-batch.js';
+import { ReplyBatch, rethrowLater } from './reply-batch.js';
 import { ABANDONED, DONE, Entry, QUEUED, RequestTable, SENT } from './request-table.js';
 import { CLOSED, type ConnectionTarget, OPEN, RETIRED, Transport, type TransportOwner } from './transport.js';
 
@@ -231,8 +231,9 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Dispat
       return new RangeError(`Connection.send: msg must be an integer from 0 to 4294967295, got ${msg}`);
     }
     const body = request.body;
-    // typeof rather than instanceof: it catches the usual mistake (a string) at no cost per request.
-    if (body !== undefined && (typeof body !== 'object' || body === null)) {
+    // Everything is checked before any state changes: a bad body or signal fails this request
+    // alone, through its handler, and never leaves a half-started entry behind.
+    if (body !== undefined && !(ArrayBuffer.isView(body) && (body as Uint8Array).BYTES_PER_ELEMENT === 1)) {
       return new TypeError(`Connection.send: body must be a Uint8Array or Buffer, msg ${msg}`);
     }
     let timeout = request.timeout;
@@ -246,6 +247,9 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Dispat
       );
     }
     const signal = request.signal ?? null;
+    if (signal !== null && typeof signal.addEventListener !== 'function') {
+      return invalidOption(`${this.address}: msg ${msg}`, 'signal', 'an AbortSignal', signal);
+    }
     if (signal?.aborted) return this.#abortError(msg, undefined, signal);
     if (this.#table.queued >= this.maxQueue && !this.#canStartNow(body)) {
       return new IProtoError(
@@ -705,7 +709,15 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Dispat
   #reportFailure(error: Error, quiet = false): void {
     if (quiet) return;
     if (channels.error.hasSubscribers) channels.error.publish({ connection: this, error });
-    if (this.listenerCount('error') !== 0) this.emit('error', error);
+    // A listener that throws must not stop the teardown it is told about halfway: its error is
+    // surfaced as an uncaught exception once the requests are settled and the socket closed.
+    if (this.listenerCount('error') !== 0) {
+      try {
+        this.emit('error', error);
+      } catch (thrown) {
+        rethrowLater(thrown);
+      }
+    }
   }
 
   #forgetIfIdle(): void {
@@ -774,7 +786,13 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Dispat
   }
 
   #emitClose(error: Error | undefined): void {
-    if (this.listenerCount('close') !== 0) this.emit('close', error);
+    if (this.listenerCount('close') !== 0) {
+      try {
+        this.emit('close', error);
+      } catch (thrown) {
+        rethrowLater(thrown);
+      }
+    }
     if (channels.close.hasSubscribers) channels.close.publish({ connection: this, error });
   }
 

@@ -203,3 +203,53 @@ describe('issue 12 at the connection', () => {
     );
   });
 });
+
+describe('what a caller can get wrong (review of issue 12)', () => {
+  it('a signal that is not an AbortSignal fails that request alone, and close() still settles', async () => {
+    const connection = ledger.connection({ host: server.host, port: server.port }, { closeTimeout: 200 });
+    const bad = connection.send(1, body('x'), { signal: {} as AbortSignal });
+    const error = await rejection(bad);
+    expect(error.code).toBe('ERR_INVALID_OPTION');
+    expect(error.message).toMatch(/signal must be an AbortSignal/);
+    expect(Buffer.from((await connection.send(2, body('ok'))).body).toString()).toBe('ok');
+    await connection.close();
+  });
+
+  it('a body that is not bytes fails that request alone, with nothing left in flight to reject at close()', async () => {
+    const connection = ledger.connection({ host: server.host, port: server.port });
+    for (const bad of [{}, { length: 3 }, new DataView(new ArrayBuffer(4)), new Uint16Array(2)]) {
+      const error = await rejection(connection.send(1, bad as unknown as Uint8Array));
+      expect(error).toBeInstanceOf(TypeError);
+    }
+    expect(connection.inFlight).toBe(0);
+    await connection.close();
+  });
+
+  it('an error listener that throws does not stop the teardown: the request settles, the socket closes, the throw surfaces', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const dist = new URL('../dist/index.js', import.meta.url).href;
+    const script = `
+      import { createServer } from 'node:net';
+      import { Connection } from ${JSON.stringify(dist)};
+      const uncaught = [];
+      process.on('uncaughtException', (e) => uncaught.push(e.message));
+      const peer = createServer((socket) => socket.once('data', () => {
+        const reply = Buffer.alloc(12); reply.writeUInt32LE(1, 0); reply.writeUInt32LE(0, 4); reply.writeUInt32LE(0xabcdef, 8);
+        socket.write(reply);
+      }));
+      await new Promise((r) => peer.listen(0, '127.0.0.1', r));
+      const connection = new Connection({ host: '127.0.0.1', port: peer.address().port }, { timeout: 0 });
+      connection.on('error', () => { throw new Error('listener boom'); });
+      const outcome = await connection.send(1, Buffer.from('x')).then(() => 'reply', (e) => e.code);
+      await new Promise((r) => setTimeout(r, 50));
+      peer.close();
+      console.log(JSON.stringify({ outcome, uncaught }));
+    `;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ outcome: 'ERR_UNKNOWN_SYNC', uncaught: ['listener boom'] });
+  });
+});

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import { FrameDecoder, FrameError, type FrameSink } from '@iproto/framing';
 import { errnoOf, fromSocketError, IProtoError } from './errors.js';
+import { rethrowLater } from './reply-batch.js';
 
 /** Where a `Connection` goes: TCP, a unix socket, or any stream the caller opens (TLS, an in-memory pair). */
 export type ConnectionTarget =
@@ -232,7 +233,9 @@ export class Transport {
     } catch (error) {
       reading = null;
       this.owner.transportRead(this);
-      if (this.state === CLOSED || !(error instanceof FrameError)) return;
+      // Anything but the decoder's own error is a bug that must not vanish: surface it, later.
+      if (!(error instanceof FrameError)) return rethrowLater(error);
+      if (this.state === CLOSED) return;
       const address = this.owner.address;
       this.owner.transportFailed(
         this,
