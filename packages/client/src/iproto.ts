@@ -224,11 +224,21 @@ let taskAborted: (task: Task) => void;
  * is adapted here, once for all such servers.
  */
 function dispatchTo(server: ServerLike, task: Task): void {
-  if (typeof server.dispatch === 'function') {
-    server.dispatch(task, task);
-    return;
-  }
   const tries = task.tries;
+  try {
+    if (typeof server.dispatch === 'function') server.dispatch(task, task);
+    else sendTo(server, task, tries);
+  } catch (error) {
+    // A server object that throws breaks the contract (failures go to the handler); the request
+    // still fails through its handler, in a microtask, rather than out of the client.
+    queueMicrotask(() => {
+      if (task.tries === tries) task.onError(error instanceof Error ? error : new Error(String(error)));
+    });
+  }
+}
+
+/** A server object with only a Promise `send`: adapted here, once per try. */
+function sendTo(server: ServerLike, task: Task, tries: number): void {
   server
     .send(task.msg, task.body, { noReply: task.noReply, timeout: task.timeout, signal: task.signal })
     .then(
@@ -661,6 +671,9 @@ export class IProto extends EventEmitter {
     }
     if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout >= 0 && timeout <= MAX_TIMEOUT))) {
       throw invalidOption(`message ${msg}`, 'timeout', `a number of ms from 0 to ${MAX_TIMEOUT}`, timeout);
+    }
+    if (signal != null && typeof signal.addEventListener !== 'function') {
+      throw invalidOption(`message ${msg}`, 'signal', 'an AbortSignal', signal);
     }
     return new Task(
       this,

@@ -128,6 +128,61 @@ describe('issue 12: one request path', () => {
     }
   });
 
+  it('a signal that is not an AbortSignal fails that request alone, and close() still settles', async () => {
+    const [server] = await fixture.startServers(1);
+    const client = fixture.client([server]);
+    const error = await errorOf(
+      client.send({ msg: 7, data: [1], unpack: 'L' }, { signal: {} as AbortSignal }),
+    );
+    expect(error.code).toBe('ERR_INVALID_OPTION');
+    expect(error.message).toContain('signal');
+    expect(client.inProgress).toBe(0);
+    expect(await client.send({ msg: 7, data: [2], unpack: 'L' })).toEqual([2]);
+    await client.close();
+  });
+
+  it('a bad timeout set on a running client is refused, and requests keep working', async () => {
+    const [server] = await fixture.startServers(1);
+    const client = fixture.client([server]);
+    expect(() => {
+      client.timeout = -5;
+    }).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION' }));
+    const replies = await Promise.all([1, 2, 3].map((n) => client.send({ msg: 7, data: [n], unpack: 'L' })));
+    expect(replies).toEqual([[1], [2], [3]]);
+    expect(client.inProgress).toBe(0);
+  });
+
+  it('a server object whose dispatch throws fails the request through the client, never out of send', async () => {
+    const boom = new Error('dispatch broke');
+    const fake = {
+      host: 'fake',
+      port: 1,
+      address: 'fake:1',
+      active: true,
+      dispatch: () => {
+        throw boom;
+      },
+      send: async () => {
+        throw new Error('not used');
+      },
+    };
+    const cluster = {
+      servers: [fake],
+      timeout: 100,
+      server: () => fake,
+      close: async () => undefined,
+      on: () => cluster,
+      off: () => cluster,
+    };
+    const client = new IProto({ cluster: cluster as never, maxParallel: 1 });
+    const first = client.send({ msg: 7, unpack: 'L', retry: false });
+    const queued = client.send({ msg: 8, unpack: 'L', retry: false });
+    expect(await errorOf(first)).toBe(boom);
+    expect(await errorOf(queued)).toBe(boom);
+    expect(client.inProgress).toBe(0);
+    await client.close();
+  });
+
   it('#12.5 callbacks run in the async context of the caller, not of whoever opened the socket', async () => {
     const [server] = await fixture.startServers(1);
     server.faults.add({ type: 'delay', ms: 50 }, { times: 1 });
