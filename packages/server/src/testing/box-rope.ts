@@ -14,19 +14,19 @@ export interface RopeStats {
 }
 
 /**
- * A sequence of values addressed by position, each value measuring `measure(value)` (1 for a list of
- * fields, the byte length for a chunked field): an implicit treap, so inserting, removing and cutting
- * at a position cost O(log n). Tarantool 1.5's `tuple_update` keeps an UPDATE's fields in a rope for
+ * A sequence of values addressed by position, each value measuring `measure(value)` (a run of fields,
+ * a chunk of bytes) and cut in two by `cut` where a split falls inside it: an implicit treap, so
+ * inserting, removing and cutting at a position cost O(log n). Tarantool 1.5's `tuple_update` keeps an UPDATE's fields in a rope for
  * the same reason: an INSERT or DELETE op in the middle of a long tuple must not move every field
  * after it. Priorities come from `Math.random`, so no client can choose positions that unbalance it.
  */
 export class BoxRope<T> {
   private root: RopeNode<T> | undefined;
   private readonly measure: (value: T) => number;
-  private readonly cut: ((value: T, at: number) => [T, T]) | undefined;
+  private readonly cut: (value: T, at: number) => [T, T];
   private readonly stats: RopeStats | undefined;
 
-  constructor(measure: (value: T) => number, cut?: (value: T, at: number) => [T, T], stats?: RopeStats) {
+  constructor(measure: (value: T) => number, cut: (value: T, at: number) => [T, T], stats?: RopeStats) {
     this.measure = measure;
     this.cut = cut;
     this.stats = stats;
@@ -55,14 +55,20 @@ export class BoxRope<T> {
     this.root = this.merge(left, right);
   }
 
-  /** The value covering position `at` (below `length`). */
-  get(at: number): T {
-    return this.find(at).value;
-  }
-
-  /** Replaces the value covering position `at` by one of the same measure. */
-  set(at: number, value: T): void {
-    this.find(at).value = value;
+  /** The value covering position `at` (below `length`), and where `at` falls inside it. */
+  locate(at: number): { value: T; offset: number } {
+    let node = this.root;
+    while (node !== undefined) {
+      this.visit();
+      const left = node.left?.total ?? 0;
+      if (at < left) node = node.left;
+      else if (at < left + node.size) return { value: node.value, offset: at - left };
+      else {
+        at -= left + node.size;
+        node = node.right;
+      }
+    }
+    throw new RangeError(`box rope: position ${at} is past the end`);
   }
 
   /** Every value, in order. */
@@ -80,21 +86,6 @@ export class BoxRope<T> {
       node = top.right;
     }
     return out;
-  }
-
-  private find(at: number): RopeNode<T> {
-    let node = this.root;
-    while (node !== undefined) {
-      this.visit();
-      const left = node.left?.total ?? 0;
-      if (at < left) node = node.left;
-      else if (at < left + node.size) return node;
-      else {
-        at -= left + node.size;
-        node = node.right;
-      }
-    }
-    throw new RangeError(`box rope: position ${at} is past the end`);
   }
 
   private node(value: T): RopeNode<T> {
@@ -122,7 +113,6 @@ export class BoxRope<T> {
       this.update(node);
       return [node, b];
     }
-    if (this.cut === undefined) throw new RangeError('box rope: cannot cut a value of measure 1');
     const [head, tail] = this.cut(node.value, at - left);
     node.value = head;
     node.size = this.measure(head);

@@ -212,6 +212,27 @@ describe('UPDATE cost: work in proportion to the ops, the size checked after eve
     expect(ratio).toBeLessThan(8);
   });
 
+  test('a long stored tuple is one run of fields: an op on it does not cost a node per field', () => {
+    const stats = { work: 0 };
+    const fields = Array.from({ length: 100_000 }, (_, i) => num(i));
+    const result = applyUpdateOps(
+      fields,
+      [
+        { field: 50_000, op: Op.INSERT, argument: empty },
+        { field: 70_000, op: Op.DELETE, argument: empty },
+        { field: 3, op: Op.SET, argument: num(7) },
+      ],
+      undefined,
+      stats,
+    );
+    expect(stats.work).toBeLessThan(40);
+    expect(result).toHaveLength(100_000);
+    expect(result[50_000]).toHaveLength(0);
+    expect(result[3].readUInt32LE(0)).toBe(7);
+    expect(result[70_000].readUInt32LE(0)).toBe(70_000);
+    expect(result[99_999].readUInt32LE(0)).toBe(99_999);
+  });
+
   test('regression: a chain of SPLICE ops costs O(log chunks) apiece, not the field size', () => {
     const ratio = work(appendSplices(40_000)) / work(appendSplices(10_000));
     expect(ratio).toBeGreaterThan(3);

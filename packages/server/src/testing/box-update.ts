@@ -44,13 +44,24 @@ export function readUpdateOps(reader: BodyReader): UpdateOp[] {
 /** A field while the ops run: its bytes, or once spliced, a rope of byte chunks. */
 type FieldValue = Buffer | BoxRope<Buffer>;
 
-const unit = (): number => 1;
+/**
+ * A run of fields: `items[start]` to `items[end - 1]`. The tuple's fields start as one run over a copy
+ * of the array, and cutting a run makes two views of the same array, so no op copies the fields.
+ */
+interface FieldRun {
+  items: FieldValue[];
+  start: number;
+  end: number;
+}
+
+const runLength = (run: FieldRun): number => run.end - run.start;
+const cutRun = (run: FieldRun, at: number): [FieldRun, FieldRun] => [
+  { items: run.items, start: run.start, end: run.start + at },
+  { items: run.items, start: run.start + at, end: run.end },
+];
+const single = (value: FieldValue): FieldRun => ({ items: [value], start: 0, end: 1 });
 const byteLength = (chunk: Buffer): number => chunk.length;
 const cutChunk = (chunk: Buffer, at: number): [Buffer, Buffer] => [chunk.subarray(0, at), chunk.subarray(at)];
-
-function lengthOf(value: FieldValue): number {
-  return value.length;
-}
 
 function bytesOf(value: FieldValue): Buffer {
   return Buffer.isBuffer(value) ? value : Buffer.concat(value.values());
@@ -65,7 +76,7 @@ function footprint(length: number): number {
  * Applies the ops in order to a copy of `fields` (Tarantool 1.5 `tuple_update`): SET and INSERT may
  * name the field just past the end (appending one), the others only an existing field.
  *
- * The fields are kept in a rope and a spliced field in a rope of chunks, so every op costs O(log n)
+ * The fields are kept in a rope of runs and a spliced field in a rope of chunks, so every op costs O(log n)
  * and the whole request a time in proportion to its ops and the tuple it builds, never ops times
  * fields. After every op the tuple's running size goes to `checkSize` (the space's slab check,
  * 0x0701): a long run of INSERT or SPLICE ops fails as soon as the tuple would no longer fit, where
@@ -77,41 +88,47 @@ export function applyUpdateOps(
   checkSize: (dataSize: number) => void = () => {},
   stats?: RopeStats,
 ): Buffer[] {
-  const result = new BoxRope<FieldValue>(unit, undefined, stats);
+  const result = new BoxRope<FieldRun>(runLength, cutRun, stats);
+  if (fields.length > 0) result.push({ items: [...fields], start: 0, end: fields.length });
   let size = 0;
-  for (const field of fields) {
-    result.push(field);
-    size += footprint(field.length);
-  }
+  for (const field of fields) size += footprint(field.length);
+  const get = (at: number): FieldValue => {
+    const { value, offset } = result.locate(at);
+    return value.items[value.start + offset];
+  };
+  const set = (at: number, field: FieldValue): void => {
+    const { value, offset } = result.locate(at);
+    value.items[value.start + offset] = field;
+  };
   for (const { field, op, argument } of ops) {
     const count = result.length;
     const limit = op === BoxUpdateOp.SET || op === BoxUpdateOp.INSERT ? count : count - 1;
     if (field > limit)
       throw new BoxDoubleError(BoxCode.NO_SUCH_FIELD, `Field ${field} was not found in the tuple`);
-    const before = field < count && op !== BoxUpdateOp.INSERT ? lengthOf(result.get(field)) : -1;
+    const before = field < count && op !== BoxUpdateOp.INSERT ? get(field).length : -1;
     let after = -1;
     switch (op) {
       case BoxUpdateOp.SET:
-        if (field === count) result.push(argument);
-        else result.set(field, argument);
+        if (field === count) result.push(single(argument));
+        else set(field, argument);
         after = argument.length;
         break;
       case BoxUpdateOp.INSERT:
-        result.insert(field, argument);
+        result.insert(field, single(argument));
         after = argument.length;
         break;
       case BoxUpdateOp.DELETE:
         result.remove(field, 1);
         break;
       case BoxUpdateOp.SPLICE: {
-        const spliced = splice(result.get(field), argument, stats);
-        result.set(field, spliced);
+        const spliced = splice(get(field), argument, stats);
+        set(field, spliced);
         after = spliced.length;
         break;
       }
       default: {
-        const value = arithmetic(op, bytesOf(result.get(field)), argument);
-        result.set(field, value);
+        const value = arithmetic(op, bytesOf(get(field)), argument);
+        set(field, value);
         after = value.length;
       }
     }
@@ -119,7 +136,10 @@ export function applyUpdateOps(
     if (after >= 0) size += footprint(after);
     checkSize(size);
   }
-  return result.values().map(bytesOf);
+  const out: Buffer[] = [];
+  for (const run of result.values())
+    for (let i = run.start; i < run.end; i++) out.push(bytesOf(run.items[i]));
+  return out;
 }
 
 /**
