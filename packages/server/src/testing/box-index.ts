@@ -42,8 +42,10 @@ const FIELD_TYPES = new Set<string>(['NUM', 'NUM64', 'STR']);
 
 /**
  * One index of a space. A unique index keeps a `Map` from key to tuple for exact lookups; a TREE
- * index also keeps its tuples sorted, rebuilt on the first ordered read after a write (a double
- * serves few range reads and many writes, and a sort is cheaper than a tree here).
+ * index also keeps its tuples sorted: sorted once, on the first ordered read, and from then on kept
+ * in order by each write (a binary search, then one `splice` of references), so a write never
+ * re-sorts the space and a range read costs two binary searches. Equal keys of a non-unique index
+ * are ordered by the primary key (`tiebreak`).
  */
 export class BoxIndex {
   readonly id: number;
@@ -133,7 +135,7 @@ export class BoxIndex {
   /** Stores `tuple` (its key checked for uniqueness by the space first). */
   add(tuple: StoredTuple): void {
     this.map?.set(this.tupleKey(tuple), tuple);
-    this.sorted = undefined;
+    this.insertSorted(tuple);
   }
 
   /**
@@ -150,7 +152,8 @@ export class BoxIndex {
       }
       map.set(key, tuple);
     }
-    this.sorted = undefined;
+    if (old !== undefined) this.removeSorted(old);
+    this.insertSorted(tuple);
   }
 
   /** Forgets `tuple`. */
@@ -159,7 +162,7 @@ export class BoxIndex {
       const key = this.tupleKey(tuple);
       if (this.map.get(key) === tuple) this.map.delete(key);
     }
-    this.sorted = undefined;
+    this.removeSorted(tuple);
   }
 
   /** Drops every tuple. */
@@ -183,17 +186,55 @@ export class BoxIndex {
     return this.type === 'TREE' ? this.order(this.source()) : [...this.source()];
   }
 
-  /** Orders tuples by this index's key, ties by `all`'s order (the primary index). */
+  /** Orders tuples by this index's key, ties by `tiebreak` (the primary key). */
   order(all: Iterable<StoredTuple>): StoredTuple[] {
-    if (this.sorted === undefined) {
-      // A stable sort keeps equal keys of a non-unique index in primary-index order.
-      this.sorted = [...all].sort((a, b) => this.compare(a.fields, b.fields, this.parts.length));
-    }
+    if (this.sorted === undefined) this.sorted = [...all].sort((a, b) => this.compareTuples(a, b));
     return this.sorted;
   }
 
   /** Set by the space: where `range` gets every tuple from (the primary index). */
   source: () => Iterable<StoredTuple> = () => this.all();
+
+  /** Set by the space: how equal keys of a non-unique index are ordered (by the primary key). */
+  tiebreak: (a: StoredTuple, b: StoredTuple) => number = () => 0;
+
+  /** Compares two tuples by this index's key alone. */
+  compareKeys(a: StoredTuple, b: StoredTuple): number {
+    return this.compare(a.fields, b.fields, this.parts.length);
+  }
+
+  private compareTuples(a: StoredTuple, b: StoredTuple): number {
+    return this.compareKeys(a, b) || this.tiebreak(a, b);
+  }
+
+  /** The first position of `sorted` whose tuple does not order before `tuple`. */
+  private position(sorted: readonly StoredTuple[], tuple: StoredTuple): number {
+    let low = 0;
+    let high = sorted.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (this.compareTuples(sorted[mid], tuple) < 0) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+
+  private insertSorted(tuple: StoredTuple): void {
+    const sorted = this.sorted;
+    if (sorted === undefined) return;
+    const at = this.position(sorted, tuple);
+    if (at === sorted.length) sorted.push(tuple);
+    else sorted.splice(at, 0, tuple);
+  }
+
+  private removeSorted(tuple: StoredTuple): void {
+    const sorted = this.sorted;
+    if (sorted === undefined) return;
+    let at = this.position(sorted, tuple);
+    // Only equal keys with an equal tiebreak (none, when the primary key breaks ties) are walked.
+    while (at < sorted.length && sorted[at] !== tuple && this.compareTuples(sorted[at], tuple) === 0) at++;
+    if (sorted[at] === tuple) sorted.splice(at, 1);
+  }
 
   private range(key: readonly Buffer[]): Matches {
     const sorted = this.order(this.source());
@@ -207,8 +248,14 @@ export class BoxIndex {
       if (this.compareKey(key, sorted[mid].fields, n) > 0) low = mid + 1;
       else high = mid;
     }
+    // Then the first whose key prefix is above it: a second binary search, not a walk over the matches.
+    high = sorted.length;
     let end = low;
-    while (end < sorted.length && this.compareKey(key, sorted[end].fields, n) === 0) end++;
+    while (end < high) {
+      const mid = (end + high) >>> 1;
+      if (this.compareKey(key, sorted[mid].fields, n) >= 0) end = mid + 1;
+      else high = mid;
+    }
     return { tuples: sorted, start: low, end };
   }
 

@@ -170,7 +170,7 @@ function update(state: BoxState, reader: BodyReader): BoxOutcome {
   reader.end();
   const old = space.byPrimaryKey(key);
   if (old === undefined) return REPLY_NONE; // nothing written: the reply does not wait for the log
-  const tuple = makeTuple(applyUpdateOps(old.fields, ops));
+  const tuple = makeTuple(applyUpdateOps(old.fields, ops, space.checkSize));
   space.replace(old, tuple);
   return written(flags, tuple);
 }

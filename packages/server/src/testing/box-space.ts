@@ -54,7 +54,12 @@ export class BoxSpace {
     this.indexes = indexes.map((index, i) => new BoxIndex(id, i, index));
     this.primary = this.indexes[0];
     const all = (): Iterable<StoredTuple> => this.primary.all();
-    for (const index of this.indexes) index.source = all;
+    const primary = this.primary;
+    const byPrimaryKey = (a: StoredTuple, b: StoredTuple): number => primary.compareKeys(a, b);
+    for (const index of this.indexes) {
+      index.source = all;
+      index.tiebreak = byPrimaryKey;
+    }
     const seen = new Map<number, string>();
     for (const index of this.indexes) {
       for (const part of index.parts) {

@@ -1,6 +1,8 @@
 import { pack } from '@iproto/pack';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { BoxSpace } from './box-space.js';
 import { BoxTestClient, num, spliceArg, tuple, updateBody } from './box-test-support.js';
+import { applyUpdateOps, type UpdateOp } from './box-update.js';
 import { type BoxDouble, BoxUpdateOp as Op, startBoxDouble } from './index.js';
 
 let box: BoxDouble;
@@ -181,5 +183,114 @@ describe('UPDATE ops', () => {
       code: 0,
       count: 1,
     });
+  });
+});
+
+describe('UPDATE cost: work in proportion to the ops, the size checked after every op', () => {
+  /** The rope nodes `ops` visit on a 3-field tuple, with the default 1 MiB slab check. */
+  const work = (ops: UpdateOp[]): number => {
+    const stats = { work: 0 };
+    applyUpdateOps([num(1), num(2), num(3)], ops, new BoxSpace({ space: 0 }).checkSize, stats);
+    return stats.work;
+  };
+  const empty = Buffer.alloc(0);
+  /** `count` INSERT ops, each in the middle of the tuple as it then is: the worst case for an array. */
+  const middleInserts = (count: number): UpdateOp[] =>
+    Array.from({ length: count }, (_, i) => ({ field: (i + 3) >>> 1, op: Op.INSERT, argument: empty }));
+  /** `count` SPLICE ops, each appending one byte to field 0. */
+  const appendSplices = (count: number): UpdateOp[] =>
+    Array.from({ length: count }, () => ({
+      field: 0,
+      op: Op.SPLICE,
+      argument: pack('w/a* w/a* w/a*', pack('l', 0x7fffffff), pack('l', 0), 'x'),
+    }));
+
+  test('regression: INSERT ops in the middle cost O(log fields) apiece, not O(fields)', () => {
+    // Quadratic work would grow 16-fold for 4 times the ops; ops x log(fields) grows some 4.6-fold.
+    const ratio = work(middleInserts(40_000)) / work(middleInserts(10_000));
+    expect(ratio).toBeGreaterThan(3);
+    expect(ratio).toBeLessThan(8);
+  });
+
+  test('a long stored tuple is one run of fields: an op on it does not cost a node per field', () => {
+    const stats = { work: 0 };
+    const fields = Array.from({ length: 100_000 }, (_, i) => num(i));
+    const result = applyUpdateOps(
+      fields,
+      [
+        { field: 50_000, op: Op.INSERT, argument: empty },
+        { field: 70_000, op: Op.DELETE, argument: empty },
+        { field: 3, op: Op.SET, argument: num(7) },
+      ],
+      undefined,
+      stats,
+    );
+    expect(stats.work).toBeLessThan(40);
+    expect(result).toHaveLength(100_000);
+    expect(result[50_000]).toHaveLength(0);
+    expect(result[3].readUInt32LE(0)).toBe(7);
+    expect(result[70_000].readUInt32LE(0)).toBe(70_000);
+    expect(result[99_999].readUInt32LE(0)).toBe(99_999);
+  });
+
+  test('regression: a chain of SPLICE ops costs O(log chunks) apiece, not the field size', () => {
+    const ratio = work(appendSplices(40_000)) / work(appendSplices(10_000));
+    expect(ratio).toBeGreaterThan(3);
+    expect(ratio).toBeLessThan(8);
+    const [field] = applyUpdateOps(
+      [Buffer.from('ab')],
+      [
+        ...appendSplices(3),
+        { field: 0, op: Op.SPLICE, argument: pack('w/a* w/a* w/a*', pack('l', 1), pack('l', 2), 'YZ') },
+        { field: 0, op: Op.SPLICE, argument: pack('w/a* w/a* w/a*', pack('l', -2), '', '!') },
+      ],
+    );
+    expect(field.toString()).toBe('aYZ!'); // 'abxxx', then 'aYZxx', then the last two cut for '!'
+  });
+
+  test('regression: an UPDATE of 160k INSERT ops (960 KB) is answered with every field in place', async () => {
+    const count = 160_000;
+    const body = Buffer.concat([
+      pack('L L', 0, 1),
+      tuple(num(1)),
+      pack('L', count),
+      ...Array.from({ length: count }, (_, i) => pack('L C w/a*', 5 + i, Op.INSERT, num(i))),
+    ]);
+    expect(body.length).toBeGreaterThan(900_000);
+    const fields = (await client.request(13 + 6, body)).tuples![0];
+    expect(fields).toHaveLength(5 + count);
+    expect(fields[5].readUInt32LE(0)).toBe(0);
+    expect(fields[5 + count - 1].readUInt32LE(0)).toBe(count - 1);
+  }, 30_000);
+
+  test('the slab limit holds after every op: a tuple of maxTupleSize fits, one byte more fails at that op', () => {
+    const limit = 1000;
+    const check = new BoxSpace({ space: 0 }, limit).checkSize;
+    // 12-byte header, field 0 (1 + 4 bytes), then 1-byte empty fields up to the limit
+    const fits = limit - 12 - 5;
+    const inserts = (count: number): UpdateOp[] =>
+      Array.from({ length: count }, () => ({ field: 1, op: Op.INSERT, argument: empty }));
+    expect(applyUpdateOps([num(1)], inserts(fits), check)).toHaveLength(1 + fits);
+    expect(() => applyUpdateOps([num(1)], inserts(fits + 1), check)).toThrow(
+      expect.objectContaining({
+        returnCode: 0x0701,
+        message: `Failed to allocate ${limit + 1} bytes in slab allocator for tuple`,
+      }),
+    );
+    // a DELETE after the op that went over does not save it: the check is per op
+    expect(() =>
+      applyUpdateOps([num(1)], [...inserts(fits + 1), { field: 1, op: Op.DELETE, argument: empty }], check),
+    ).toThrow(expect.objectContaining({ returnCode: 0x0701 }));
+    // a SPLICE that grows field 0 one byte past the limit fails the same way
+    const grow = (bytes: number): UpdateOp => ({
+      field: 0,
+      op: Op.SPLICE,
+      argument: pack('w/a* w/a* w/a*', pack('l', 4), pack('l', 0), Buffer.alloc(bytes)),
+    });
+    // field 0 of 4 + n bytes takes a 2-byte BER prefix from 128 bytes on
+    expect(applyUpdateOps([num(1)], [grow(limit - 12 - 2 - 4)], check)[0]).toHaveLength(limit - 14);
+    expect(() => applyUpdateOps([num(1)], [grow(limit - 12 - 2 - 4 + 1)], check)).toThrow(
+      expect.objectContaining({ returnCode: 0x0701 }),
+    );
   });
 });

@@ -1,5 +1,6 @@
-import { BodyReader } from './box-codec.js';
+import { BodyReader, berLength } from './box-codec.js';
 import { BoxCode, BoxDoubleError, illegal } from './box-double-error.js';
+import { BoxRope, type RopeStats } from './box-rope.js';
 
 /** UPDATE op codes of Tarantool 1.5 (MR::Tarantool::Box's `OP_*`, plus delete and insert). */
 export const BoxUpdateOp = {
@@ -40,34 +41,105 @@ export function readUpdateOps(reader: BodyReader): UpdateOp[] {
   return ops;
 }
 
+/** A field while the ops run: its bytes, or once spliced, a rope of byte chunks. */
+type FieldValue = Buffer | BoxRope<Buffer>;
+
+/**
+ * A run of fields: `items[start]` to `items[end - 1]`. The tuple's fields start as one run over a copy
+ * of the array, and cutting a run makes two views of the same array, so no op copies the fields.
+ */
+interface FieldRun {
+  items: FieldValue[];
+  start: number;
+  end: number;
+}
+
+const runLength = (run: FieldRun): number => run.end - run.start;
+const cutRun = (run: FieldRun, at: number): [FieldRun, FieldRun] => [
+  { items: run.items, start: run.start, end: run.start + at },
+  { items: run.items, start: run.start + at, end: run.end },
+];
+const single = (value: FieldValue): FieldRun => ({ items: [value], start: 0, end: 1 });
+const byteLength = (chunk: Buffer): number => chunk.length;
+const cutChunk = (chunk: Buffer, at: number): [Buffer, Buffer] => [chunk.subarray(0, at), chunk.subarray(at)];
+
+function bytesOf(value: FieldValue): Buffer {
+  return Buffer.isBuffer(value) ? value : Buffer.concat(value.values());
+}
+
+/** The bytes a field takes in a tuple: its BER length prefix and its data. */
+function footprint(length: number): number {
+  return berLength(length) + length;
+}
+
 /**
  * Applies the ops in order to a copy of `fields` (Tarantool 1.5 `tuple_update`): SET and INSERT may
  * name the field just past the end (appending one), the others only an existing field.
+ *
+ * The fields are kept in a rope of runs and a spliced field in a rope of chunks, so every op costs O(log n)
+ * and the whole request a time in proportion to its ops and the tuple it builds, never ops times
+ * fields. After every op the tuple's running size goes to `checkSize` (the space's slab check,
+ * 0x0701): a long run of INSERT or SPLICE ops fails as soon as the tuple would no longer fit, where
+ * Tarantool 1.5 fails on allocating the finished tuple; the reply is the same.
  */
-export function applyUpdateOps(fields: readonly Buffer[], ops: readonly UpdateOp[]): Buffer[] {
-  const result = [...fields];
+export function applyUpdateOps(
+  fields: readonly Buffer[],
+  ops: readonly UpdateOp[],
+  checkSize: (dataSize: number) => void = () => {},
+  stats?: RopeStats,
+): Buffer[] {
+  const result = new BoxRope<FieldRun>(runLength, cutRun, stats);
+  if (fields.length > 0) result.push({ items: [...fields], start: 0, end: fields.length });
+  let size = 0;
+  for (const field of fields) size += footprint(field.length);
+  const get = (at: number): FieldValue => {
+    const { value, offset } = result.locate(at);
+    return value.items[value.start + offset];
+  };
+  const set = (at: number, field: FieldValue): void => {
+    const { value, offset } = result.locate(at);
+    value.items[value.start + offset] = field;
+  };
   for (const { field, op, argument } of ops) {
-    const limit = op === BoxUpdateOp.SET || op === BoxUpdateOp.INSERT ? result.length : result.length - 1;
+    const count = result.length;
+    const limit = op === BoxUpdateOp.SET || op === BoxUpdateOp.INSERT ? count : count - 1;
     if (field > limit)
       throw new BoxDoubleError(BoxCode.NO_SUCH_FIELD, `Field ${field} was not found in the tuple`);
+    const before = field < count && op !== BoxUpdateOp.INSERT ? get(field).length : -1;
+    let after = -1;
     switch (op) {
       case BoxUpdateOp.SET:
-        result[field] = argument;
+        if (field === count) result.push(single(argument));
+        else set(field, argument);
+        after = argument.length;
         break;
       case BoxUpdateOp.INSERT:
-        result.splice(field, 0, argument);
+        result.insert(field, single(argument));
+        after = argument.length;
         break;
       case BoxUpdateOp.DELETE:
-        result.splice(field, 1);
+        result.remove(field, 1);
         break;
-      case BoxUpdateOp.SPLICE:
-        result[field] = splice(result[field], argument);
+      case BoxUpdateOp.SPLICE: {
+        const spliced = splice(get(field), argument, stats);
+        set(field, spliced);
+        after = spliced.length;
         break;
-      default:
-        result[field] = arithmetic(op, result[field], argument);
+      }
+      default: {
+        const value = arithmetic(op, bytesOf(get(field)), argument);
+        set(field, value);
+        after = value.length;
+      }
     }
+    if (before >= 0) size -= footprint(before);
+    if (after >= 0) size += footprint(after);
+    checkSize(size);
   }
-  return result;
+  const out: Buffer[] = [];
+  for (const run of result.values())
+    for (let i = run.start; i < run.end; i++) out.push(bytesOf(run.items[i]));
+  return out;
 }
 
 /**
@@ -125,9 +197,10 @@ function arithmetic(op: number, value: Buffer, argument: Buffer): Buffer {
 /**
  * SPLICE: the argument is `(w/a*)*` of a 4-byte signed offset, a 4-byte signed length (empty: to the
  * end), and the bytes to paste, as MR::Tarantool::Box's `splice` packs it. Offsets and lengths are
- * clamped as Perl's `splice` does; a negative offset before the start is an error.
+ * clamped as Perl's `splice` does; a negative offset before the start is an error. The field becomes
+ * (or stays) a rope of chunks, so a chain of splices costs O(log chunks) apiece, not the field's size.
  */
-function splice(value: Buffer, argument: Buffer): Buffer {
+function splice(value: FieldValue, argument: Buffer, stats: RopeStats | undefined): BoxRope<Buffer> {
   const bad = (): BoxDoubleError => illegal('field splice format error');
   const parts = new BodyReader(argument);
   const offsetBytes = parts.field(bad);
@@ -150,5 +223,14 @@ function splice(value: Buffer, argument: Buffer): Buffer {
   let cut = lengthBytes.length === 0 ? size - offset : lengthBytes.readInt32LE(0);
   if (cut < 0) cut = -cut > size - offset ? 0 : cut + size - offset;
   else if (cut > size - offset) cut = size - offset;
-  return Buffer.concat([value.subarray(0, offset), paste, value.subarray(offset + cut)]);
+  let rope: BoxRope<Buffer>;
+  if (Buffer.isBuffer(value)) {
+    rope = new BoxRope<Buffer>(byteLength, cutChunk, stats);
+    if (size > 0) rope.push(value);
+  } else {
+    rope = value;
+  }
+  if (cut > 0) rope.remove(offset, cut);
+  if (paste.length > 0) rope.insert(offset, paste);
+  return rope;
 }
