@@ -236,4 +236,27 @@ describe('issue 12 at the connection', () => {
     expect(bodies).toEqual(['a1', 'b1', 'a2', 'b2', 'a3']);
     expect(writes).toEqual([1, 1]);
   });
+
+  it('#12.1 a request sent after a long callback in the same turn of the loop gets its full deadline', async () => {
+    // The clock is read once per tick, not once per turn: the writes wait for the end of the turn,
+    // but a deadline counted from the turn's first send would fail this request 500 ms early.
+    const connection = ledger.connection({ host: server.host, port: server.port });
+    await connection.connect();
+    server.faults.add({ type: 'delay', ms: 600 }, { times: 2 });
+    const sent = await new Promise<Promise<unknown>[]>((resolve) => {
+      const first = connection.send(1, body('first'));
+      process.nextTick(() => {
+        const until = performance.now() + 500;
+        while (performance.now() < until) {
+          // a long synchronous callback
+        }
+        resolve([first, connection.send(1, body('second'), { timeout: 1000 })]);
+      });
+    });
+    const replies = await ledger.track(Promise.all(sent));
+    expect(replies.map((f) => Buffer.from((f as { body: Uint8Array }).body).toString())).toEqual([
+      'first',
+      'second',
+    ]);
+  });
 });
