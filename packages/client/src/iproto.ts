@@ -141,6 +141,12 @@ class Task implements DispatchRequest, DispatchHandler {
   timeout: number | undefined;
   readonly signal: AbortSignal | undefined;
   readonly settle: CallbackOutcome | undefined;
+  /**
+   * The caller's async context, where the client's events about this request (`retry`, `warning`)
+   * run: the callback's `CallbackOutcome`, or for a Promise one made only when such a listener is
+   * attached at send time (a Promise's own reactions already run in the caller's context).
+   */
+  readonly scope: AsyncResource | undefined;
   readonly resolve: (reply: unknown) => void;
   readonly reject: (error: Error) => void;
   tries = 1;
@@ -165,6 +171,7 @@ class Task implements DispatchRequest, DispatchHandler {
     timeout: number | undefined,
     signal: AbortSignal | undefined,
     settle: CallbackOutcome | undefined,
+    scope: AsyncResource | undefined,
     resolve: (reply: unknown) => void,
     reject: (error: Error) => void,
   ) {
@@ -179,6 +186,7 @@ class Task implements DispatchRequest, DispatchHandler {
     this.timeout = timeout;
     this.signal = signal;
     this.settle = settle;
+    this.scope = scope;
     this.resolve = resolve;
     this.reject = reject;
   }
@@ -675,9 +683,22 @@ export class IProto extends EventEmitter {
       timeout,
       signal,
       settle,
+      settle ?? (this.#eventsHeard() ? new AsyncResource('IPROTO_REQUEST') : undefined),
       resolve,
       reject,
     );
+  }
+
+  /** Someone listens to an event emitted about one request. */
+  #eventsHeard(): boolean {
+    return this.listenerCount('retry') !== 0 || this.listenerCount('warning') !== 0;
+  }
+
+  /** Emits an event about `task` in its caller's async context. */
+  #emitFor(task: Task, event: 'retry' | 'warning', payload: unknown): void {
+    const scope = task.scope;
+    if (scope === undefined) this.emit(event, payload);
+    else scope.runInAsyncScope(this.emit, this, event, payload);
   }
 
   #pairedResponse(request: Request<any>): ResponseClass | undefined {
@@ -859,7 +880,7 @@ export class IProto extends EventEmitter {
       { msg: task.msg },
     );
     if (this.trailingData === 'error') throw error;
-    if (this.listenerCount('warning') > 0) this.emit('warning', error);
+    if (this.listenerCount('warning') > 0) this.#emitFor(task, 'warning', error);
     else process.emitWarning(error.message, { code: 'ERR_TRAILING_DATA' });
   }
 
@@ -870,7 +891,7 @@ export class IProto extends EventEmitter {
       channels.retry.publish({ client: this, message: task.message, try: task.tries, error, reply });
     }
     if (this.listenerCount('retry') > 0)
-      this.emit('retry', { message: task.message, try: task.tries, error, reply });
+      this.#emitFor(task, 'retry', { message: task.message, try: task.tries, error, reply });
     if (this.retryDelay > 0) {
       task.signal?.addEventListener('abort', task);
       const timer = setTimeout(() => {
