@@ -813,8 +813,10 @@ export class IProto extends EventEmitter {
 
   #retryAllowed(task: Task): boolean {
     if (task.request) return task.request.retry() === true;
-    const { retry } = task.message as PlainMessage<any>;
-    return typeof retry === 'function' ? Boolean(retry()) : Boolean(retry);
+    const message = task.message as PlainMessage<any>;
+    const retry = message.retry;
+    // The message is `this`, so a caller can keep a retry budget on it rather than in closures.
+    return typeof retry === 'function' ? Boolean(retry.call(message)) : Boolean(retry);
   }
 
   /** A reply as a frame (or, for a no-reply message, none) from `server.send` or `onReply`. */
@@ -857,8 +859,9 @@ export class IProto extends EventEmitter {
         again = response.retry() === true;
       } else {
         reply = task.noReply ? [0] : task.decode!.unpackRange(bytes, start, end);
-        const { isRetry } = task.message as PlainMessage<any>;
-        again = typeof isRetry === 'function' && Boolean(isRetry(reply as unknown[]));
+        const message = task.message as PlainMessage<any>;
+        const isRetry = message.isRetry;
+        again = typeof isRetry === 'function' && Boolean(isRetry.call(message, reply as unknown[]));
       }
     } catch (error) {
       this.#finish(task, undefined, error instanceof Error ? error : new Error(String(error)));
