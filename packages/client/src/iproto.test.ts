@@ -360,6 +360,28 @@ describe('IProto', () => {
       expect(seen).toEqual([1, 2]);
     });
 
+    it('retry() and isRetry(data) of a plain message are called with the message as this', async () => {
+      const servers = await fixture.startServers(1);
+      servers[0].faults.add({ type: 'close' }, { times: 1 });
+      let calls = 0;
+      servers[0].on(7, () => pack('L', ++calls));
+      const client = fixture.client(servers, { maxRequestRetries: 5 });
+      // The retry budget lives on the message, not in closures.
+      const message = {
+        msg: 7,
+        unpack: 'L',
+        budget: 3,
+        retry(this: { budget: number }) {
+          return --this.budget > 0;
+        },
+        isRetry(this: { budget: number }, data: unknown[]) {
+          return (data[0] as number) < 2 && --this.budget > 0;
+        },
+      };
+      expect(await client.send(message)).toEqual([2]);
+      expect(message.budget).toBe(1);
+    });
+
     it('an abort during the retry delay settles the request at once, and no retry is sent', async () => {
       const servers = await fixture.startServers(1);
       servers[0].faults.add({ type: 'close' }, { times: 1 });

@@ -22,10 +22,13 @@ export interface PlainMessage<T extends unknown[] = unknown[]> {
   payload?: Uint8Array | string;
   /** The message gets no reply: it is complete once written, and its reply is `[0]`. */
   noReply?: boolean;
-  /** May the request be retried after a communication error? */
-  retry?: boolean | (() => boolean);
-  /** Given the unpacked reply, does the server ask for a retry? */
-  isRetry?: (data: T) => boolean;
+  /**
+   * May the request be retried after a communication error? A function is called with the message
+   * as `this` (typed `any`: a message may carry fields of its own, such as a retry budget).
+   */
+  retry?: boolean | ((this: any) => boolean);
+  /** Given the unpacked reply, does the server ask for a retry? Called with the message as `this`. */
+  isRetry?: (this: any, data: T) => boolean;
   /** Tries for this message (MR::IProto::_send_try's per-message `max_request_retries`). */
   maxRequestRetries?: number;
   /** Per-try timeout in ms for this message. */

@@ -205,6 +205,27 @@ describe('issue 12: one request path', () => {
     expect(seen).toEqual(['caller', 'caller']);
   });
 
+  it("#12.5 the client's events about a request run in the caller's async context", async () => {
+    const [server] = await fixture.startServers(1);
+    const client = fixture.client([server]);
+    const als = new AsyncLocalStorage<string>();
+    // The first request opens the socket, in the context of 'opener': replies are read there.
+    await als.run('opener', () => client.send({ msg: 7, data: [1], unpack: 'L' }));
+    const seen: (string | undefined)[] = [];
+    client.on('retry', () => seen.push(als.getStore()));
+    /** A message the client tries twice: its first reply asks for a retry. */
+    const twice = (n: number) => {
+      let replies = 0;
+      return { msg: 7, data: [n], unpack: 'L', isRetry: () => replies++ === 0 };
+    };
+    await als.run('promise', () => client.send(twice(2)));
+    await new Promise<void>((resolve) => {
+      als.run('callback', () => client.send(twice(3), () => resolve()));
+    });
+    await als.run('bulk', () => client.sendBulk([twice(4)]));
+    expect(seen).toEqual(['promise', 'callback', 'bulk']);
+  });
+
   it('one abort listener per request: the client while it queues, the connection once dispatched', async () => {
     const [server] = await fixture.startServers(1);
     server.faults.add({ type: 'drop' });

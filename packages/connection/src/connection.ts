@@ -16,6 +16,7 @@ import { errnoOf, IProtoError } from './errors.js';
 import { functionOption, integerOption, invalidOption, MAX_TIMEOUT, timeoutOption } from './options.js';
 import { ReplyBatch, rethrowLater } from './reply-batch.js';
 import { ABANDONED, DONE, Entry, QUEUED, RequestTable, SENT } from './request-table.js';
+import { tickNow } from './tick-clock.js';
 import { CLOSED, type ConnectionTarget, OPEN, RETIRED, Transport, type TransportOwner } from './transport.js';
 
 export type { ConnectionOptions } from './connection-options.js';
@@ -288,9 +289,10 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Dispat
     else this.#table.enqueue(entry);
   }
 
-  /** The clock of this tick of sends: read when the tick's first frame schedules the flush. */
+  /** The clock of this tick of sends (read once per tick, see tick-clock.ts). */
   #tickNow(): number {
-    return this.#writer.scheduled ? this.#now : (this.#now = performance.now());
+    this.#now = tickNow();
+    return this.#now;
   }
 
   /** Gives an entry a sync on `transport` and hands its frame to the writer (Perl: `_send`). */

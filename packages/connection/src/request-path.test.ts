@@ -5,7 +5,7 @@ import { startTestServer, type TestServer } from '@iproto/server/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Connection } from './connection.js';
 import { IProtoError } from './errors.js';
-import { expectNoLeaks, Ledger, rejection, resources, until } from './test-support.js';
+import { duplexPair, expectNoLeaks, Ledger, rejection, resources, serveEcho, until } from './test-support.js';
 
 let before: Record<string, number>;
 let ledger: Ledger;
@@ -201,6 +201,63 @@ describe('issue 12 at the connection', () => {
     expect(error.message).toBe(
       `${server.address}: connection closed: 1 request(s) still in flight after closeTimeout 150 ms`,
     );
+  });
+
+  it('#12 speed: frames sent in different ticks of one event-loop turn go out in one write per connection', async () => {
+    // Requests made from one socket's replies are spread over every connection of a cluster; each
+    // connection writes once per turn of the loop, not once per tick that added a frame.
+    const writes = [0, 0];
+    const open = (i: number) => () => {
+      const [ours, theirs] = duplexPair();
+      serveEcho(theirs);
+      const write = ours.write.bind(ours) as (...args: unknown[]) => boolean;
+      ours.write = ((...args: unknown[]) => {
+        writes[i]!++;
+        return write(...args);
+      }) as typeof ours.write;
+      return ours;
+    };
+    const a = ledger.connection({ connect: open(0), address: 'a' });
+    const b = ledger.connection({ connect: open(1), address: 'b' });
+    await Promise.all([a.connect(), b.connect()]);
+    const replies = await new Promise<Promise<unknown>[]>((resolve) => {
+      const sent = [a.send(1, body('a1')), b.send(1, body('b1'))];
+      process.nextTick(() => {
+        sent.push(a.send(1, body('a2')), b.send(1, body('b2')));
+        queueMicrotask(() => {
+          sent.push(a.send(1, body('a3')));
+          resolve(sent);
+        });
+      });
+    });
+    const bodies = (await Promise.all(replies)).map((f) =>
+      Buffer.from((f as { body: Uint8Array }).body).toString(),
+    );
+    expect(bodies).toEqual(['a1', 'b1', 'a2', 'b2', 'a3']);
+    expect(writes).toEqual([1, 1]);
+  });
+
+  it('#12.1 a request sent after a long callback in the same turn of the loop gets its full deadline', async () => {
+    // The clock is read once per tick, not once per turn: the writes wait for the end of the turn,
+    // but a deadline counted from the turn's first send would fail this request 500 ms early.
+    const connection = ledger.connection({ host: server.host, port: server.port });
+    await connection.connect();
+    server.faults.add({ type: 'delay', ms: 600 }, { times: 2 });
+    const sent = await new Promise<Promise<unknown>[]>((resolve) => {
+      const first = connection.send(1, body('first'));
+      process.nextTick(() => {
+        const until = performance.now() + 500;
+        while (performance.now() < until) {
+          // a long synchronous callback
+        }
+        resolve([first, connection.send(1, body('second'), { timeout: 1000 })]);
+      });
+    });
+    const replies = await ledger.track(Promise.all(sent));
+    expect(replies.map((f) => Buffer.from((f as { body: Uint8Array }).body).toString())).toEqual([
+      'first',
+      'second',
+    ]);
   });
 });
 
