@@ -234,7 +234,10 @@ export class Transport {
       reading = null;
       this.owner.transportRead(this);
       // Anything but the decoder's own error is a bug that must not vanish: surface it, later.
-      if (!(error instanceof FrameError)) return rethrowLater(error);
+      if (!(error instanceof FrameError)) {
+        rethrowLater(error);
+        return;
+      }
       if (this.state === CLOSED) return;
       const address = this.owner.address;
       this.owner.transportFailed(
