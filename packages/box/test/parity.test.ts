@@ -5,46 +5,23 @@
  * the same errors. Fails (never skips) when perl or MR::Tarantool::Box are missing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Box, BoxError } from '../src/index.js';
-import { CORPUS, type ParityBox, SPACES } from './corpus.js';
-import { canon, PerlBox, perlSpace, RecordingServer } from './support.js';
+import { BoxError } from '../src/index.js';
+import { CORPUS, type ParityBox } from './corpus.js';
+import { type Drivers, startDrivers } from './drivers.js';
+import { canon, type PerlBox, type RecordingServer } from './support.js';
 
+let drivers: Drivers;
 let server: RecordingServer;
 let perl: PerlBox;
 let box: ParityBox;
 
 beforeAll(async () => {
-  server = new RecordingServer();
-  const address = await server.listen();
-  perl = new PerlBox();
-  const created = await perl.send({
-    op: 'new',
-    args: {
-      servers: address,
-      spaces: SPACES.map(perlSpace),
-      default_space: 'users',
-      raise: 0,
-      select_retry: 1,
-      retry_delay: 0.001,
-      timeout: 10,
-    },
-  });
-  expect(created.died).toBeUndefined();
-  box = new Box({
-    servers: address,
-    spaces: SPACES,
-    raise: false,
-    selectRetry: 1,
-    retryDelay: 0,
-    timeout: 10_000,
-  });
+  drivers = await startDrivers();
+  expect(drivers.created.died).toBeUndefined();
+  ({ server, perl, box } = drivers);
 });
 
-afterAll(async () => {
-  await box?.close();
-  await perl?.close();
-  await server?.close();
-});
+afterAll(() => drivers?.close());
 
 describe('parity with MR::Tarantool::Box', () => {
   it.each(CORPUS.map((c) => [c.name, c] as const))('%s', async (_name, c) => {

@@ -3,49 +3,26 @@
  * the Perl driver to show what it does, then ours.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Box, BoxError } from '../src/index.js';
-import { type ParityBox, SPACES } from './corpus.js';
-import { errorReply, f, hex, okCount, okTuples, PerlBox, perlSpace, RecordingServer, s } from './support.js';
+import { BoxError } from '../src/index.js';
+import type { ParityBox } from './corpus.js';
+import { type Drivers, perlOptions as newPerlBox, startDrivers } from './drivers.js';
+import { errorReply, f, hex, okCount, okTuples, type PerlBox, type RecordingServer, s } from './support.js';
 
+let drivers: Drivers;
 let server: RecordingServer;
 let perl: PerlBox;
 let box: ParityBox;
 let address: string;
 
-const perlOptions = (extra: Record<string, unknown> = {}) => ({
-  op: 'new',
-  args: {
-    servers: address,
-    spaces: SPACES.map(perlSpace),
-    default_space: 'users',
-    raise: 0,
-    select_retry: 1,
-    retry_delay: 0.001,
-    timeout: 10,
-    ...extra,
-  },
-});
+const perlOptions = (extra: Record<string, unknown> = {}) => newPerlBox(address, extra);
 
 beforeAll(async () => {
-  server = new RecordingServer();
-  address = await server.listen();
-  perl = new PerlBox();
-  expect((await perl.send(perlOptions())).died).toBeUndefined();
-  box = new Box({
-    servers: address,
-    spaces: SPACES,
-    raise: false,
-    selectRetry: 1,
-    retryDelay: 0,
-    timeout: 10_000,
-  });
+  drivers = await startDrivers();
+  expect(drivers.created.died).toBeUndefined();
+  ({ server, perl, box, address } = drivers);
 });
 
-afterAll(async () => {
-  await box?.close();
-  await perl?.close();
-  await server?.close();
-});
+afterAll(() => drivers?.close());
 
 async function both(
   perlCommand: Record<string, unknown>,
