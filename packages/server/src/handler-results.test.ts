@@ -1,19 +1,15 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { type Handler, IProtoServer } from './iproto-server.js';
 import type { ServerError } from './server-error.js';
-import { frame, RawClient, waitFor } from './test-support.js';
+import { frame, RawClient, Started, waitFor } from './test-support.js';
 
 // Whatever a handler returns or throws, the server answers nothing for that request, reports
 // ERR_HANDLER_FAILED, and goes on serving: the process must not die and no rejection may go
 // unhandled (vitest fails the run on either).
 
-const servers: IProtoServer[] = [];
-const clients: RawClient[] = [];
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.destroy();
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
+const started = new Started();
+const { servers, clients } = started;
+afterEach(() => started.cleanup());
 
 /**
  * A server whose msg 1 runs `odd` and whose msg 2 echoes; sends msg 1 (sync 1) then msg 2 (sync 2)

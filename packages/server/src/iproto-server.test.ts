@@ -5,28 +5,14 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { IProtoServer, type IProtoServerOptions } from './iproto-server.js';
 import type { ServerConnection } from './server-connection.js';
 import { ServerError } from './server-error.js';
-import { frame, RawClient, waitFor } from './test-support.js';
+import { frame, Started, waitFor } from './test-support.js';
 
-const servers: IProtoServer[] = [];
-const clients: RawClient[] = [];
+const started = new Started();
+const { servers } = started;
+afterEach(() => started.cleanup());
 
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.destroy();
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-async function start(options: IProtoServerOptions = {}): Promise<{ server: IProtoServer; port: number }> {
-  const server = new IProtoServer(options);
-  servers.push(server);
-  const { port } = await server.listen();
-  return { server, port };
-}
-
-async function client(port: number): Promise<RawClient> {
-  const c = await RawClient.connect(port);
-  clients.push(c);
-  return c;
-}
+const start = (options: IProtoServerOptions = {}) => started.server(options);
+const client = (port: number) => started.client(port);
 
 function deferred<T>(): {
   promise: Promise<T>;

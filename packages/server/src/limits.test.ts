@@ -11,28 +11,13 @@ import {
   DEFAULT_MAX_IN_FLIGHT,
   DEFAULT_MAX_REPLY_BUFFER,
 } from './server-options.js';
-import { deferred, frame, RawClient, sleep, waitFor } from './test-support.js';
+import { deferred, frame, Started, sleep, waitFor } from './test-support.js';
 
-const servers: IProtoServer[] = [];
-const clients: RawClient[] = [];
+const started = new Started();
+afterEach(() => started.cleanup());
 
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.destroy();
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-async function start(options: IProtoServerOptions = {}): Promise<{ server: IProtoServer; port: number }> {
-  const server = new IProtoServer(options);
-  servers.push(server);
-  const { port } = await server.listen();
-  return { server, port };
-}
-
-async function client(port: number): Promise<RawClient> {
-  const c = await RawClient.connect(port);
-  clients.push(c);
-  return c;
-}
+const start = (options: IProtoServerOptions = {}) => started.server(options);
+const client = (port: number) => started.client(port);
 
 /** Records the server's `error` and `disconnect` events. */
 function record(server: IProtoServer): { errors: ServerError[]; disconnects: (Error | undefined)[] } {

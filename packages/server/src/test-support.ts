@@ -1,5 +1,7 @@
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
+import { IProtoServer } from './iproto-server.js';
+import type { IProtoServerOptions } from './server-options.js';
 
 /**
  * Builds a frame by hand (three little-endian uint32 words, then the body), independently of
@@ -120,4 +122,28 @@ export function createRng(seed: number): Rng {
   next.int = (min, max) => min + Math.floor(next() * (max - min + 1));
   next.pick = (values) => values[Math.floor(next() * values.length)];
   return next;
+}
+
+/** The servers and raw clients a test file starts; `cleanup()` (in `afterEach`) closes them all. */
+export class Started {
+  readonly servers: IProtoServer[] = [];
+  readonly clients: RawClient[] = [];
+
+  async server(options: IProtoServerOptions = {}): Promise<{ server: IProtoServer; port: number }> {
+    const server = new IProtoServer(options);
+    this.servers.push(server);
+    const { port } = await server.listen();
+    return { server, port };
+  }
+
+  async client(port: number): Promise<RawClient> {
+    const client = await RawClient.connect(port);
+    this.clients.push(client);
+    return client;
+  }
+
+  async cleanup(): Promise<void> {
+    for (const client of this.clients.splice(0)) client.destroy();
+    await Promise.all(this.servers.splice(0).map((server) => server.close()));
+  }
 }
