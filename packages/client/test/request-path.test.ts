@@ -6,7 +6,7 @@ import { getEventListeners } from 'node:events';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IProto } from '../src/iproto.js';
-import { deferred, Fixture } from '../src/test-helpers.js';
+import { deferred, Fixture } from './support/test-helpers.js';
 
 const fixture = new Fixture();
 afterEach(() => fixture.cleanup());

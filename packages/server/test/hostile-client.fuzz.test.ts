@@ -4,7 +4,7 @@ import { expect, test } from 'vitest';
 import { IProtoServer, type IProtoServerOptions } from '../src/iproto-server.js';
 import type { ServerError } from '../src/server-error.js';
 import type { ServerLimits } from '../src/server-options.js';
-import { createRng, frame, RawClient, type Rng, sleep, waitFor } from '../src/test-support.js';
+import { createRng, frame, RawClient, type Rng, sleep, waitFor } from './support/test-support.js';
 
 // Seeded hostile clients against a real IProtoServer on 127.0.0.1: garbage, headers cut anywhere,
 // huge and limit +/- 1 lengths, slow dribbles, pipelines that never read, resets, floods, idlers,

@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import { IProtoServer, type IProtoServerOptions } from '../src/iproto-server.js';
 import type { ServerError } from '../src/server-error.js';
-import { frame, RawClient, sleep, waitFor } from '../src/test-support.js';
+import { frame, RawClient, sleep, waitFor } from './support/test-support.js';
 
 // The cases of issue 13 that made one hostile client cost the server memory out of proportion to the
 // bytes it sent, or hold its resources forever. Each runs against the defaults unless it says so.
