@@ -1,6 +1,6 @@
 // The result rows of every benchmark: one place builds the row of the JSON summary
 // (docs/architecture.md, "Benchmarks") and one prints the rows as the human table on stderr.
-import { target as formatTarget, quantity, textTable } from './format.mjs';
+import { ratio as formatRatio, target as formatTarget, quantity, textTable } from './format.mjs';
 
 /**
  * One result row: ours against a baseline. `ratio` says which way the ratio reads and so how the
@@ -51,7 +51,7 @@ export function formatRows(results) {
     quantity(r.value, r.unit),
     r.baseline ?? '',
     r.baselineValue === undefined || r.baselineValue === null ? '–' : quantity(r.baselineValue, r.unit),
-    typeof r.ratio === 'number' ? r.ratio.toFixed(2) : '–',
+    formatRatio(r.ratio),
     formatTarget(r.target, r),
     r.pass === true ? 'ok' : r.pass === false ? 'MISS' : '',
   ]);

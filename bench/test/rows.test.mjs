@@ -93,8 +93,8 @@ describe('formatRows', () => {
     ]);
     const lines = text.split('\n');
     assert.equal(lines.length, 5);
-    assert.match(lines[2], /^echo +1\.24 M req\/s +bare loop +2\.00 M req\/s +0\.62 +>= 0\.50x +ok$/);
-    assert.match(lines[3], /^slow +1\.00 k req\/s +bare loop +3\.00 k req\/s +3\.00 +<= 1\.50x +MISS$/);
+    assert.match(lines[2], /^echo +1\.24 M req\/s +bare loop +2\.00 M req\/s +0\.62x +>= 0\.50x +ok$/);
+    assert.match(lines[3], /^slow +1\.00 k req\/s +bare loop +3\.00 k req\/s +3\.00x +<= 1\.50x +MISS$/);
     assert.match(lines[4], /^heap +12\.3 MB +– +– +< 20 MB +ok$/);
   });
 });
