@@ -10,6 +10,11 @@ const packages = fileURLToPath(new URL('./packages/', import.meta.url));
 export default defineConfig({
   resolve: {
     alias: [
+      // The workspace's private test helpers are plain JavaScript outside packages/ (tools/test-kit).
+      {
+        find: /^@iproto\/test-kit$/,
+        replacement: fileURLToPath(new URL('./tools/test-kit/index.mjs', import.meta.url)),
+      },
       { find: /^@iproto\/([a-z-]+)\/testing$/, replacement: `${packages}$1/src/testing/index.ts` },
       { find: /^@iproto\/([a-z-]+)$/, replacement: `${packages}$1/src/index.ts` },
     ],

@@ -10,6 +10,7 @@ import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { printRows, resultRow } from '../../../bench/lib/rows.mjs';
 
 const QUICK = process.argv.includes('--quick') || process.env.IPROTO_BENCH_QUICK === '1';
 const plan = QUICK ? { seconds: 0.5, rounds: 1 } : { seconds: 1.5, rounds: 2 };
@@ -52,7 +53,6 @@ const perl = (port, op, mode, depth = 1) =>
   runJson('perl', [here('./perl-box.pl'), String(port), op, mode, String(plan.seconds), String(depth)]);
 
 const fmt = (v) => (v >= 1e6 ? `${(v / 1e6).toFixed(2)} M` : `${(v / 1e3).toFixed(1)} k`);
-const pad = (s, n) => String(s).padEnd(n);
 
 const SERVERS = [
   ['double', 'the box double'],
@@ -87,17 +87,18 @@ for (const [kind, label] of SERVERS) {
     for (const op of ['select', 'insert']) {
       const value = best[`${op}:ours`];
       const baselineValue = best[`${op}:async`];
-      const ratio = baselineValue ? value / baselineValue : undefined;
-      results.push({
-        name: `${op}, ${DEPTH} in flight, against ${label}`,
-        unit: 'req/s',
-        value: Math.round(value),
-        baseline: 'Perl MR::Tarantool::Box async (AnyEvent)',
-        baselineValue: baselineValue ? Math.round(baselineValue) : undefined,
-        ratio: ratio === undefined ? undefined : Number(ratio.toFixed(1)),
-        target: TARGET,
-        pass: ratio === undefined ? undefined : ratio >= TARGET,
-      });
+      results.push(
+        resultRow({
+          name: `${op}, ${DEPTH} in flight, against ${label}`,
+          unit: 'req/s',
+          value,
+          baseline: 'Perl MR::Tarantool::Box async (AnyEvent)',
+          baselineValue,
+          target: TARGET,
+          ratio: 'ours/baseline',
+          digits: 1,
+        }),
+      );
       if (best[`${op}:sync`]) {
         notes.push(
           `${op} against ${label}: Perl MR::Tarantool::Box sync ${fmt(best[`${op}:sync`])} req/s (${(value / best[`${op}:sync`]).toFixed(0)}x).`,
@@ -114,11 +115,7 @@ notes.push(
     'Spaces: users L$L with field names (tuples as objects on both sides); select by a 4-byte key, one tuple back; insert (replace) of a 3-field tuple.',
 );
 
-process.stderr.write(`\n${pad('benchmark', 46)}${pad('ours', 12)}${pad('Perl async', 12)}ratio  target\n`);
-for (const r of results) {
-  process.stderr.write(
-    `${pad(r.name, 46)}${pad(fmt(r.value), 12)}${pad(r.baselineValue ? fmt(r.baselineValue) : '-', 12)}${pad(r.ratio ?? '-', 7)}>= ${r.target} ${r.pass === undefined ? '' : r.pass ? 'ok' : 'MISS'}\n`,
-  );
-}
+process.stderr.write('\n');
+printRows(results);
 for (const note of notes) process.stderr.write(`- ${note}\n`);
 console.log(JSON.stringify({ package: '@iproto/box', results, notes }));

@@ -17,6 +17,7 @@ export type BoxErrorCode =
   /** The Box was closed. */
   | 'ERR_BOX_CLOSED';
 
+/** What a {@link BoxError} carries besides its code and message. */
 export interface BoxErrorOptions {
   /** The server's return code, as it came: `(error number << 8) | severity`. */
   returnCode?: number;

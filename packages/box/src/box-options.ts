@@ -16,6 +16,7 @@ export const BOX_DEFAULTS = {
   retryDelay: 1_000,
 } as const;
 
+/** Options of `new Box(...)`: where to send (`servers` or `client`) and the spaces to describe. */
 export interface BoxOptions<Spaces extends readonly SpaceSpec[], Raise extends boolean> {
   /** `'host:port[:weight],...'` or server options: the Box builds (and owns) an IProto client. */
   servers?: IProtoOptions['servers'];

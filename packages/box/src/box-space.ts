@@ -25,10 +25,12 @@ export class BoxSpace<
     readonly ref: R,
   ) {}
 
+  /** Inserts or replaces `tuple` (`Box#insert` on this space). */
   insert<const O extends InsertOptions = {}>(tuple: TupleInput<SpaceOf<Spaces, R>>, options?: O) {
     return this.box.insert(this.ref, tuple, options);
   }
 
+  /** Inserts `tuple`; fails if its primary key exists (`Box#add` on this space). */
   add<const O extends Omit<InsertOptions, 'action'> = {}>(
     tuple: TupleInput<SpaceOf<Spaces, R>>,
     options?: O,
@@ -36,6 +38,7 @@ export class BoxSpace<
     return this.box.add(this.ref, tuple, options);
   }
 
+  /** Replaces the tuple with `tuple`'s primary key; fails if there is none (`Box#replace` on this space). */
   replace<const O extends Omit<InsertOptions, 'action'> = {}>(
     tuple: TupleInput<SpaceOf<Spaces, R>>,
     options?: O,
@@ -43,6 +46,7 @@ export class BoxSpace<
     return this.box.replace(this.ref, tuple, options);
   }
 
+  /** Selects the tuples matching `keys` on the primary index or `options.index` (`Box#select` on this space). */
   select<
     I extends IndexRef<SpaceOf<Spaces, R>> | undefined = undefined,
     const O extends SelectOptions<I> = {},
@@ -53,6 +57,7 @@ export class BoxSpace<
     return this.box.select<R, I, O>(this.ref, keys, options);
   }
 
+  /** Applies `ops` to the tuple with primary key `key` (`Box#update` on this space). */
   update<const O extends WriteOptions = {}>(
     key: PrimaryKeyOf<SpaceOf<Spaces, R>>,
     ops: readonly UpdateOp<SpaceOf<Spaces, R>>[],
@@ -61,6 +66,7 @@ export class BoxSpace<
     return this.box.update(this.ref, key, ops, options);
   }
 
+  /** Deletes the tuple with primary key `key` (`Box#delete` on this space). */
   delete<const O extends WriteOptions = {}>(key: PrimaryKeyOf<SpaceOf<Spaces, R>>, options?: O) {
     return this.box.delete(this.ref, key, options);
   }

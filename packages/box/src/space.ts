@@ -333,6 +333,7 @@ export class Space {
     throw boxError('ERR_BOX_ARGUMENT', `${this.label}: bad field ${describe(ref)}`);
   }
 
+  /** Whether field `n` is declared as a string (`$`, `&`, or another string letter). */
   isStringField(n: number): boolean {
     const letter = this.letter(n);
     return letter !== undefined && isStringLetter(letter);

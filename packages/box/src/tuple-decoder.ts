@@ -104,6 +104,7 @@ export class TupleDecoder {
     return tuples;
   }
 
+  /** One tuple (`L size, L cardinality, (w/a*)*`), the `n`th of the reply, shaped by `shape`. */
   readTuple(cursor: Cursor, n: number, shape: TupleShape | undefined): unknown {
     const size = readU32(cursor, `the size of tuple ${n}`);
     const cardinality = readU32(cursor, `the cardinality of tuple ${n}`);

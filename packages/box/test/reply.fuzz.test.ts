@@ -4,29 +4,14 @@
  * ERR_BOX_REPLY; time and heap stay in proportion to the bytes given. `IPROTO_FUZZ_SCALE`
  * multiplies the iterations (`pnpm fuzz` runs 50x).
  */
+import { createRng, fuzzSeed, type Rng } from '@iproto/test-kit';
 import { expect, test } from 'vitest';
 import { BoxError, decodeReply, parseFormat, type ReplyPlan, TupleDecoder } from '../src/index.js';
 import { errorReply, f, okCount, okSets, okTuples, s } from './support.js';
 
 const SCALE = Number(process.env.IPROTO_FUZZ_SCALE ?? 1);
-const SEED = 0x5eed_b0c5;
+const SEED = fuzzSeed(0x5eed_b0c5);
 const ITERATIONS = Math.round(8_000 * SCALE);
-
-/** mulberry32: a small seeded PRNG, so a failure replays from the seed in the test name. */
-function createRng(seed: number) {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return Object.assign(next, {
-    int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)),
-  });
-}
-type Rng = ReturnType<typeof createRng>;
 
 const users = new TupleDecoder(parseFormat('L$L', 'users'));
 const events = new TupleDecoder(parseFormat('Q&(L$)*', 'events'));

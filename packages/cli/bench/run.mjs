@@ -3,6 +3,7 @@
 // Human table on stderr; the last stdout line is the JSON summary of docs/architecture.md.
 // `ratio` is value / baseline, and `target` the least ratio that passes.
 import { Connection } from '@iproto/connection';
+import { printRows, resultRow } from '../../../bench/lib/rows.mjs';
 import { createServer, Histogram, runBench } from '../dist/index.js';
 
 const QUICK = process.argv.includes('--quick') || process.env.IPROTO_BENCH_QUICK === '1';
@@ -61,17 +62,7 @@ function storeInTypedArray() {
 
 const results = [];
 function push(name, unit, value, baseline, baselineValue, target) {
-  const ratio = value / baselineValue;
-  results.push({
-    name,
-    unit,
-    value: Math.round(value),
-    baseline,
-    baselineValue: Math.round(baselineValue),
-    ratio: Number(ratio.toFixed(3)),
-    target,
-    pass: ratio >= target,
-  });
+  results.push(resultRow({ name, unit, value, baseline, baselineValue, target, ratio: 'ours/baseline' }));
 }
 
 {
@@ -145,14 +136,6 @@ async function cpuRateAsync(fn) {
 }
 await server.close();
 
-const pad = (s, n) => String(s).padEnd(n);
-const fmt = (v) => (v >= 1e6 ? `${(v / 1e6).toFixed(2)} M` : `${(v / 1e3).toFixed(1)} k`);
-process.stderr.write(`${pad('benchmark', 50)}${pad('value', 20)}${pad('baseline', 20)}ratio  target\n`);
-for (const r of results) {
-  process.stderr.write(
-    `${pad(r.name, 50)}${pad(`${fmt(r.value)} ${r.unit}`, 20)}${pad(`${fmt(r.baselineValue)} ${r.unit}`, 20)}` +
-      `${pad(r.ratio.toFixed(2), 7)}>= ${r.target} ${r.pass ? 'ok' : 'MISS'}\n`,
-  );
-}
+printRows(results);
 if (sink === 0.5) process.stderr.write('\n'); // keeps `sink` alive
 console.log(JSON.stringify({ package: '@iproto/cli', results }));

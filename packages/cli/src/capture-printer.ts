@@ -2,6 +2,7 @@ import type { Frame } from '@iproto/framing';
 import { unpack } from '@iproto/pack';
 import { describeError, formatValue, toJsonValue } from './values.js';
 
+/** One frame of a capture as `iproto decode` prints it: header fields, hex dump and, with `unpack`, the values. */
 export interface DecodedFrame {
   /** Byte offset of the frame's header in the capture. */
   offset: number;
@@ -13,6 +14,7 @@ export interface DecodedFrame {
   error?: string;
 }
 
+/** How `decodeCapture` shows bodies: an `unpack` template, 32-bit integers in the dump, only one msg code. */
 export interface DecodeOptions {
   unpack?: string;
   ints?: boolean;

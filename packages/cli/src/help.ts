@@ -147,8 +147,10 @@ Examples:
   iproto box call 127.0.0.1:33013 --format 'L$' box.users.list 10`,
 } as const;
 
+/** The names of the `iproto` commands (the keys of {@link COMMAND_HELP}). */
 export type CommandName = keyof typeof COMMAND_HELP;
 
+/** The text `iproto --help` prints: usage and the list of commands. */
 export const GENERAL_HELP = `Usage: iproto <command> [options]
 
 The iproto (Mail.Ru / Tarantool 1.5 / Octopus) protocol from the command line.

@@ -72,6 +72,7 @@ export class Histogram {
     return this.high;
   }
 
+  /** Forgets every recorded value. */
   reset(): void {
     this.counts.fill(0);
     this.total = 0;

@@ -10,6 +10,7 @@
 import { Duplex } from 'node:stream';
 import { Connection } from '@iproto/connection';
 import { compile } from '@iproto/pack';
+import { printRows, resultRow } from '../../../bench/lib/rows.mjs';
 import { defineMessage, IProto } from '../dist/index.js';
 
 const REQUESTS = 200_000;
@@ -100,24 +101,18 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 await Promise.all([client.close(), connection.close()]);
 
-const results = ['plain', 'object'].map((name) => {
-  const ratio = best[name] / best.bare;
-  return {
+const results = ['plain', 'object'].map((name) =>
+  resultRow({
     name: `send ${name} message (depth ${DEPTH}, in memory)`,
     unit: 'req/s',
-    value: Math.round(best[name]),
+    value: best[name],
     baseline: 'pack + Connection#send + unpack by hand',
-    baselineValue: Math.round(best.bare),
-    ratio: Number(ratio.toFixed(3)),
+    baselineValue: best.bare,
     target: TARGETS[name],
-    pass: ratio >= TARGETS[name],
-  };
-});
+    ratio: 'ours/baseline',
+  }),
+);
 
-const pad = (text, width) => String(text).padEnd(width);
-process.stderr.write(`${pad('benchmark', 48)}${pad('req/s', 12)}${pad('by hand', 12)}ratio\n`);
-for (const r of results) {
-  process.stderr.write(`${pad(r.name, 48)}${pad(r.value, 12)}${pad(r.baselineValue, 12)}${r.ratio}\n`);
-}
+printRows(results);
 if (sink === 0) process.stderr.write('(no replies?)\n');
 console.log(JSON.stringify({ package: '@iproto/client', results }));

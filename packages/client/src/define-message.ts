@@ -32,6 +32,7 @@ export interface ResponseSpec<F extends readonly string[], T extends string = st
   rest?: boolean;
 }
 
+/** What `defineMessage` takes: the msg code, an optional name, and the request and response layouts. */
 export interface DefineMessageSpec<Q extends readonly string[], S extends readonly string[]> {
   /** The message code. */
   msg: number;
@@ -46,6 +47,7 @@ export type DefinedResponse<Q, S> = Response<Request<any> & Q> & S;
 /** A request of a defined message: a `Request` with the named fields. */
 export type DefinedRequest<Q, S> = Request<DefinedResponse<Q, S>> & Q;
 
+/** What `defineMessage` returns: the message's `Request` class (with its `Response`), ready for `send`. */
 export interface MessagePair<Q, S, Res = DefinedResponse<Q, S>> {
   readonly msg: number;
   readonly Request: {

@@ -50,6 +50,7 @@ export interface BuiltClusterOptions {
   closeTimeout?: number;
   /** Debug level (MR::IProto::Role::Debuggable): 2 logs every try; the servers get it too. */
   debug?: number;
+  /** Where debug lines go; default: standard error, as MR::IProto prints them. */
   debugCb?: (line: string) => void;
 }
 
@@ -106,6 +107,7 @@ export type BulkResult<M> =
       ? PlainResult<T>
       : unknown;
 
+/** The callback form of `send`: called once, with the reply or with the error. */
 export type SendCallback<R> = (reply: R | undefined, error: Error | undefined) => void;
 
 type Settle = (reply: unknown, error: Error | undefined) => void;
@@ -316,6 +318,7 @@ export class IProto extends EventEmitter {
   readonly trailingData: TrailingDataMode;
   readonly messages: MessageRegistry;
   debug: number;
+  /** Where debug lines go (the `debugCb` option). */
   debugCb: (line: string) => void;
 
   readonly #ownsCluster: boolean;

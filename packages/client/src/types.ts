@@ -35,7 +35,9 @@ export interface ClusterLike extends Pick<EventEmitter, 'on' | 'off'> {
   readonly servers: readonly ServerLike[];
   readonly balance?: string;
   timeout: number | undefined;
+  /** Picks the server for a request with `key`, avoiding `exclude` where it can. */
   server(key?: MessageKey, options?: { exclude?: Iterable<ServerLike> }): ServerLike;
+  /** Closes every connection once what is in flight has settled. */
   close(): Promise<void>;
   /** Fails what is in flight with `error` and closes every connection at once (`IProto#destroy`). */
   destroy?(error?: Error): void;

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { printRows, resultRow } from '../../../bench/lib/rows.mjs';
 import { Cluster, HASH, KETAMA, MAX_WEIGHT, RR } from '../dist/index.js';
 
 const quick = process.argv.includes('--quick') || process.env.IPROTO_BENCH_QUICK === '1';
@@ -104,17 +105,18 @@ async function perlRate(balance, servers) {
 const results = [];
 function row(name, value, baseline, baselineValue, target) {
   // As in the other packages: ratio = baseline / ours, so below 1 means faster than the baseline.
-  const ratio = baselineValue / value;
-  results.push({
-    name,
-    unit: 'picks/s',
-    value: Math.round(value),
-    baseline,
-    baselineValue: Math.round(baselineValue),
-    ratio: Number(ratio.toFixed(4)),
-    target,
-    pass: ratio <= target,
-  });
+  results.push(
+    resultRow({
+      name,
+      unit: 'picks/s',
+      value,
+      baseline,
+      baselineValue,
+      target,
+      ratio: 'baseline/ours',
+      digits: 4,
+    }),
+  );
 }
 
 const bare = best(bareCrc);
@@ -146,15 +148,6 @@ for (const n of [3, 100]) {
 }
 perl.close();
 
-const pad = (s, n) => String(s).padEnd(n);
-const fmt = (v) => `${(v / 1e6).toFixed(2)} M`;
-process.stderr.write(
-  `${pad('benchmark', 56)}${pad('picks/s', 11)}${pad('baseline', 34)}${pad('base/s', 11)}ratio   target\n`,
-);
-for (const r of results) {
-  process.stderr.write(
-    `${pad(r.name, 56)}${pad(fmt(r.value), 11)}${pad(r.baseline, 34)}${pad(fmt(r.baselineValue), 11)}${pad(r.ratio.toFixed(3), 8)}${r.target} ${r.pass ? 'ok' : 'MISS'}\n`,
-  );
-}
+printRows(results);
 if (sink === 0.5) process.stderr.write('\n'); // keeps `sink` alive
 console.log(JSON.stringify({ package: '@iproto/cluster', results }));

@@ -2,9 +2,12 @@ import { invalidOption } from '@iproto/connection';
 
 /** Balancing algorithm names: the strings MR::IProto::Cluster's `balance` coercion accepts. */
 export const RR = 'round-robin';
+/** Hash balancing: the server picked by crc32 of the request's key (MR::IProto::Cluster `HASH`). */
 export const HASH = 'hash-crc32';
+/** Consistent hashing over a ring of points per server (MR::IProto::Cluster `KETAMA`). */
 export const KETAMA = 'ketama';
 
+/** A balancing algorithm name: {@link RR}, {@link HASH} or {@link KETAMA}. */
 export type Balance = typeof RR | typeof HASH | typeof KETAMA;
 
 /**

@@ -32,6 +32,7 @@ export interface ClusterOptions extends ServerDefaults {
   connectionFactory?: ConnectionFactory;
 }
 
+/** Options of `Cluster.server()`. */
 export interface PickOptions {
   /**
    * Servers already tried for this request: balancing treats them as inactive where it can (see
@@ -46,6 +47,7 @@ export interface ClusterRequest extends DispatchRequest, PickOptions {
   readonly key?: BalanceKey | null;
 }
 
+/** The events a {@link Cluster} emits, with their arguments: a server marked down or up again. */
 export interface ClusterEvents {
   'server down': [server: Server, reason: unknown];
   'server up': [server: Server, reason: string];

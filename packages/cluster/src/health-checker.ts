@@ -115,6 +115,7 @@ export class HealthChecker {
     this.#attempts.delete(server);
   }
 
+  /** Stops every probe and timer. */
   close(): void {
     this.#closed = true;
     if (this.#interval) clearInterval(this.#interval);

@@ -34,6 +34,7 @@ export interface ServerOptions extends ConnectionOptions {
   connectionFactory?: ConnectionFactory;
 }
 
+/** The events a cluster {@link Server} emits, with their arguments. */
 export interface ServerEvents {
   /** The server was marked inactive; `reason` is the error that did it, or a string. */
   down: [reason: unknown];

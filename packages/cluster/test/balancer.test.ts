@@ -1,3 +1,4 @@
+import { createRng } from '@iproto/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HASH, KETAMA } from '../src/balance.js';
 import { type Balanced, Balancer, HASH_PROBES, KETAMA_POINTS } from '../src/balancer.js';
@@ -14,22 +15,6 @@ function cluster(options: ClusterOptions): Cluster {
 afterEach(async () => {
   await Promise.all(clusters.splice(0).map((c) => c.close()));
 });
-
-/** A small seeded PRNG (mulberry32), so a failing case replays from its seed. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return Object.assign(next, {
-    int: (n: number) => Math.floor(next() * n),
-    pick: <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)],
-  });
-}
 
 interface Fake extends Balanced {
   active: boolean;
@@ -80,10 +65,10 @@ describe('HASH without the expanded list', () => {
 
   it('picks what the expanded list picks, for random fleets with zero, small and large weights', () => {
     const seed = 13;
-    const r = rng(seed);
+    const r = createRng(seed);
     let compared = 0;
     for (let trial = 0; trial < 60; trial++) {
-      const count = 1 + r.int(12);
+      const count = 1 + r.below(12);
       const weights = [0, 1, 2, 3, 7, 100, 4095, 4096, 4097, 65535, 65536, 65537, 200_000];
       const servers = Array.from({ length: count }, (_, i) =>
         fake(i, r.pick(weights), r() >= r.pick([0, 0.3, 0.9])),
@@ -98,7 +83,7 @@ describe('HASH without the expanded list', () => {
       });
       const exclude = r() < 0.3 ? new Set([r.pick(servers)]) : undefined;
       for (let k = 0; k < 200; k++) {
-        const key = `k${trial}:${k}:${r.int(1e9)}`;
+        const key = `k${trial}:${k}:${r.below(1e9)}`;
         const where = `seed ${seed} trial ${trial} key ${key} weights ${servers.map((s) => s.weight)}`;
         expect(balancer.probeHash(key, exclude), where).toBe(perlHashModel(servers, list, key, exclude));
         compared++;

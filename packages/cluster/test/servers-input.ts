@@ -1,23 +1,8 @@
+import type { Rng } from '@iproto/test-kit';
 import { MAX_WEIGHT } from '../src/weight.js';
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same inputs, so a failure replays. */
-export function createRng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return Object.assign(next, {
-    /** An integer in [0, n). */
-    int: (n: number) => Math.floor(next() * n),
-    pick: <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)],
-  });
-}
-
-export type Rng = ReturnType<typeof createRng>;
+/** The one seeded PRNG of the workspace's fuzzers (tools/test-kit): the same seed gives the same inputs. */
+export { createRng, type Rng } from '@iproto/test-kit';
 
 /** What parsing one generated entry must give: the server, or the code of the error. */
 export type Expected =
@@ -34,8 +19,8 @@ const HOSTS = ['10.0.0.1', 'db1.example.com', 'localhost', 'a', 'xn--80ak6aa92e.
 const V6 = ['::1', 'fe80::1%eth0', '2001:db8::42'];
 
 function digits(rng: Rng, n: number): string {
-  let s = String(1 + rng.int(9));
-  while (s.length < n) s += String(rng.int(10));
+  let s = String(1 + rng.below(9));
+  while (s.length < n) s += String(rng.below(10));
   return s;
 }
 
@@ -45,26 +30,26 @@ function weightField(rng: Rng): {
   value?: number;
   code?: 'ERR_BAD_SERVER' | 'ERR_WEIGHT_LIMIT';
 } {
-  switch (rng.int(8)) {
+  switch (rng.below(8)) {
     case 0: {
       const value = rng.pick([0, 1, 2, 3, 100, 65535, 65536, MAX_WEIGHT - 1, MAX_WEIGHT]);
       return { text: String(value), value };
     }
     case 1:
-      return { text: String(MAX_WEIGHT + 1 + rng.int(3)), code: 'ERR_WEIGHT_LIMIT' };
+      return { text: String(MAX_WEIGHT + 1 + rng.below(3)), code: 'ERR_WEIGHT_LIMIT' };
     case 2: {
       // 10^9, 2^32, 2^53 + 1 and numbers of up to 100,000 digits: refused without being expanded.
       const text = rng.pick([
         '1000000000',
         '4294967296',
         '9007199254740993',
-        digits(rng, 7 + rng.int(100_000)),
+        digits(rng, 7 + rng.below(100_000)),
       ]);
       return { text, code: 'ERR_WEIGHT_LIMIT' };
     }
     case 3: {
-      const value = rng.int(MAX_WEIGHT + 1);
-      return { text: '0'.repeat(1 + rng.int(rng() < 0.1 ? 10_000 : 5)) + value, value };
+      const value = rng.below(MAX_WEIGHT + 1);
+      return { text: '0'.repeat(1 + rng.below(rng() < 0.1 ? 10_000 : 5)) + value, value };
     }
     case 4:
       return {
@@ -72,7 +57,7 @@ function weightField(rng: Rng): {
         code: 'ERR_BAD_SERVER',
       };
     default: {
-      const value = rng.int(10);
+      const value = rng.below(10);
       return { text: String(value), value };
     }
   }
@@ -80,7 +65,7 @@ function weightField(rng: Rng): {
 
 /** A port, as text: valid ports, 0 and 65536, junk, and numbers too long to be one. */
 function portField(rng: Rng): { text: string; value?: number } {
-  switch (rng.int(6)) {
+  switch (rng.below(6)) {
     case 0: {
       const text = rng.pick([
         '0',
@@ -90,7 +75,7 @@ function portField(rng: Rng): { text: string; value?: number } {
         'x',
         '',
         '33013x',
-        digits(rng, 11 + rng.int(1000)),
+        digits(rng, 11 + rng.below(1000)),
       ]);
       return { text };
     }
@@ -99,7 +84,7 @@ function portField(rng: Rng): { text: string; value?: number } {
       return { text: String(value), value };
     }
     default: {
-      const value = 1 + rng.int(65535);
+      const value = 1 + rng.below(65535);
       return { text: String(value), value };
     }
   }
@@ -109,7 +94,7 @@ function portField(rng: Rng): { text: string; value?: number } {
 export function randomEntry(rng: Rng): Entry {
   const v6 = rng() < 0.15;
   let host = v6 ? rng.pick(V6) : rng.pick(HOSTS);
-  if (rng() < 0.05) host = 'h'.repeat(1 + rng.int(50_000));
+  if (rng() < 0.05) host = 'h'.repeat(1 + rng.below(50_000));
   const port = portField(rng);
   const withWeight = rng() < 0.6;
   const weight = weightField(rng);
@@ -121,7 +106,7 @@ export function randomEntry(rng: Rng): Entry {
         ? { host, port: port.value }
         : (weight.code ?? { host, port: port.value, weight: weight.value });
   // Shapes no weight can save: no port, one field too many, an empty host, a broken bracket.
-  switch (rng.int(20)) {
+  switch (rng.below(20)) {
     case 0:
       text = v6 ? `[${host}` : host;
       expected = 'ERR_BAD_SERVER';
@@ -146,6 +131,6 @@ export function randomEntry(rng: Rng): Entry {
 export function junk(rng: Rng): string {
   const alphabet = ',:[]0123456789 .-aZ\u0000\u00e9☺\ud83d';
   let s = '';
-  for (let i = rng.int(rng() < 0.1 ? 5000 : 60); i > 0; i--) s += alphabet[rng.int(alphabet.length)];
+  for (let i = rng.below(rng() < 0.1 ? 5000 : 60); i > 0; i--) s += alphabet[rng.below(alphabet.length)];
   return s;
 }

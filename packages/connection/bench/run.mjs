@@ -11,6 +11,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { quantity } from '../../../bench/lib/format.mjs';
+import { printRows, resultRow } from '../../../bench/lib/rows.mjs';
 
 const BODY = 12;
 const FRAME = 12 + BODY;
@@ -216,17 +218,16 @@ async function main() {
       const raw = await bareRound(server.port, depth, true);
       const value = Math.max(...ours);
       const baselineValue = Math.max(...bare);
-      const ratio = value / baselineValue;
-      const target = TARGETS[depth] ?? null;
       results.push({
-        name: `echo, ${depth} in flight, ${BODY}-byte bodies`,
-        unit: 'req/s',
-        value: Math.round(value),
-        baseline: 'bare net.Socket pipelined loop',
-        baselineValue: Math.round(baselineValue),
-        ratio: Number(ratio.toFixed(3)),
-        target,
-        pass: target === null ? null : ratio >= target,
+        ...resultRow({
+          name: `echo, ${depth} in flight, ${BODY}-byte bodies`,
+          unit: 'req/s',
+          value,
+          baseline: 'bare net.Socket pipelined loop',
+          baselineValue,
+          target: TARGETS[depth] ?? null,
+          ratio: 'ours/baseline',
+        }),
         rawEchoValue: Math.round(raw),
       });
     }
@@ -245,18 +246,10 @@ async function main() {
     pass: heapMb < MEMORY_TARGET_MB,
   });
 
-  const pad = (s, n) => String(s).padEnd(n);
-  const fmt = (v, unit) => (unit === 'req/s' ? `${Math.round(v / 1000)} k` : `${v} ${unit}`);
-  process.stderr.write(
-    `${pad('benchmark', 44)}${pad('value', 10)}${pad('bare', 10)}${pad('ratio', 7)}${pad('target', 16)}raw echo\n`,
-  );
+  printRows(results);
   for (const r of results) {
-    const ratio = r.ratio === null ? '' : r.ratio.toFixed(2);
-    const base = r.baselineValue === null ? '' : fmt(r.baselineValue, r.unit);
-    const target = r.target === null ? '' : typeof r.target === 'string' ? r.target : `>= ${r.target}`;
-    process.stderr.write(
-      `${pad(r.name, 44)}${pad(fmt(r.value, r.unit), 10)}${pad(base, 10)}${pad(ratio, 7)}${pad(`${target}${r.target === null ? '' : r.pass ? ' ok' : ' MISS'}`, 16)}${r.rawEchoValue === undefined ? '' : fmt(r.rawEchoValue, r.unit)}\n`,
-    );
+    if (r.rawEchoValue !== undefined)
+      process.stderr.write(`${r.name}: raw echo ${quantity(r.rawEchoValue, r.unit)}\n`);
   }
   console.log(JSON.stringify({ package: '@iproto/connection', results }));
 }

@@ -3,6 +3,7 @@ import { defaultDebugCb, type Hooks } from './debug-log.js';
 import { booleanOption, functionOption, integerOption, invalidOption, timeoutOption } from './options.js';
 import type { ConnectionTarget } from './transport.js';
 
+/** Options of `new Connection(target, options)`; every one is checked, and a bad one throws `ERR_INVALID_OPTION`. */
 export interface ConnectionOptions {
   /** Milliseconds to establish the connection. Default 2000 (Perl's `connect_timeout` of 2 s). 0: no limit. */
   connectTimeout?: number;

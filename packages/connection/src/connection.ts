@@ -24,6 +24,7 @@ export { formatAddress } from './connection-options.js';
 export type { Dispatcher, DispatchHandler, DispatchRequest, ReplyHandler, SendOptions } from './dispatch.js';
 export type { ConnectionTarget } from './transport.js';
 
+/** The events a {@link Connection} emits, with their arguments. */
 export interface ConnectionEvents {
   connect: [];
   /** A socket went, or was retired as silent (`error` says why; undefined after a clean close). */
@@ -141,6 +142,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Dispat
     if (level > 0) observe(this, this.#hooks);
   }
 
+  /** Where debug lines go; setting `undefined` restores the default (standard error). */
   get debugCb(): (line: string) => void {
     return this.#debugCb;
   }

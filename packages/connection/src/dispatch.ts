@@ -23,6 +23,7 @@ export interface DispatchRequest {
 export interface DispatchHandler {
   /** The reply frame, or `undefined` for a `noReply` request once written. */
   onReply(frame: Frame | undefined): void;
+  /** The request failed with `error` (an `IProtoError` with a stable `code`). */
   onError(error: Error): void;
   /**
    * Optional, and called instead of `onReply` for a reply when present: the reply with no `Frame`
@@ -34,6 +35,7 @@ export interface DispatchHandler {
 
 /** The one contract of every layer of the request path (as undici's `Dispatcher#dispatch`). */
 export interface Dispatcher {
+  /** Sends `request`; its outcome goes to `handler`, exactly once. */
   dispatch(request: DispatchRequest, handler: DispatchHandler): void;
 }
 

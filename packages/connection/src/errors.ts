@@ -18,6 +18,7 @@ export type ConnectionErrorCode =
   | 'ERR_DESTROYED'
   | 'ERR_INVALID_OPTION';
 
+/** Where and why an {@link IProtoError} happened: the fields it carries besides its code and message. */
 export interface IProtoErrorOptions {
   /** Numeric OS errno (the Perl client's `$!`), positive as in C. */
   errno?: number;

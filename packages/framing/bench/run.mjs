@@ -1,6 +1,8 @@
 // Microbenchmarks of the framing hot paths. Run after a build: `pnpm --filter @iproto/framing build &&
 // pnpm --filter @iproto/framing bench`. Human table on stderr; the last stdout line is the JSON summary
 // described in docs/architecture.md.
+
+import { printRows, resultRow } from '../../../bench/lib/rows.mjs';
 import { FrameDecoder, FrameWriter } from '../dist/index.js';
 
 const CHUNK = 64 * 1024;
@@ -143,17 +145,9 @@ function writeBare() {
 const results = [];
 function row(name, fn, baseline, baselineFn, target) {
   const [value, baselineValue] = compare(fn, baselineFn);
-  const ratio = baselineValue / value;
-  results.push({
-    name,
-    unit: 'frames/s',
-    value: Math.round(value),
-    baseline,
-    baselineValue: Math.round(baselineValue),
-    ratio: Number(ratio.toFixed(3)),
-    target,
-    pass: ratio <= target,
-  });
+  results.push(
+    resultRow({ name, unit: 'frames/s', value, baseline, baselineValue, target, ratio: 'baseline/ours' }),
+  );
 }
 
 row(
@@ -185,13 +179,6 @@ row(
   1.5,
 );
 
-const pad = (s, n) => String(s).padEnd(n);
-const fmt = (v) => (v / 1e6).toFixed(2) + ' M';
-process.stderr.write(`${pad('benchmark', 58)}${pad('frames/s', 12)}${pad('baseline', 12)}ratio  target\n`);
-for (const r of results) {
-  process.stderr.write(
-    `${pad(r.name, 58)}${pad(fmt(r.value), 12)}${pad(fmt(r.baselineValue), 12)}${pad(r.ratio.toFixed(2), 7)}${r.target} ${r.pass ? 'ok' : 'MISS'}\n`,
-  );
-}
+printRows(results);
 if (sink === 0.5) process.stderr.write('\n'); // keeps `sink` alive
 console.log(JSON.stringify({ package: '@iproto/framing', results }));

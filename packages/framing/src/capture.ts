@@ -4,6 +4,7 @@ import type { Frame } from './frame.js';
 import { readUint32 } from './frame.js';
 import { FrameError } from './frame-error.js';
 
+/** Options of `parseCapture`. */
 export interface CaptureOptions {
   /** Largest body a header may announce; default {@link DEFAULT_MAX_FRAME_SIZE}. `Infinity` lifts it. */
   maxFrameSize?: number;
@@ -20,6 +21,7 @@ export interface CaptureFrame extends Frame {
   offset: number;
 }
 
+/** What `parseCapture` returns: the whole frames of a capture and what is left after the last one. */
 export interface Capture {
   /** The whole frames, in order; each `body` is a view of the capture's bytes. */
   frames: CaptureFrame[];

@@ -1,5 +1,6 @@
 import { readUint32 } from './frame.js';
 
+/** Options of `dumpPacket`. */
 export interface DumpPacketOptions {
   /**
    * Print the bytes as 32-bit integers first (default `true`). `false` is MR::IProto's `dump_no_ints`.

@@ -3,6 +3,7 @@ import type { Frame } from './frame.js';
 import { readUint32 } from './frame.js';
 import { FrameError } from './frame-error.js';
 
+/** Options of `new FrameDecoder(options)`. */
 export interface FrameDecoderOptions {
   /**
    * Largest body, in bytes, a header may announce (header not counted). Default

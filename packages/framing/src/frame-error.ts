@@ -3,6 +3,7 @@ import type { Frame } from './frame.js';
 /** Stable codes of {@link FrameError}. */
 export type FrameErrorCode = 'ERR_FRAME_TOO_LARGE' | 'ERR_FRAME_TRUNCATED';
 
+/** What a {@link FrameError} carries besides its code and message: the offending header's fields. */
 export interface FrameErrorOptions {
   cause?: unknown;
   /** Message code of the offending header, when it was read. */

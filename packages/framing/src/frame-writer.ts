@@ -1,6 +1,7 @@
 import { DEFAULT_LARGE_BODY_THRESHOLD, HEADER_SIZE } from './constants.js';
 import { checkUint32, writeHeader } from './frame.js';
 
+/** Options of `new FrameWriter(options)`. */
 export interface FrameWriterOptions {
   /** Size of the first buffer, in bytes. Default 16 KiB; later buffers grow geometrically. */
   initialSize?: number;

@@ -4,6 +4,7 @@
 // Human table on stderr; the last stdout line is the JSON summary described in docs/architecture.md.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { printRows, resultRow } from '../../../bench/lib/rows.mjs';
 import { compile } from '../dist/index.js';
 
 const QUICK = process.argv.includes('--quick');
@@ -199,17 +200,9 @@ const perlRuns = await perlRates(
 const results = [];
 function row(name, value, baseline, baselineValue, target) {
   // ratio = baseline / ours: below 1 we are faster.
-  const ratio = baselineValue / value;
-  results.push({
-    name,
-    unit: 'ops/s',
-    value: Math.round(value),
-    baseline,
-    baselineValue: Math.round(baselineValue),
-    ratio: Number(ratio.toFixed(3)),
-    target,
-    pass: ratio <= target,
-  });
+  results.push(
+    resultRow({ name, unit: 'ops/s', value, baseline, baselineValue, target, ratio: 'baseline/ours' }),
+  );
 }
 
 cases.forEach((c, index) => {
@@ -244,15 +237,6 @@ cases.forEach((c, index) => {
   row(`unpack ${c.name}`, unpackOps, 'hand-written Buffer', handUnpackOps, 2);
 });
 
-const pad = (s, n) => String(s).padEnd(n);
-const fmt = (v) => (v >= 1e6 ? `${(v / 1e6).toFixed(2)} M` : `${(v / 1e3).toFixed(1)} k`);
-process.stderr.write(
-  `${pad('benchmark', 42)}${pad('ops/s', 11)}${pad('baseline', 22)}${pad('ops/s', 11)}ratio  target\n`,
-);
-for (const r of results) {
-  process.stderr.write(
-    `${pad(r.name, 42)}${pad(fmt(r.value), 11)}${pad(r.baseline, 22)}${pad(fmt(r.baselineValue), 11)}${pad(r.ratio.toFixed(2), 7)}${r.target} ${r.pass ? 'ok' : 'MISS'}\n`,
-  );
-}
+printRows(results);
 if (sink === 0.5) process.stderr.write('\n');
 console.log(JSON.stringify({ package: '@iproto/pack', results }));

@@ -14,7 +14,9 @@ export type { UnpackOptions } from './unpacker.js';
 /** A template compiled once into closures; `pack` and `unpack` reuse it for every call. */
 export interface CompiledTemplate {
   readonly template: string;
+  /** Packs `values` with the template, as `pack(template, ...values)`. */
   pack(...values: unknown[]): Buffer;
+  /** Unpacks `data` with the template, as `unpack(template, data, options)`. */
   unpack(data: Uint8Array, options?: UnpackOptions): unknown[];
   /**
    * `unpack(data.subarray(start, end), options)` without making the view: for a reader holding a
@@ -211,9 +213,10 @@ export function cacheStats(): { templates: number; chars: number } {
  * Compiles `template` once and caches it by its text: the same template string gives the same object.
  * Template errors are reported when a part of the template is first used, as Perl does.
  */
-export function compile(
-  template: string,
-): CompiledTemplate & { packArray(values: ArrayLike<unknown>): Buffer } {
+export function compile(template: string): CompiledTemplate & {
+  /** Packs an array of values (no spread: the fast path for long lists). */
+  packArray(values: ArrayLike<unknown>): Buffer;
+} {
   if (typeof template !== 'string') throw new TypeError('compile: template must be a string');
   const c = cache.get(template);
   if (c !== undefined) return c;

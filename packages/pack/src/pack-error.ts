@@ -18,6 +18,7 @@ export const PackErrorCode = {
   LIMIT: 'ERR_PACK_LIMIT',
 } as const;
 
+/** One of the {@link PackErrorCode} values: the `code` of a {@link PackError}. */
 export type PackErrorCodeValue = (typeof PackErrorCode)[keyof typeof PackErrorCode];
 
 /**

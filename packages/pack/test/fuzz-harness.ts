@@ -1,5 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { fuzzSeed } from '@iproto/test-kit';
 import { PackError } from '../src/index.js';
 
 /**
@@ -10,7 +11,7 @@ import { PackError } from '../src/index.js';
  */
 
 export const SCALE = Math.max(1, Number(process.env.IPROTO_FUZZ_SCALE ?? 1));
-export const SEED = Number(process.env.PACK_FUZZ_SEED ?? 7);
+export const SEED = fuzzSeed(7);
 
 /** A case slower than this is a hang or a cost out of proportion to its input. */
 const MAX_CASE_MS = 5000;

@@ -7,7 +7,7 @@ import { Rng, randomPackCase, randomUnpackTemplate } from './random-template.js'
 /**
  * Random bytes into unpack and random values into pack, with random templates (those of the Perl
  * parity suite, some of them mangled): nothing may crash, hang, or throw anything but a PackError.
- * `PACK_FUZZ_SEED=n` replays another draw; IPROTO_FUZZ_SCALE multiplies the cases.
+ * `IPROTO_FUZZ_SEED=n` replays another draw; IPROTO_FUZZ_SCALE multiplies the cases.
  */
 
 const CASES = 4000 * SCALE;

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { printRows, resultRow } from '../../../bench/lib/rows.mjs';
 
 const IN_FLIGHT = 256;
 const BODY = 12;
@@ -200,23 +201,18 @@ async function main() {
     const [value, baselineValue, codecValue, chunkValue] = rounds.map((r) => Math.max(...r));
     // Per-round ratios (same round, same load) show the spread the best-of figure hides.
     const spread = rounds[0].map((v, i) => rounds[1][i] / v);
-    const ratio = baselineValue / value;
-    const result = {
+    const result = resultRow({
       name: `pipelined echo, ${IN_FLIGHT} in flight, ${BODY}-byte bodies`,
       unit: 'req/s',
-      value: Math.round(value),
+      value,
       baseline: 'bare Node echo loop',
-      baselineValue: Math.round(baselineValue),
-      ratio: Number(ratio.toFixed(3)),
+      baselineValue,
       target: 1.5,
-      pass: ratio <= 1.5,
-    };
+      ratio: 'baseline/ours',
+    });
+    printRows([result]);
     const pad = (s, n) => String(s).padEnd(n);
     const fmt = (v) => `${Math.round(v / 1000)} k`;
-    process.stderr.write(`${pad('benchmark', 52)}${pad('req/s', 10)}${pad('baseline', 10)}ratio  target\n`);
-    process.stderr.write(
-      `${pad(result.name, 52)}${pad(fmt(value), 10)}${pad(fmt(baselineValue), 10)}${pad(result.ratio.toFixed(2), 7)}${result.target} ${result.pass ? 'ok' : 'MISS'}\n`,
-    );
     process.stderr.write(`${pad('  per-round ratios', 52)}${spread.map((r) => r.toFixed(2)).join(' ')}\n`);
     process.stderr.write(
       `${pad('  for scale: FrameDecoder + FrameWriter alone', 52)}${pad(fmt(codecValue), 10)}${pad(fmt(baselineValue), 10)}${(baselineValue / codecValue).toFixed(2)}\n`,

@@ -34,6 +34,7 @@ const defaultDebugCb = (line: string): void => {
   process.stderr.write(`MR::IProto::Server: ${line}\n`);
 };
 
+/** Where a server listens, as `listen()` resolves it (the real port when 0 was asked for). */
 export interface ServerAddress {
   host: string;
   port: number;

@@ -19,6 +19,7 @@ export type ServerErrorCode =
   /** A connection arrived with `maxConnections` open; it was closed at once (the `drop` event). */
   | 'ERR_MAX_CONNECTIONS';
 
+/** What a `ServerError` carries besides its code and message: the client and request it concerns. */
 export interface ServerErrorOptions {
   cause?: unknown;
   /** `host:port` of the client the error concerns. */

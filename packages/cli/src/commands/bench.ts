@@ -28,6 +28,7 @@ export interface BenchOptions extends Address {
   onProgress?: (progress: BenchProgress) => void;
 }
 
+/** A snapshot of a running `runBench`, handed to `onProgress`. */
 export interface BenchProgress {
   completed: number;
   errors: number;
@@ -36,6 +37,7 @@ export interface BenchProgress {
   histogram: Histogram;
 }
 
+/** What `runBench` measured: the run's parameters, counts, throughput and latency percentiles. */
 export interface BenchResult {
   address: string;
   msg: number;

@@ -5,12 +5,14 @@ import type { CliIO } from '../io.js';
 import { parseOptions, stringOption } from '../parse-options.js';
 import { type Address, describeError, formatAddress, parseAddressList, parseInteger } from '../values.js';
 
+/** Options of `pingServer`: the msg code to send, how many pings, and each one's timeout in milliseconds. */
 export interface PingOptions {
   msg?: number;
   count?: number;
   timeout?: number;
 }
 
+/** One server's outcome of `pingServer`: up or down, round-trip times, and the error when down. */
 export interface PingResult {
   address: string;
   up: boolean;

@@ -5,6 +5,7 @@ import type { CliIO } from '../io.js';
 import { parseOptions, stringOption } from '../parse-options.js';
 import { describeError, formatAddress, parseInteger } from '../values.js';
 
+/** Options of `createServer` (`iproto serve`). */
 export interface ServeOptions {
   /** Answer every message with its own body instead of running the box. */
   echo?: boolean;

@@ -1,8 +1,8 @@
 import { isIProtoError } from '@iproto/client';
 import { DOCUMENTED_CODES as SEND_ERROR_CODES } from '../../../../bench/soak/codes.mjs';
 
-// One seeded PRNG for the soak and the fuzzers, so a failing case can be replayed from its seed.
-export { createRng } from '../../../../bench/soak/rng.mjs';
+// One seeded PRNG for the soak and the fuzzers (tools/test-kit), so a failing case replays from its seed.
+export { createRng } from '@iproto/test-kit';
 /** The codes a failed send may carry (docs/architecture.md, "Errors"); one list with the soak's. */
 export { SEND_ERROR_CODES };
 

@@ -1,17 +1,8 @@
 // Helpers shared by this package's tests (not exported by the package).
 import { spawnSync } from 'node:child_process';
 
-/** mulberry32: a small seeded PRNG, so a failing random test can be replayed from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The one seeded PRNG of the workspace's tests (tools/test-kit), so a failing random test replays from its seed. */
+export { createRng as prng } from '@iproto/test-kit';
 
 export function hex(text: string): Buffer {
   return Buffer.from(text.replace(/\s+/g, ''), 'hex');

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 
+/** A port that accepts no connection (from `listenBlackhole`): connects to it hang until they time out. */
 export interface Blackhole {
   host: string;
   port: number;

@@ -12,6 +12,7 @@ import {
 import { BoxSpace, type BoxSpaceOptions, DEFAULT_MAX_TUPLE_SIZE } from './box-space.js';
 import { TestServer, type TestServerOptions } from './test-server.js';
 
+/** Options of `startBoxDouble` and `new BoxDouble(...)`: the spaces, procedures, and the test server's own options. */
 export interface BoxDoubleOptions extends Omit<TestServerOptions, 'handler'> {
   /** The spaces. Default: space 0 with one TREE index on field 0 as a NUM. */
   spaces?: BoxSpaceOptions[];
@@ -54,6 +55,7 @@ interface InjectedError {
   left: number;
 }
 
+/** The double's default `maxReplySize`, in bytes: 64 MiB. */
 export const DEFAULT_MAX_REPLY_SIZE = 64 * 1024 * 1024;
 
 /**

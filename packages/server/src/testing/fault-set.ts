@@ -27,6 +27,7 @@ export type Fault =
   /** Stop reading on arrival: this and later requests go unanswered, and the client's writes back up. */
   | { type: 'stopReading' };
 
+/** The kinds of {@link Fault}, by their `type`. */
 export type FaultType = Fault['type'];
 
 /** Which requests a fault applies to. Every given condition must hold. */

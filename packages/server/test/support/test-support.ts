@@ -102,27 +102,8 @@ export function deferred<T>(): {
   return { promise, resolve, reject };
 }
 
-/** A seeded PRNG (mulberry32), so that a failing fuzz run can be replayed from its seed. */
-export interface Rng {
-  (): number;
-  /** An integer from `min` to `max`, both included. */
-  int(min: number, max: number): number;
-  pick<T>(values: readonly T[]): T;
-}
-
-export function createRng(seed: number): Rng {
-  let a = seed >>> 0;
-  const next = (() => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }) as Rng;
-  next.int = (min, max) => min + Math.floor(next() * (max - min + 1));
-  next.pick = (values) => values[Math.floor(next() * values.length)];
-  return next;
-}
+/** The one seeded PRNG of the workspace's fuzzers (tools/test-kit), so a failing run replays from its seed. */
+export { createRng, type Rng } from '@iproto/test-kit';
 
 /** The servers and raw clients a test file starts; `cleanup()` (in `afterEach`) closes them all. */
 export class Started {

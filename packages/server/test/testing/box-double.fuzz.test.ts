@@ -1,4 +1,5 @@
 import { pack } from '@iproto/pack';
+import { createRng, fuzzSeed, type Rng } from '@iproto/test-kit';
 import { expect, test } from 'vitest';
 import { BoxDoubleError } from '../../src/testing/box-double-error.js';
 import { executeRequest } from '../../src/testing/box-requests.js';
@@ -6,25 +7,10 @@ import { BoxSpace } from '../../src/testing/box-space.js';
 import { callBody, insertBody, num, selectBody, tuple, updateBody } from '../support/box-test-support.js';
 
 const SCALE = Number(process.env.IPROTO_FUZZ_SCALE ?? 1);
-const SEED = 0xb0c5;
-
-/** mulberry32: a small seeded PRNG, so a failure replays from the seed in the test name. */
-function createRng(seed: number) {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return Object.assign(next, {
-    int: (min: number, max: number): number => min + Math.floor(next() * (max - min + 1)),
-  });
-}
+const SEED = fuzzSeed(0xb0c5);
 
 /** Valid requests of every kind, to mutate. */
-function seeds(rng: ReturnType<typeof createRng>): [number, Buffer][] {
+function seeds(rng: Rng): [number, Buffer][] {
   const k = rng.int(0, 50);
   return [
     [13, insertBody(rng.int(0, 1), rng.int(0, 7), num(k), `v${k}`, num(rng.int(0, 9)))],
@@ -56,7 +42,7 @@ function seeds(rng: ReturnType<typeof createRng>): [number, Buffer][] {
 }
 
 /** Flips bytes, cuts, splices in lying counts, or appends garbage. */
-function mutate(rng: ReturnType<typeof createRng>, body: Buffer): Buffer {
+function mutate(rng: Rng, body: Buffer): Buffer {
   const out = Buffer.from(body);
   switch (rng.int(0, 4)) {
     case 0:

@@ -1,0 +1,1 @@
+export { createRng, fuzzSeed, type Rng } from './rng.mjs';
