@@ -16,10 +16,10 @@ export function categorize(callFrame) {
   if (name === '(program)') return 'V8 and native, unattributed';
   if (WRITES.has(name)) return 'socket writes';
   // Pack templates compile to functions made by `new Function` (no url): pack / unpack one message.
-  if (url === '' && /^(pack|unpack)/.test(name)) return '@iproto/pack';
+  if (url === '' && /^(pack|unpack)/.test(name)) return 'packages/pack';
   if (name === 'runMicrotasks' || name === 'processTicksAndRejections') return 'promise jobs and ticks';
   const m = /packages\/([a-z-]+)\//.exec(url);
-  if (m) return `@iproto/${m[1]}`;
+  if (m) return `packages/${m[1]}`;
   if (url.includes('/bench/lib/')) return 'the harness (the loops awaiting send)';
   if (url.startsWith('node:internal/streams') || url.includes('stream_base_commons') || url === 'node:net')
     return 'Node streams (reads)';
