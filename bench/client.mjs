@@ -14,14 +14,17 @@
 // Prints a table to stderr and, as the last line of stdout, the results object of
 // docs/architecture.md plus `chart` (the series for bench/throughput.svg) and `notes`.
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { throughputChart } from './lib/chart.mjs';
 import { startEchoServer } from './lib/echo-server.mjs';
 import { quantity, ratio, textTable } from './lib/format.mjs';
 import { perlInfo } from './lib/machine.mjs';
+import { describeProfile, summarizeProfile } from './lib/profile.mjs';
 
 // `pnpm bench -- --quick` hands the `--` on; it is not a separator here.
 const { values: flags } = parseArgs({
@@ -43,6 +46,7 @@ const HEAP_TARGET_MB = 60;
 const PERL_TARGET = 50;
 const PERL_ASYNC_DEPTH = 256;
 const PERL_DEPTH = 256;
+const PROFILE_DEPTH = 256;
 
 const plan = flags.quick
   ? { warmupMs: 500, durationMs: 1000, rounds: 1, perlSeconds: 1 }
@@ -71,8 +75,16 @@ function runPerl(address, mode, depth) {
 }
 
 /** Runs one contender in a fresh `node --expose-gc` process; resolves to its JSON line. */
-function contender(kind, depth, addresses, warmupMs = plan.warmupMs, durationMs = plan.durationMs) {
+function contender(
+  kind,
+  depth,
+  addresses,
+  warmupMs = plan.warmupMs,
+  durationMs = plan.durationMs,
+  nodeArgs = [],
+) {
   const args = [
+    ...nodeArgs,
     '--expose-gc',
     CONTENDER,
     kind,
@@ -229,6 +241,26 @@ try {
     await holding.close();
   }
 
+  // Where the time of IProto with its defaults at 256 in flight goes: one more fresh process, run
+  // under the V8 sampling profiler (which slows it a little; its figure is not used).
+  let profile;
+  const profileDir = mkdtempSync(join(tmpdir(), 'iproto-bench-profile-'));
+  try {
+    await contender('iproto', PROFILE_DEPTH, one, plan.warmupMs, plan.durationMs, [
+      '--cpu-prof',
+      `--cpu-prof-dir=${profileDir}`,
+    ]);
+    profile = describeProfile(summarizeProfile(profileDir));
+    notes.push(
+      `Profile of IProto (defaults) at ${PROFILE_DEPTH} in flight (node --cpu-prof, self time): ${profile.parts}. ` +
+        `Heaviest functions: ${profile.top}.`,
+    );
+  } catch (error) {
+    notes.push(`Profile missing: ${error.message}.`);
+  } finally {
+    rmSync(profileDir, { recursive: true, force: true });
+  }
+
   // Perl MR::IProto, against the IProto defaults figure at 256 in flight.
   const perl = perlInfo();
   let perlSync;
@@ -279,6 +311,24 @@ try {
   };
   if (flags.svg) writeFileSync(flags.svg, throughputChart(chart));
 
+  // Issue 12's five targets, each beside its baseline and verdict.
+  const targets = results.filter((r) => r.target !== undefined && !r.baseline.startsWith('Perl'));
+  const verdicts = targets.map((r) => {
+    const measured =
+      r.ratio === null || r.ratio === undefined
+        ? quantity(r.value, r.unit)
+        : `${ratio(r.ratio)} (${quantity(r.value, r.unit)} against ${r.baseline}, ${quantity(r.baselineValue, r.unit)})`;
+    const verdict = r.pass === undefined ? 'not measured' : r.pass ? 'met' : 'MISSED';
+    return `${r.name}: ${measured}, target ${r.target}: ${verdict}`;
+  });
+  const met = targets.filter((r) => r.pass === true).length;
+  notes.unshift(`Issue 12 targets met: ${met} of ${targets.length}.`);
+  process.stderr.write(
+    `\nIssue 12 targets (${met} of ${targets.length} met):\n${verdicts.map((v) => `  ${v}`).join('\n')}\n` +
+      (profile === undefined
+        ? ''
+        : `Profile (IProto, defaults, ${PROFILE_DEPTH} in flight): ${profile.parts}\n`),
+  );
   process.stderr.write(
     `\n${textTable(
       ['figure', 'value', 'baseline', 'baseline value', 'ratio', 'target'],
