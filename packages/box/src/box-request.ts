@@ -67,6 +67,9 @@ export function boxRequest(
       return pick ? pick(reply.value) : reply.value;
     },
     (error: unknown) => {
+      // An abort rejects with the signal's reason (or the client's AbortError), as everywhere else.
+      if (options.signal?.aborted && (error as { name?: unknown })?.name === 'AbortError') throw error;
+      if (options.signal?.aborted && error === options.signal.reason) throw error;
       throw asBoxError(error, plan.where);
     },
   );

@@ -430,8 +430,18 @@ describe('Box against the box double', () => {
     const controller = new AbortController();
     const pending = box.select('users', 1, { signal: controller.signal });
     setTimeout(() => controller.abort(), 20);
-    const error = await failure(pending);
-    expect(error.code).toBe('ABORT_ERR');
+    // The signal's reason itself, not wrapped in a BoxError (as undici's fetch rejects).
+    const rejected = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => e as Error);
+    expect(await rejected(pending)).toBe(controller.signal.reason);
+    const timeout = AbortSignal.timeout(10);
+    double.faults.add({ type: 'delay', ms: 2000 }, { times: 1 });
+    const timedOut = await rejected(box.select('users', 1, { signal: timeout, raise: false }));
+    expect(timedOut).toBe(timeout.reason);
+    expect(timedOut?.name).toBe('TimeoutError');
+    const stopped = new AbortController();
+    stopped.abort('stop');
+    const bare = await rejected(box.select('users', 1, { signal: stopped.signal }));
+    expect(bare).toMatchObject({ name: 'AbortError', code: 'ABORT_ERR', cause: 'stop' });
   });
 
   it('runs the multi-space select (msg 18) the double serves', async () => {

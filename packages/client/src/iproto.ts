@@ -2,6 +2,7 @@ import { AsyncResource } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import { type Balance, Cluster } from '@iproto/cluster';
 import {
+  abortReason,
   Connection,
   type DispatchHandler,
   type DispatchRequest,
@@ -817,7 +818,9 @@ export class IProto extends EventEmitter {
     if (task.state !== 'running' || task.tries !== tries) return;
     const failure = error instanceof Error ? error : new Error(String(error));
     if (task.signal?.aborted || this.#closed) {
-      this.#finish(task, undefined, task.signal?.aborted ? this.#abortError(task) : failure);
+      // An abort the layer below already reported (with its address and sync) is kept as it is.
+      const aborted = task.signal?.aborted && failure.name !== 'AbortError' && failure !== task.signal.reason;
+      this.#finish(task, undefined, aborted ? this.#abortError(task) : failure);
       return;
     }
     let retry: boolean;
@@ -930,8 +933,7 @@ export class IProto extends EventEmitter {
   }
 
   #abortError(task: Task): Error {
-    const reason = task.signal?.reason;
-    return clientError('ABORT_ERR', `message ${task.msg}: request aborted`, { msg: task.msg, cause: reason });
+    return abortReason(task.signal!, `message ${task.msg}: request aborted`, { msg: task.msg });
   }
 
   /** Settles a request once, frees its slot, and starts the next queued one (MR::IProto::_finish_and_start). */
