@@ -212,7 +212,11 @@ export async function runSoak(options = {}) {
       if (error) {
         // An abort rejects with the signal's reason: controller.abort()'s DOMException AbortError.
         const aborted = error.name === 'AbortError';
-        const code = aborted ? 'ABORT_ERR' : isIProtoError(error) ? error.code : `${error.name}: ${error.message}`;
+        const code = aborted
+          ? 'ABORT_ERR'
+          : isIProtoError(error)
+            ? error.code
+            : `${error.name}: ${error.message}`;
         outcomes.set(code, (outcomes.get(code) ?? 0) + 1);
         if (!aborted && (!isIProtoError(error) || !DOCUMENTED_CODES.has(error.code))) {
           if (undocumented.length < 10) undocumented.push(`#${id}: ${code} ${error.message}`);

@@ -260,6 +260,21 @@ function sendTo(server: ServerLike, task: Task, tries: number): void {
     );
 }
 
+/**
+ * A reply that could not be decoded (its `unpack` template or function, or its response class,
+ * threw): `ERR_REPLY_DECODE` saying which server, msg and sync, the decoder's error (a `PackError`
+ * for a template) as `cause`.
+ */
+function decodeError(task: Task, msg: number, sync: number, error: unknown): Error {
+  const address = task.server?.address;
+  const detail = error instanceof Error ? error.message : String(error);
+  return clientError(
+    'ERR_REPLY_DECODE',
+    `${address === undefined ? '' : `${address}: `}cannot decode the reply, msg ${msg} sync ${sync}: ${detail}`,
+    { address, msg, sync, cause: error },
+  );
+}
+
 const DEFAULT_MAX_PARALLEL = 1000;
 
 const noop = (): void => {};
@@ -867,28 +882,42 @@ export class IProto extends EventEmitter {
     if (task.state !== 'running' || task.tries !== tries) return;
     let reply: unknown;
     let again: boolean;
+    // True while the reply is being decoded: what throws then is a decode failure, told where.
+    let decoding = false;
     try {
       if (!task.noReply && msg !== task.msg) {
         throw clientError(
           'ERR_MSG_MISMATCH',
           `Request and reply message code is different: ${msg} != ${task.msg}`,
-          { msg, sync },
+          { msg, sync, address: task.server?.address },
         );
       }
       if (task.request) {
         const body = task.noReply ? undefined : asBuffer(frameBody(bytes, start, end));
+        decoding = true;
         const response = new task.responseClass!(body, task.request);
-        this.#checkParsed(task, response);
+        decoding = false;
+        this.#checkParsed(task, response, sync);
         reply = response;
         again = response.retry() === true;
       } else {
+        decoding = true;
         reply = task.noReply ? [0] : task.decode!.unpackRange(bytes, start, end);
+        decoding = false;
         const message = task.message as PlainMessage<any>;
         const isRetry = message.isRetry;
         again = typeof isRetry === 'function' && Boolean(isRetry.call(message, reply as unknown[]));
       }
     } catch (error) {
-      this.#finish(task, undefined, error instanceof Error ? error : new Error(String(error)));
+      this.#finish(
+        task,
+        undefined,
+        decoding
+          ? decodeError(task, msg, sync, error)
+          : error instanceof Error
+            ? error
+            : new Error(String(error)),
+      );
       return;
     }
     if (again && task.tries < task.maxTries && !this.#closed) this.#retry(task, undefined, reply);
@@ -896,15 +925,16 @@ export class IProto extends EventEmitter {
   }
 
   /** MR::IProto::Response::BUILDARGS warns "Not all data was parsed"; `trailingData` picks warn, fail or ignore. */
-  #checkParsed(task: Task, response: Response<any>): void {
+  #checkParsed(task: Task, response: Response<any>, sync: number): void {
     const left = response.unparsed;
     if (left === 0 || this.trailingData === 'ignore') return;
+    const address = task.server?.address;
     const error = clientError(
       'ERR_TRAILING_DATA',
       `Not all data was parsed: ${left} of ${response.data?.length ?? 0} bytes left by ${
         Object.getPrototypeOf(response).constructor.name
-      } (msg ${task.msg})`,
-      { msg: task.msg },
+      } (${address === undefined ? '' : `${address}, `}msg ${task.msg} sync ${sync})`,
+      { msg: task.msg, sync, address },
     );
     if (this.trailingData === 'error') throw error;
     if (this.listenerCount('warning') > 0) this.#emitFor(task, 'warning', error);

@@ -271,8 +271,14 @@ describe('IProto', () => {
       servers[0].on(ECHO, () => Buffer.from([1]));
       const client = fixture.client(servers, { messages });
       const error = await errorOf(client.send(new EchoRequest(3, true)));
-      expect(error).toBeInstanceOf(RangeError);
-      expect(error.message).toBe('EchoResponse: reply too short');
+      expect(error.code).toBe('ERR_REPLY_DECODE');
+      expect(error.cause).toBeInstanceOf(RangeError);
+      expect(error.cause.message).toBe('EchoResponse: reply too short');
+      expect(error.message).toMatch(
+        new RegExp(
+          `^${servers[0].address}: cannot decode the reply, msg 1 sync \\d+: EchoResponse: reply too short$`,
+        ),
+      );
       expect(servers[0].requests).toBe(1); // a reply that cannot be decoded is not retried
     });
   });
