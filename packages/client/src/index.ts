@@ -9,7 +9,8 @@ export type {
   ResponseSpec,
 } from './define-message.js';
 export { defineMessage } from './define-message.js';
-export { channels } from './diagnostics.js';
+export type { RequestTraceContext } from './diagnostics.js';
+export { channels, requestTracing } from './diagnostics.js';
 export { ErrorReply } from './error-reply.js';
 export type { ClientErrorCode } from './errors.js';
 export type {

@@ -12,7 +12,7 @@ import {
   timeoutOption,
 } from '@iproto/connection';
 import { frameBody } from '@iproto/framing';
-import { channels } from './diagnostics.js';
+import { channels, type RequestTraceContext, requestTracing } from './diagnostics.js';
 import { ErrorReply } from './error-reply.js';
 import { clientError } from './errors.js';
 import { MessageRegistry, type MessagesOption } from './message-registry.js';
@@ -155,6 +155,8 @@ class Task implements DispatchRequest, DispatchHandler {
   queuedAt = 0;
   server: ServerLike | undefined = undefined;
   state: 'queued' | 'running' | 'done' = 'queued';
+  /** Its context on the `iproto:client:request` tracing channel, when that had subscribers at send. */
+  trace: RequestTraceContext | undefined = undefined;
   /** Neighbours in the client's queue (doubly linked, so an abort takes a task out in O(1)). */
   next: Task | undefined = undefined;
   prev: Task | undefined = undefined;
@@ -273,6 +275,15 @@ function decodeError(task: Task, msg: number, sync: number, error: unknown): Err
     `${address === undefined ? '' : `${address}: `}cannot decode the reply, msg ${msg} sync ${sync}: ${detail}`,
     { address, msg, sync, cause: error },
   );
+}
+
+/** A traced request's outcome: `error` when it failed, then `asyncStart` (its caller gets it next). */
+function traceOutcome(trace: RequestTraceContext, reply: unknown, error: Error | undefined): void {
+  if (error !== undefined) {
+    trace.error = error;
+    requestTracing.error.publish(trace);
+  } else trace.result = reply;
+  requestTracing.asyncStart.publish(trace);
 }
 
 const DEFAULT_MAX_PARALLEL = 1000;
@@ -608,7 +619,19 @@ export class IProto extends EventEmitter {
     settle: CallbackOutcome | undefined,
     resolve: (reply: unknown) => void = noop,
     reject: (error: Error) => void = noop,
+    trace?: RequestTraceContext,
   ): void {
+    if (trace === undefined && requestTracing.hasSubscribers) {
+      // Traced: `start` now, `end` when this call returns, the outcome from #finish.
+      const context: RequestTraceContext = { client: this, message };
+      requestTracing.start.publish(context);
+      try {
+        this.#submit(message, options, settle, resolve, reject, context);
+      } finally {
+        requestTracing.end.publish(context);
+      }
+      return;
+    }
     let task: Task;
     try {
       if (this.#closed) throw clientError('ERR_CLIENT_CLOSED', 'IProto client is closed');
@@ -616,9 +639,15 @@ export class IProto extends EventEmitter {
     } catch (error) {
       // MR::IProto::_send reports a message it cannot prepare through the callback, as any error.
       const failure = error instanceof Error ? error : new Error(String(error));
-      queueMicrotask(() => (settle === undefined ? reject(failure) : settle.settle(undefined, failure)));
+      queueMicrotask(() => {
+        if (trace !== undefined) traceOutcome(trace, undefined, failure);
+        if (settle === undefined) reject(failure);
+        else settle.settle(undefined, failure);
+        if (trace !== undefined) requestTracing.asyncEnd.publish(trace);
+      });
       return;
     }
+    task.trace = trace;
     const { signal } = task;
     if (signal) {
       if (signal.aborted) {
@@ -985,9 +1014,12 @@ export class IProto extends EventEmitter {
     } else if (channels.reply.hasSubscribers) {
       channels.reply.publish({ client: this, message: task.message, reply });
     }
+    const trace = task.trace;
+    if (trace !== undefined) traceOutcome(trace, reply, error);
     if (task.settle !== undefined) task.settle.settle(reply, error);
     else if (error) task.reject(error);
     else task.resolve(reply);
+    if (trace !== undefined) requestTracing.asyncEnd.publish(trace);
   }
 
   #startNext(): void {
