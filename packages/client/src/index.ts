@@ -1,4 +1,27 @@
-export { IProtoError, isIProtoError } from '@iproto/connection';
+// What a client's users need from the layers below, so that `npm install @iproto/client` alone is
+// enough: under pnpm (or any strict layout) an app cannot import a package it does not depend on.
+export {
+  type Balance,
+  Cluster,
+  type ClusterOptions,
+  HASH,
+  KETAMA,
+  RR,
+  type Server,
+  type ServerOptions,
+} from '@iproto/cluster';
+export type { ConnectionErrorCode, ConnectionOptions, IProtoErrorOptions } from '@iproto/connection';
+export { AbortError, IProtoError, isIProtoError } from '@iproto/connection';
+export {
+  type CompiledTemplate,
+  compile,
+  PackError,
+  PackErrorCode,
+  type PackErrorCodeValue,
+  pack,
+  type UnpackOptions,
+  unpack,
+} from '@iproto/pack';
 export type {
   DefinedRequest,
   DefinedResponse,
