@@ -9,8 +9,7 @@
 // in the closing throughput run, default 50000).
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { IProto } from '@iproto/client';
-import { Cluster } from '@iproto/cluster';
+import { Cluster, IProto } from '@iproto/client';
 import { BoxDouble } from '@iproto/server/testing';
 
 const { values: opts } = parseArgs({

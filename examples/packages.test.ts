@@ -32,6 +32,12 @@ test('every package packs, installs alone and loads from ESM, CJS and TypeScript
     expect(stdout).toMatch(new RegExp(`@iproto/${pkg} +Are The Types Wrong: no problem +ok `));
   }
   expect(stdout).toMatch(/@iproto\/cli +npx iproto --help exits 0 +ok /);
+  // An app that installs @iproto/client alone (its dependencies hidden from the app, as pnpm lays
+  // them out) uses pack, unpack, PackError, Cluster and IProto all from '@iproto/client'.
+  expect(stdout).toMatch(/@iproto\/client +client-only app: @iproto\/pack itself not importable.* ok /);
+  for (const kind of ['ESM', 'CJS']) {
+    expect(stdout).toMatch(new RegExp(`@iproto/client +client-only app \\(${kind}\\): pack, unpack, .* ok `));
+  }
   expect(stdout).toMatch(/all +tsc node16: consumer\.mts \+ consumer\.cts +ok /);
   expect(stdout).toMatch(/(\d+)\/\1 checks passed/);
 }, 180_000);

@@ -6,7 +6,7 @@
 // Run after `pnpm build` (`pnpm test` builds first). Exits 1 when any check fails; prints a table.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -45,7 +45,18 @@ const EXPECTED = {
     HASH: 'string',
     KETAMA: 'string',
   },
-  '@iproto/client': { IProto: 'function', IProtoError: 'function', isIProtoError: 'function' },
+  '@iproto/client': {
+    IProto: 'function',
+    IProtoError: 'function',
+    isIProtoError: 'function',
+    AbortError: 'function',
+    pack: 'function',
+    unpack: 'function',
+    compile: 'function',
+    PackError: 'function',
+    Cluster: 'function',
+    HASH: 'string',
+  },
   '@iproto/box': { Box: 'function', BoxError: 'function' },
   '@iproto/cli': { main: 'function' },
 };
@@ -339,6 +350,48 @@ server.startTestServer().then(async (server) => {
 });
 `;
 
+// An app that depends on @iproto/client alone, laid out as pnpm does (its dependencies visible to it,
+// not to the app): everything the docs import comes from '@iproto/client', from ESM and CJS, and
+// talks to a plain node:net server that answers each frame with its own bytes.
+const CLIENT_ONLY_PROBE = `
+import { createServer } from 'node:net';
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const out = [];
+const note = (check, ok, detail = '') => out.push({ pkg: '@iproto/client', check, ok: Boolean(ok), detail: String(detail) });
+let hidden = false;
+try { await import('@iproto/pack'); } catch { hidden = true; }
+note('client-only app: @iproto/pack itself not importable (pnpm layout)', hidden);
+const esm = await import('@iproto/client');
+const cjs = require('@iproto/client');
+const server = createServer((socket) => socket.on('data', (chunk) => socket.write(chunk)));
+await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const address = '127.0.0.1:' + server.address().port;
+for (const [kind, m] of [['ESM', esm], ['CJS', cjs]]) {
+  try {
+    const { IProto, pack, unpack, PackError, isIProtoError, Cluster, HASH } = m;
+    let packError;
+    try { unpack('w', Buffer.from([0x80])); } catch (error) { packError = error; }
+    const cluster = new Cluster({ servers: address, balance: HASH });
+    const client = new IProto({ cluster });
+    const [n] = await client.send({ msg: 7, key: 1, payload: pack('N', 42), unpack: 'N' });
+    const controller = new AbortController();
+    const pending = client.send({ msg: 7, key: 1, data: [1], unpack: 'L' }, { signal: controller.signal });
+    controller.abort();
+    const aborted = await pending.catch((error) => error);
+    await client.close();
+    await cluster.close();
+    note('client-only app (' + kind + '): pack, unpack, PackError, Cluster, HASH, IProto from @iproto/client',
+      n === 42 && packError instanceof PackError && isIProtoError(packError) && aborted === controller.signal.reason,
+      'reply ' + n + ', ' + (packError && packError.code));
+  } catch (error) {
+    note('client-only app (' + kind + '): pack, unpack, PackError, Cluster, HASH, IProto from @iproto/client', false, error.stack);
+  }
+}
+server.close();
+console.log(JSON.stringify(out));
+`;
+
 // Type-level use of every entry: wrong or missing \`types\` for a condition fails here.
 const TYPES_PROBE = `
 import { pack, unpack, compile, PackError } from '@iproto/pack';
@@ -347,7 +400,7 @@ import { IProtoServer } from '@iproto/server';
 import { startTestServer, type TestServer } from '@iproto/server/testing';
 import { Connection, IProtoError, isIProtoError } from '@iproto/connection';
 import { Cluster, crc32, RR, HASH, KETAMA } from '@iproto/cluster';
-import { IProto } from '@iproto/client';
+import { IProto, pack as clientPack, unpack as clientUnpack, PackError as ClientPackError, Cluster as ClientCluster, HASH as ClientHash, AbortError, type ClusterOptions } from '@iproto/client';
 import { main } from '@iproto/cli';
 import { Box, BoxError } from '@iproto/box';
 
@@ -389,8 +442,31 @@ async function useBox(): Promise<void> {
   void failed;
   await box.close();
 }
+const clientOptions: ClusterOptions = { servers: '127.0.0.1:1', balance: ClientHash };
+const clientOnly: unknown[] = clientUnpack('N', clientPack('N', 1));
+const clientPackError: boolean = new Error('x') instanceof ClientPackError || new Error('y') instanceof AbortError;
+export const clientReExports = [new ClientCluster(clientOptions), clientOnly, clientPackError];
 export const probe = [compile, Cluster, IProto, main, values, decoded, frames, dump, sum, balances, branded, isPackError, use, useBox];
 `;
+
+/**
+ * Moves every package but @iproto/client under node_modules/@iproto/client/node_modules, so the app
+ * sees only what it depends on (as pnpm lays it out), then runs CLIENT_ONLY_PROBE there.
+ */
+async function checkClientOnly(project) {
+  const scope = join(project, 'node_modules', '@iproto');
+  const nested = join(scope, 'client', 'node_modules', '@iproto');
+  await mkdir(nested, { recursive: true });
+  for (const dir of await readdir(scope)) {
+    if (dir !== 'client') await rename(join(scope, dir), join(nested, dir));
+  }
+  await writeFile(join(project, 'client-only.mjs'), CLIENT_ONLY_PROBE);
+  const result = await sh(process.execPath, ['client-only.mjs'], { cwd: project, timeout: 30_000 });
+  const last = result.stdout.trim().split('\n').at(-1) ?? '';
+  if (result.code === 0 && last.startsWith('[')) {
+    for (const r of JSON.parse(last)) record(r.pkg, r.check, r.ok, r.detail);
+  } else record('@iproto/client', 'client-only app', false, `${result.stderr.trim()} ${last}`.slice(0, 500));
+}
 
 async function main() {
   const started = Date.now();
@@ -593,6 +669,7 @@ async function main() {
         load.code === 0,
         load.code === 0 ? members.map((m) => m.slice(8)).join('+') : firstError(load.stderr),
       );
+      if (name === '@iproto/client' && load.code === 0) await checkClientOnly(alone);
     }
   } finally {
     if (keep) console.error(`kept ${work}`);

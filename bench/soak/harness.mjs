@@ -210,9 +210,15 @@ export async function runSoak(options = {}) {
       outstanding--;
       done++;
       if (error) {
-        const code = isIProtoError(error) ? error.code : `${error.name}: ${error.message}`;
+        // An abort rejects with the signal's reason: controller.abort()'s DOMException AbortError.
+        const aborted = error.name === 'AbortError';
+        const code = aborted
+          ? 'ABORT_ERR'
+          : isIProtoError(error)
+            ? error.code
+            : `${error.name}: ${error.message}`;
         outcomes.set(code, (outcomes.get(code) ?? 0) + 1);
-        if (!isIProtoError(error) || !DOCUMENTED_CODES.has(error.code)) {
+        if (!aborted && (!isIProtoError(error) || !DOCUMENTED_CODES.has(error.code))) {
           if (undocumented.length < 10) undocumented.push(`#${id}: ${code} ${error.message}`);
         }
       } else {

@@ -25,6 +25,12 @@ export interface BoxErrorOptions {
   serverMessage?: string;
   /** The OS errno of a communication failure. */
   errno?: number;
+  /** The server (`host:port`) whose reply could not be read. */
+  address?: string;
+  /** The msg code of the reply that could not be read. */
+  msg?: number;
+  /** The sync of the reply that could not be read. */
+  sync?: number;
   cause?: unknown;
 }
 
@@ -47,6 +53,12 @@ export class BoxError extends Error {
   readonly serverMessage?: string;
   /** The OS errno of a communication failure (the Perl client's `$!`). */
   readonly errno?: number;
+  /** For a reply that could not be read (`ERR_BOX_REPLY`): the server it came from. */
+  readonly address?: string;
+  /** For a reply that could not be read: its msg code. */
+  readonly msg?: number;
+  /** For a reply that could not be read: its sync. */
+  readonly sync?: number;
 
   constructor(code: BoxErrorCode | (string & {}), message: string, options: BoxErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -58,6 +70,9 @@ export class BoxError extends Error {
     }
     if (options.serverMessage !== undefined) this.serverMessage = options.serverMessage;
     if (options.errno !== undefined) this.errno = options.errno;
+    if (options.address !== undefined) this.address = options.address;
+    if (options.msg !== undefined) this.msg = options.msg;
+    if (options.sync !== undefined) this.sync = options.sync;
   }
 
   /** True for a BoxError made by any loaded copy of this package. */

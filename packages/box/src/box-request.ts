@@ -67,6 +67,9 @@ export function boxRequest(
       return pick ? pick(reply.value) : reply.value;
     },
     (error: unknown) => {
+      // An abort rejects with the signal's reason (or the client's AbortError), as everywhere else.
+      if (options.signal?.aborted && (error as { name?: unknown })?.name === 'AbortError') throw error;
+      if (options.signal?.aborted && error === options.signal.reason) throw error;
       throw asBoxError(error, plan.where);
     },
   );
@@ -75,7 +78,27 @@ export function boxRequest(
 /** A failure of the layers below as a BoxError with the same `code` and `errno`, the original as `cause`. */
 export function asBoxError(error: unknown, where: string): BoxError {
   if (error instanceof BoxError) return error;
-  const e = error as { code?: unknown; errno?: unknown; message?: unknown } | undefined;
+  const e = error as
+    | {
+        code?: unknown;
+        errno?: unknown;
+        message?: unknown;
+        cause?: unknown;
+        address?: string;
+        msg?: number;
+        sync?: number;
+      }
+    | undefined;
+  // The client could not decode a reply: our own decoder's BoxError (ERR_BOX_REPLY), told where
+  // the reply came from (server, msg, sync), the client's error (with ours as its cause) as cause.
+  if (e?.code === 'ERR_REPLY_DECODE' && e.cause instanceof BoxError) {
+    const { address, msg, sync } = e;
+    return new BoxError(
+      e.cause.code,
+      `${e.cause.message} (reply from ${address ?? 'an unknown server'}, msg ${msg} sync ${sync})`,
+      { address, msg, sync, cause: error },
+    );
+  }
   return new BoxError(
     typeof e?.code === 'string' ? e.code : 'ERR_BOX_FAILED',
     `${where}: ${typeof e?.message === 'string' ? e.message : String(error)}`,

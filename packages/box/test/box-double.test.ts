@@ -424,14 +424,48 @@ describe('Box against the box double', () => {
     }
   });
 
+  it('a reply it cannot read says which server, msg and sync it came from (ERR_BOX_REPLY)', async () => {
+    const { box, double } = await start();
+    const syncs: number[] = [];
+    double.on('request', (frame: { sync: number }) => syncs.push(frame.sync));
+    // Return code 0, then 5 tuples claimed with no byte left for them.
+    double.on(17, () => Buffer.from([0, 0, 0, 0, 5, 0, 0, 0]));
+    const error = await failure(box.select('users', 1));
+    expect(error.code).toBe('ERR_BOX_REPLY');
+    expect(error).toMatchObject({ address: double.address, msg: 17, sync: syncs.at(-1) });
+    expect(error.message).toMatch(
+      new RegExp(
+        `bad reply: 5 tuples claimed in 0 bytes \\(reply from ${double.address}, msg 17 sync ${syncs.at(-1)}\\)$`,
+      ),
+    );
+    // The client's ERR_REPLY_DECODE is the cause, and the decoder's own error its cause.
+    const cause = error.cause as { code: string; cause: unknown };
+    expect(cause.code).toBe('ERR_REPLY_DECODE');
+    expect(cause.cause).toBeInstanceOf(BoxError);
+  });
+
   it('aborts a call through its signal', async () => {
     const { box, double } = await start();
     double.faults.add({ type: 'delay', ms: 2000 }, { times: 1 });
     const controller = new AbortController();
     const pending = box.select('users', 1, { signal: controller.signal });
     setTimeout(() => controller.abort(), 20);
-    const error = await failure(pending);
-    expect(error.code).toBe('ABORT_ERR');
+    // The signal's reason itself, not wrapped in a BoxError (as undici's fetch rejects).
+    const rejected = (promise: Promise<unknown>) =>
+      promise.then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+    expect(await rejected(pending)).toBe(controller.signal.reason);
+    const timeout = AbortSignal.timeout(10);
+    double.faults.add({ type: 'delay', ms: 2000 }, { times: 1 });
+    const timedOut = await rejected(box.select('users', 1, { signal: timeout, raise: false }));
+    expect(timedOut).toBe(timeout.reason);
+    expect(timedOut?.name).toBe('TimeoutError');
+    const stopped = new AbortController();
+    stopped.abort('stop');
+    const bare = await rejected(box.select('users', 1, { signal: stopped.signal }));
+    expect(bare).toMatchObject({ name: 'AbortError', code: 'ABORT_ERR', cause: 'stop' });
   });
 
   it('runs the multi-space select (msg 18) the double serves', async () => {

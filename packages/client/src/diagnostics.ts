@@ -1,4 +1,5 @@
-import { channel } from 'node:diagnostics_channel';
+import { channel, tracingChannel } from 'node:diagnostics_channel';
+import { debuglog } from 'node:util';
 
 /**
  * Every diagnostics_channel this package publishes on. Each publish sits behind
@@ -16,3 +17,32 @@ export const channels = {
   /** A request waits behind `maxParallel`: `{ client, message, queued }`. */
   queue: channel('iproto:client:queue'),
 } as const;
+
+/** The context object of one request on {@link requestTracing}. */
+export interface RequestTraceContext {
+  readonly client: object;
+  readonly message: unknown;
+  /** The reply, set before `asyncStart` when the request succeeded. */
+  result?: unknown;
+  /** The error, set before `error` and `asyncStart` when the request failed. */
+  error?: Error;
+}
+
+/**
+ * A request's whole lifecycle as a `TracingChannel` (as undici and ioredis trace theirs), the
+ * channels `tracing:iproto:client:request:{start,end,asyncStart,asyncEnd,error}`, each message
+ * the request's {@link RequestTraceContext}: `start` when `send` / `sendBulk` takes it, `end` when
+ * that call returns, `error` when it failed, then `asyncStart` and `asyncEnd` around handing the
+ * outcome to the caller (retries happen between `end` and `asyncStart`). Published only while the
+ * tracing channel has subscribers (Node 20.13 or later).
+ */
+export const requestTracing = tracingChannel<unknown, RequestTraceContext>('iproto:client:request');
+
+/** `NODE_DEBUG=iproto` also prints each try of a request (the client's debug level 2 line). */
+const nodeDebug = debuglog('iproto');
+if (nodeDebug.enabled) {
+  channels.send.subscribe((message) => {
+    const { msg, try: tries } = message as { msg: number; try: number };
+    nodeDebug('send msg=%d try %d', msg, tries);
+  });
+}

@@ -6,6 +6,8 @@ export type ClientErrorCode =
   | 'ERR_UNKNOWN_RESPONSE'
   | 'ERR_BAD_MESSAGE'
   | 'ERR_TRAILING_DATA'
+  /** A reply's `unpack` (or its response class) threw: `address`, `msg`, `sync` say which; the error is `cause`. */
+  | 'ERR_REPLY_DECODE'
   | 'ERR_CLIENT_CLOSED'
   | 'ERR_CLIENT_DESTROYED'
   | 'ETIMEDOUT'

@@ -1,4 +1,27 @@
-export { IProtoError, isIProtoError } from '@iproto/connection';
+// What a client's users need from the layers below, so that `npm install @iproto/client` alone is
+// enough: under pnpm (or any strict layout) an app cannot import a package it does not depend on.
+export {
+  type Balance,
+  Cluster,
+  type ClusterOptions,
+  HASH,
+  KETAMA,
+  RR,
+  type Server,
+  type ServerOptions,
+} from '@iproto/cluster';
+export type { ConnectionErrorCode, ConnectionOptions, IProtoErrorOptions } from '@iproto/connection';
+export { AbortError, IProtoError, isIProtoError } from '@iproto/connection';
+export {
+  type CompiledTemplate,
+  compile,
+  PackError,
+  PackErrorCode,
+  type PackErrorCodeValue,
+  pack,
+  type UnpackOptions,
+  unpack,
+} from '@iproto/pack';
 export type {
   DefinedRequest,
   DefinedResponse,
@@ -9,7 +32,8 @@ export type {
   ResponseSpec,
 } from './define-message.js';
 export { defineMessage } from './define-message.js';
-export { channels } from './diagnostics.js';
+export type { RequestTraceContext } from './diagnostics.js';
+export { channels, requestTracing } from './diagnostics.js';
 export { ErrorReply } from './error-reply.js';
 export type { ClientErrorCode } from './errors.js';
 export type {

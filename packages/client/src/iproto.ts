@@ -2,6 +2,7 @@ import { AsyncResource } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import { type Balance, Cluster } from '@iproto/cluster';
 import {
+  abortReason,
   Connection,
   type DispatchHandler,
   type DispatchRequest,
@@ -11,7 +12,7 @@ import {
   timeoutOption,
 } from '@iproto/connection';
 import { frameBody } from '@iproto/framing';
-import { channels } from './diagnostics.js';
+import { channels, type RequestTraceContext, requestTracing } from './diagnostics.js';
 import { ErrorReply } from './error-reply.js';
 import { clientError } from './errors.js';
 import { MessageRegistry, type MessagesOption } from './message-registry.js';
@@ -161,6 +162,8 @@ class Task implements DispatchRequest, DispatchHandler {
   queuedAt = 0;
   server: ServerLike | undefined = undefined;
   state: 'queued' | 'running' | 'done' = 'queued';
+  /** Its context on the `iproto:client:request` tracing channel, when that had subscribers at send. */
+  trace: RequestTraceContext | undefined = undefined;
   /** Neighbours in the client's queue (doubly linked, so an abort takes a task out in O(1)). */
   next: Task | undefined = undefined;
   prev: Task | undefined = undefined;
@@ -262,6 +265,30 @@ function sendTo(server: ServerLike, task: Task, tries: number): void {
         if (task.tries === tries) task.onError(error instanceof Error ? error : new Error(String(error)));
       },
     );
+}
+
+/**
+ * A reply that could not be decoded (its `unpack` template or function, or its response class,
+ * threw): `ERR_REPLY_DECODE` saying which server, msg and sync, the decoder's error (a `PackError`
+ * for a template) as `cause`.
+ */
+function decodeError(task: Task, msg: number, sync: number, error: unknown): Error {
+  const address = task.server?.address;
+  const detail = error instanceof Error ? error.message : String(error);
+  return clientError(
+    'ERR_REPLY_DECODE',
+    `${address === undefined ? '' : `${address}: `}cannot decode the reply, msg ${msg} sync ${sync}: ${detail}`,
+    { address, msg, sync, cause: error },
+  );
+}
+
+/** A traced request's outcome: `error` when it failed, then `asyncStart` (its caller gets it next). */
+function traceOutcome(trace: RequestTraceContext, reply: unknown, error: Error | undefined): void {
+  if (error !== undefined) {
+    trace.error = error;
+    requestTracing.error.publish(trace);
+  } else trace.result = reply;
+  requestTracing.asyncStart.publish(trace);
 }
 
 const DEFAULT_MAX_PARALLEL = 1000;
@@ -598,7 +625,19 @@ export class IProto extends EventEmitter {
     settle: CallbackOutcome | undefined,
     resolve: (reply: unknown) => void = noop,
     reject: (error: Error) => void = noop,
+    trace?: RequestTraceContext,
   ): void {
+    if (trace === undefined && requestTracing.hasSubscribers) {
+      // Traced: `start` now, `end` when this call returns, the outcome from #finish.
+      const context: RequestTraceContext = { client: this, message };
+      requestTracing.start.publish(context);
+      try {
+        this.#submit(message, options, settle, resolve, reject, context);
+      } finally {
+        requestTracing.end.publish(context);
+      }
+      return;
+    }
     let task: Task;
     try {
       if (this.#closed) throw clientError('ERR_CLIENT_CLOSED', 'IProto client is closed');
@@ -606,9 +645,15 @@ export class IProto extends EventEmitter {
     } catch (error) {
       // MR::IProto::_send reports a message it cannot prepare through the callback, as any error.
       const failure = error instanceof Error ? error : new Error(String(error));
-      queueMicrotask(() => (settle === undefined ? reject(failure) : settle.settle(undefined, failure)));
+      queueMicrotask(() => {
+        if (trace !== undefined) traceOutcome(trace, undefined, failure);
+        if (settle === undefined) reject(failure);
+        else settle.settle(undefined, failure);
+        if (trace !== undefined) requestTracing.asyncEnd.publish(trace);
+      });
       return;
     }
+    task.trace = trace;
     const { signal } = task;
     if (signal) {
       if (signal.aborted) {
@@ -822,7 +867,9 @@ export class IProto extends EventEmitter {
     if (task.state !== 'running' || task.tries !== tries) return;
     const failure = error instanceof Error ? error : new Error(String(error));
     if (task.signal?.aborted || this.#closed) {
-      this.#finish(task, undefined, task.signal?.aborted ? this.#abortError(task) : failure);
+      // An abort the layer below already reported (with its address and sync) is kept as it is.
+      const aborted = task.signal?.aborted && failure.name !== 'AbortError' && failure !== task.signal.reason;
+      this.#finish(task, undefined, aborted ? this.#abortError(task) : failure);
       return;
     }
     let retry: boolean;
@@ -869,28 +916,42 @@ export class IProto extends EventEmitter {
     if (task.state !== 'running' || task.tries !== tries) return;
     let reply: unknown;
     let again: boolean;
+    // True while the reply is being decoded: what throws then is a decode failure, told where.
+    let decoding = false;
     try {
       if (!task.noReply && msg !== task.msg) {
         throw clientError(
           'ERR_MSG_MISMATCH',
           `Request and reply message code is different: ${msg} != ${task.msg}`,
-          { msg, sync },
+          { msg, sync, address: task.server?.address },
         );
       }
       if (task.request) {
         const body = task.noReply ? undefined : asBuffer(frameBody(bytes, start, end));
+        decoding = true;
         const response = new task.responseClass!(body, task.request);
-        this.#checkParsed(task, response);
+        decoding = false;
+        this.#checkParsed(task, response, sync);
         reply = response;
         again = response.retry() === true;
       } else {
+        decoding = true;
         reply = task.noReply ? [0] : task.decode!.unpackRange(bytes, start, end);
+        decoding = false;
         const message = task.message as PlainMessage<any>;
         const isRetry = message.isRetry;
         again = typeof isRetry === 'function' && Boolean(isRetry.call(message, reply as unknown[]));
       }
     } catch (error) {
-      this.#finish(task, undefined, error instanceof Error ? error : new Error(String(error)));
+      this.#finish(
+        task,
+        undefined,
+        decoding
+          ? decodeError(task, msg, sync, error)
+          : error instanceof Error
+            ? error
+            : new Error(String(error)),
+      );
       return;
     }
     if (again && task.tries < task.maxTries && !this.#closed) this.#retry(task, undefined, reply);
@@ -898,15 +959,16 @@ export class IProto extends EventEmitter {
   }
 
   /** MR::IProto::Response::BUILDARGS warns "Not all data was parsed"; `trailingData` picks warn, fail or ignore. */
-  #checkParsed(task: Task, response: Response<any>): void {
+  #checkParsed(task: Task, response: Response<any>, sync: number): void {
     const left = response.unparsed;
     if (left === 0 || this.trailingData === 'ignore') return;
+    const address = task.server?.address;
     const error = clientError(
       'ERR_TRAILING_DATA',
       `Not all data was parsed: ${left} of ${response.data?.length ?? 0} bytes left by ${
         Object.getPrototypeOf(response).constructor.name
-      } (msg ${task.msg})`,
-      { msg: task.msg },
+      } (${address === undefined ? '' : `${address}, `}msg ${task.msg} sync ${sync})`,
+      { msg: task.msg, sync, address },
     );
     if (this.trailingData === 'error') throw error;
     if (this.listenerCount('warning') > 0) this.#emitFor(task, 'warning', error);
@@ -935,8 +997,7 @@ export class IProto extends EventEmitter {
   }
 
   #abortError(task: Task): Error {
-    const reason = task.signal?.reason;
-    return clientError('ABORT_ERR', `message ${task.msg}: request aborted`, { msg: task.msg, cause: reason });
+    return abortReason(task.signal!, `message ${task.msg}: request aborted`, { msg: task.msg });
   }
 
   /** Settles a request once, frees its slot, and starts the next queued one (MR::IProto::_finish_and_start). */
@@ -961,10 +1022,13 @@ export class IProto extends EventEmitter {
     } else if (channels.reply.hasSubscribers) {
       channels.reply.publish({ client: this, message: task.message, reply });
     }
+    const trace = task.trace;
+    if (trace !== undefined) traceOutcome(trace, reply, error);
     const scope = task.scope;
     if (scope instanceof CallbackOutcome) scope.settle(reply, error);
     else if (error) task.reject(error);
     else task.resolve(reply);
+    if (trace !== undefined) requestTracing.asyncEnd.publish(trace);
   }
 
   #startNext(): void {

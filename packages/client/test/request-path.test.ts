@@ -237,11 +237,14 @@ describe('issue 12: one request path', () => {
     await sleep(20);
     expect(getEventListeners(first.signal, 'abort')).toHaveLength(1);
     expect(getEventListeners(second.signal, 'abort')).toHaveLength(1);
-    second.abort();
-    first.abort();
-    for (const error of await Promise.all([running, queued])) {
-      expect(error.code).toBe('ABORT_ERR');
-      expect(error.message).toBe('message 7: request aborted');
+    second.abort('second');
+    first.abort('first');
+    for (const [error, reason] of [
+      [await running, 'first'],
+      [await queued, 'second'],
+    ] as const) {
+      expect(error).toMatchObject({ name: 'AbortError', code: 'ABORT_ERR', cause: reason });
+      expect(error.message).toMatch(/request aborted, msg 7|^message 7: request aborted$/);
     }
     expect(getEventListeners(first.signal, 'abort')).toHaveLength(0);
     expect(getEventListeners(second.signal, 'abort')).toHaveLength(0);

@@ -12,7 +12,7 @@ import {
   dispatchPromise,
   type SendOptions,
 } from './dispatch.js';
-import { errnoOf, IProtoError } from './errors.js';
+import { abortReason, errnoOf, IProtoError } from './errors.js';
 import { functionOption, integerOption, invalidOption, MAX_TIMEOUT, timeoutOption } from './options.js';
 import { ReplyBatch, rethrowLater } from './reply-batch.js';
 import { ABANDONED, DONE, Entry, QUEUED, RequestTable, SENT } from './request-table.js';
@@ -800,11 +800,11 @@ export class Connection extends EventEmitter<ConnectionEvents> implements Dispat
     if (channels.close.hasSubscribers) channels.close.publish({ connection: this, error });
   }
 
-  #abortError(msg: number, sync: number | undefined, signal: AbortSignal): IProtoError {
-    return new IProtoError(
-      'ABORT_ERR',
+  #abortError(msg: number, sync: number | undefined, signal: AbortSignal): Error {
+    return abortReason(
+      signal,
       `${this.address}: request aborted, msg ${msg}${sync === undefined ? '' : ` sync ${sync}`}`,
-      { address: this.address, msg, sync, cause: signal.reason },
+      { address: this.address, msg, sync },
     );
   }
 

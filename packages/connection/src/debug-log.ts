@@ -1,3 +1,4 @@
+import { debuglog } from 'node:util';
 import { dumpPacket, encodeHeader, type Frame, frameBody } from '@iproto/framing';
 import { channels } from './diagnostics.js';
 import { IProtoError } from './errors.js';
@@ -25,6 +26,15 @@ export const defaultDebugCb = (line: string): void => {
   process.stderr.write(`MR::IProto: ${line}\n`);
 };
 
+/**
+ * `NODE_DEBUG=iproto`: Node's own switch for a library's debug lines (util.debuglog). When set, every
+ * connection's lines up to level 4 (connecting, connected, closing, errors; not the packet dumps of
+ * levels 5 and 6) go to stderr as `IPROTO <pid>: 127.0.0.1:33013: connected`, whatever its `debug`.
+ */
+const nodeDebug = debuglog('iproto');
+/** The level `NODE_DEBUG=iproto` logs every connection at; 0 when it is not set. */
+const NODE_DEBUG_LEVEL = nodeDebug.enabled ? 4 : 0;
+
 /** Connections that asked for debug lines or hooks, and their hooks. */
 const watched = new WeakMap<object, Hooks>();
 let subscribed = false;
@@ -36,6 +46,10 @@ let subscribed = false;
  */
 export function observe(connection: Debuggable, hooks: Hooks): void {
   watched.set(connection, hooks);
+  subscribe();
+}
+
+function subscribe(): void {
   if (subscribed) return;
   subscribed = true;
   channels.connecting.subscribe(onConnecting);
@@ -47,11 +61,23 @@ export function observe(connection: Debuggable, hooks: Hooks): void {
   channels.closing.subscribe(onClosing);
 }
 
+// Under NODE_DEBUG=iproto every connection is watched from the start.
+if (NODE_DEBUG_LEVEL > 0) subscribe();
+
 /** Lines carry the server's `host:port`, as MR::IProto::Cluster::Server `_debug` writes them. */
 export function debugLine(connection: Debuggable, text: string): void {
   const line = `${connection.address}: ${text}`;
   connection.debugCb(line);
   if (channels.debug.hasSubscribers) channels.debug.publish({ connection, line });
+}
+
+/**
+ * A line of `level`: to the connection's `debugCb` when it asked for that level, and to
+ * `NODE_DEBUG=iproto` when that is set and logs the level.
+ */
+function log(connection: Debuggable, level: number, text: string): void {
+  if (watched.has(connection) && connection.debug >= level) debugLine(connection, text);
+  if (NODE_DEBUG_LEVEL >= level) nodeDebug('%s: %s', connection.address, text);
 }
 
 function dump(connection: Debuggable, prefix: string, bytes: Uint8Array): void {
@@ -64,18 +90,15 @@ function watchedConnection(message: unknown): Debuggable | undefined {
 }
 
 function onConnecting(message: unknown): void {
-  const connection = watchedConnection(message);
-  if (connection !== undefined && connection.debug >= 4) debugLine(connection, 'connecting');
+  log((message as { connection: Debuggable }).connection, 4, 'connecting');
 }
 
 function onConnect(message: unknown): void {
-  const connection = watchedConnection(message);
-  if (connection !== undefined && connection.debug >= 1) debugLine(connection, 'connected');
+  log((message as { connection: Debuggable }).connection, 1, 'connected');
 }
 
 function onClosing(message: unknown): void {
-  const connection = watchedConnection(message);
-  if (connection !== undefined && connection.debug >= 1) debugLine(connection, 'closing socket');
+  log((message as { connection: Debuggable }).connection, 1, 'closing socket');
 }
 
 function onSend(message: unknown): void {
@@ -117,14 +140,15 @@ function onReply(message: unknown): void {
 
 /** Perl logs every connection error whatever the level; we do so from level 1, or when `debugCb` is set. */
 function onError(message: unknown): void {
-  const connection = watchedConnection(message);
-  if (connection === undefined) return;
-  if (connection.debug < 1 && connection.debugCb === defaultDebugCb) return;
-  const { error } = message as { error: Error };
+  const { connection, error } = message as { connection: Debuggable; error: Error };
+  const own = watched.has(connection) && (connection.debug >= 1 || connection.debugCb !== defaultDebugCb);
+  if (!own && NODE_DEBUG_LEVEL === 0) return;
   const prefix = `${connection.address}: `;
   const text = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
   // MR::IProto::Connection::Async `on_error` says "fatal error" for what AnyEvent::Handle calls
   // fatal: everything but its read timeout, which it raises as a plain error.
   const fatal = !(error instanceof IProtoError && error.code === 'ETIMEDOUT');
-  debugLine(connection, `${fatal ? 'fatal ' : ''}error: ${text}`);
+  const line = `${fatal ? 'fatal ' : ''}error: ${text}`;
+  if (own) debugLine(connection, line);
+  if (NODE_DEBUG_LEVEL > 0) nodeDebug('%s: %s', connection.address, line);
 }

@@ -12,7 +12,7 @@ export interface DispatchRequest {
   readonly noReply?: boolean | undefined;
   /** This request's deadline in ms, queue time included; 0 for none. Default: the connection's. */
   readonly timeout?: number | undefined;
-  /** Aborting fails the request with `ABORT_ERR`; a late reply is dropped. */
+  /** Aborting fails the request with the signal's reason (see `abortReason`); a late reply is dropped. */
   readonly signal?: AbortSignal | null | undefined;
 }
 
@@ -48,7 +48,11 @@ export interface SendOptions {
   noReply?: boolean;
   /** This request's deadline in milliseconds, queue time included. Default: the connection's `timeout`. */
   timeout?: number;
-  /** Aborting rejects the request with `ABORT_ERR`; a late reply is dropped. */
+  /**
+   * Aborting rejects the request with the signal's `reason` when it is an `Error` (for
+   * `controller.abort()`, a `DOMException` named `'AbortError'`), otherwise with an `AbortError`
+   * (`code` `'ABORT_ERR'`) carrying it as `cause`. A late reply is dropped.
+   */
   signal?: AbortSignal;
 }
 

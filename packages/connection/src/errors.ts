@@ -77,6 +77,38 @@ export function isIProtoError(value: unknown): value is IProtoError {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
 }
 
+/**
+ * The rejection of an aborted request whose signal's `reason` is not an `Error` (a string, or no
+ * reason at all from a signal polyfill): `name` `'AbortError'` and `code` `'ABORT_ERR'` as Node's
+ * own abort errors, the reason as `cause`. A reason that is an `Error` (the `DOMException`
+ * `AbortError` of `controller.abort()`, `AbortSignal.timeout()`'s `TimeoutError`, or your own) is
+ * the rejection itself, as undici's `fetch` does.
+ */
+export class AbortError extends Error {
+  override readonly name = 'AbortError' as const;
+  readonly code = 'ABORT_ERR' as const;
+  readonly address?: string;
+  readonly msg?: number;
+  readonly sync?: number;
+
+  constructor(message: string, options: IProtoErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    if (options.address !== undefined) this.address = options.address;
+    if (options.msg !== undefined) this.msg = options.msg;
+    if (options.sync !== undefined) this.sync = options.sync;
+  }
+}
+
+/**
+ * What an aborted request rejects with, at every layer: the signal's `reason` when it is an `Error`,
+ * otherwise an {@link AbortError} carrying it as `cause` (`message` and `options` say which request).
+ */
+export function abortReason(signal: AbortSignal, message: string, options: IProtoErrorOptions = {}): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason;
+  return new AbortError(message, reason === undefined ? options : { ...options, cause: reason });
+}
+
 /** Positive errno for a code such as `'ECONNRESET'`, or undefined when the OS has no such code. */
 export function errnoOf(code: string): number | undefined {
   return (constants.errno as Record<string, number | undefined>)[code];

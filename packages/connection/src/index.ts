@@ -12,7 +12,7 @@ export { Connection, formatAddress } from './connection.js';
 export { channels } from './diagnostics.js';
 export { dispatchPromise } from './dispatch.js';
 export type { ConnectionErrorCode, IProtoErrorOptions } from './errors.js';
-export { IProtoError, isIProtoError } from './errors.js';
+export { AbortError, abortReason, IProtoError, isIProtoError } from './errors.js';
 export {
   booleanOption,
   functionOption,

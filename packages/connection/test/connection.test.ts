@@ -200,7 +200,7 @@ describe('sending', () => {
       Array.from({ length: 50 }, (_, k) => 4 * k + 1),
     );
     for (const [i, request] of queued.entries()) {
-      if (i % 4 !== 0) expect(await rejection(request)).toMatchObject({ code: 'ABORT_ERR' });
+      if (i % 4 !== 0) expect(await rejection(request)).toMatchObject({ name: 'AbortError' });
     }
     expect(order).toEqual([0, ...Array.from({ length: 50 }, (_, k) => 4 * k + 1)]);
   });

@@ -4,7 +4,7 @@ import { constants } from 'node:os';
 import { listenBlackhole, startTestServer, type TestServer } from '@iproto/server/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Connection } from '../src/connection.js';
-import { IProtoError, isIProtoError } from '../src/errors.js';
+import { AbortError, IProtoError, isIProtoError } from '../src/errors.js';
 import { expectNoLeaks, Ledger, rejection, resources, until, watchTimers } from './support/test-support.js';
 
 const { errno } = constants;
@@ -312,32 +312,54 @@ describe('fault matrix', () => {
     const aborted = ledger.track(connection.send(2, body('aborted'), { signal: controller.signal }));
     const third = ledger.track(connection.send(3, body('third')));
     expect(connection.queued).toBe(2);
-    controller.abort(new Error('changed my mind'));
-    const error = await rejection(aborted);
-    expectError(error, 'ABORT_ERR', { msg: 2, sync: undefined });
-    expect(error.cause.message).toBe('changed my mind');
+    const reason = new Error('changed my mind');
+    controller.abort(reason);
+    // As undici: the reason itself, when it is an Error.
+    expect(await rejection(aborted)).toBe(reason);
     expect(connection.queued).toBe(1);
     await first;
     expect((await third).msg).toBe(3);
     expect(server.requests).toBe(2);
     const already = AbortSignal.abort();
-    expectError(
-      await rejection(ledger.track(connection.send(4, body('x'), { signal: already }))),
-      'ABORT_ERR',
-    );
+    const error = await rejection(ledger.track(connection.send(4, body('x'), { signal: already })));
+    expect(error).toBe(already.reason);
+    expect(error).toBeInstanceOf(DOMException);
+    expect(error.name).toBe('AbortError');
     expect(server.requests).toBe(2);
   });
 
-  it('abort after send: rejects ABORT_ERR at once, the late reply is dropped quietly', async () => {
+  it('abort with a reason that is not an Error: an AbortError (ABORT_ERR) carrying it as cause', async () => {
+    const connection = open({ maxParallel: 1 });
+    server.faults.add({ type: 'delay', ms: 100 }, { times: 1, msg: 1 });
+    const controller = new AbortController();
+    const first = ledger.track(connection.send(1, body('first')));
+    const aborted = ledger.track(connection.send(2, body('aborted'), { signal: controller.signal }));
+    controller.abort('shutting down');
+    const error = await rejection(aborted);
+    expect(error).toBeInstanceOf(AbortError);
+    expect(error).toMatchObject({ name: 'AbortError', code: 'ABORT_ERR', msg: 2, cause: 'shutting down' });
+    expect(error.address).toBe(connection.address);
+    expect(error.message).toBe(`${connection.address}: request aborted, msg 2`);
+    // A signal with no reason at all (an AbortSignal polyfill): an AbortError with no cause.
+    const polyfill = { aborted: true, reason: undefined, addEventListener() {}, removeEventListener() {} };
+    const bare = await rejection(
+      ledger.track(connection.send(3, body('x'), { signal: polyfill as unknown as AbortSignal })),
+    );
+    expect(bare).toMatchObject({ name: 'AbortError', code: 'ABORT_ERR', msg: 3 });
+    expect('cause' in bare).toBe(false);
+    await first;
+  });
+
+  it('abort after send: rejects at once, the late reply is dropped quietly', async () => {
     const lines: string[] = [];
     const connection = open({ debug: 6, debugCb: (line) => lines.push(line) });
     server.faults.add({ type: 'delay', ms: 500 }, { times: 1 });
     const controller = new AbortController();
     const request = ledger.track(connection.send(5, body('late'), { signal: controller.signal }));
     await until(() => server.requests === 1, 'the request to reach the server');
-    controller.abort();
+    controller.abort('late');
     const error = await rejection(request);
-    expectError(error, 'ABORT_ERR', { msg: 5 });
+    expect(error).toMatchObject({ name: 'AbortError', code: 'ABORT_ERR', msg: 5, cause: 'late' });
     expect(error.sync).toBeGreaterThan(0);
     await until(() => lines.some((l) => l.includes('recv header: 5 4 ')), 'the late reply');
     expect(connection.inFlight).toBe(0);

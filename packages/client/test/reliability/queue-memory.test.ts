@@ -103,12 +103,12 @@ describe('requests that die in a connection queue release what they hold', () =>
       sends.push(
         connection.send(1, body, { signal: controller.signal }).then(
           () => 'ok',
-          (error: { code?: string }) => error.code,
+          (error: { name?: string }) => error.name,
         ),
       );
       controller.abort();
     }
-    expect(new Set(await Promise.all(sends))).toEqual(new Set(['ABORT_ERR']));
+    expect(new Set(await Promise.all(sends))).toEqual(new Set(['AbortError']));
     expect(connection.queued).toBe(0);
     expect(await survivors(refs)).toBeLessThanOrEqual(DEAD_SLACK);
   });

@@ -6,8 +6,12 @@ export { createRng } from '@iproto/test-kit';
 /** The codes a failed send may carry (docs/architecture.md, "Errors"); one list with the soak's. */
 export { SEND_ERROR_CODES };
 
-/** Throws unless `error` is an IProtoError with a documented code. */
+/**
+ * Throws unless `error` is an IProtoError with a documented code, or an abort (the signal's reason
+ * or an `AbortError`, both named `AbortError`), counted as `ABORT_ERR`.
+ */
 export function expectDocumented(error: unknown): string {
+  if ((error as { name?: unknown } | null)?.name === 'AbortError') return 'ABORT_ERR';
   if (!isIProtoError(error)) throw new Error(`undocumented error class: ${String(error)}`, { cause: error });
   const code = (error as { code: string }).code;
   if (!SEND_ERROR_CODES.has(code))
