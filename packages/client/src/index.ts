@@ -18,6 +18,7 @@ export type {
   ClusterBuildOptions,
   IProtoOptions,
   Message,
+  PlainReply,
   ReplyOf,
   SendCallback,
   SendOptions,
@@ -32,5 +33,12 @@ export type { RequestClass } from './request.js';
 export { Request } from './request.js';
 export type { ResponseClass } from './response.js';
 export { Response } from './response.js';
-export type { ItemInput, ItemValue, TemplateFields, TemplateItems } from './template-types.js';
+export type {
+  InputOf,
+  ItemInput,
+  ItemValue,
+  TemplateFields,
+  TemplateItems,
+  TemplateValues,
+} from './template-types.js';
 export type { ClusterLike, MessageKey, ReplyFrame, ServerLike, ServerSendOptions } from './types.js';

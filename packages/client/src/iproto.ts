@@ -25,6 +25,7 @@ import {
 } from './plain-message.js';
 import { Request, type RequestClass } from './request.js';
 import { Response, type ResponseClass } from './response.js';
+import type { TemplateValues } from './template-types.js';
 import type { ClusterLike, MessageKey, ReplyFrame, ServerLike } from './types.js';
 
 /** What to do with reply bytes a response class left unparsed. */
@@ -95,16 +96,28 @@ export interface SendOptions {
 /** What a client sends: a request object or a plain message. */
 export type Message = Request<any> | PlainMessage<any>;
 
-/** What a message resolves to. */
-export type ReplyOf<M> = M extends Request<infer Res> ? Res : M extends PlainMessage<infer T> ? T : unknown;
+/**
+ * What a plain message resolves to: `[0]` for `noReply`, the tuple a literal `unpack` template
+ * reads (`'L w/a*'`: `[number, Buffer]`), what an `unpack` function returns (as an array), else
+ * `unknown[]`.
+ */
+export type PlainReply<M> = M extends { noReply: true }
+  ? [0]
+  : M extends { unpack: infer U }
+    ? U extends string
+      ? TemplateValues<U>
+      : U extends (body: Buffer) => infer R
+        ? R extends readonly unknown[]
+          ? R
+          : [R]
+        : unknown[]
+    : unknown[];
+
+/** What a message resolves to: its response for a request object, {@link PlainReply} for a plain one. */
+export type ReplyOf<M> = M extends Request<infer Res> ? Res : PlainReply<M>;
 
 /** One `sendBulk` result: a response or an error object for a request object, `{ data, error }` for a plain one. */
-export type BulkResult<M> =
-  M extends Request<infer Res>
-    ? Res | ErrorReply<M>
-    : M extends PlainMessage<infer T>
-      ? PlainResult<T>
-      : unknown;
+export type BulkResult<M> = M extends Request<infer Res> ? Res | ErrorReply<M> : PlainResult<PlainReply<M>>;
 
 export type SendCallback<R> = (reply: R | undefined, error: Error | undefined) => void;
 
@@ -436,19 +449,19 @@ export class IProto extends EventEmitter {
    * Sends a message and resolves to its reply: a response object for a request object, the
    * unpacked array for a plain message. The rejection is the error, with its `errno` (the seed's `$!`).
    */
-  send<M extends Message>(message: M, options?: SendOptions): Promise<ReplyOf<M>>;
+  send<const M extends Message>(message: M, options?: SendOptions): Promise<ReplyOf<M>>;
   /**
    * Sends a message and calls `callback(reply, error)` once. Communication errors never throw: they
    * reach the callback, with an `ErrorReply` as `reply` for a request object.
    */
-  send<M extends Message>(
+  send<const M extends Message>(
     message: M,
-    callback: SendCallback<ReplyOf<M> | ErrorReply>,
+    callback: SendCallback<ReplyOf<M> | (M extends Request<any> ? ErrorReply<M> : never)>,
     options?: SendOptions,
   ): void;
   send(
     message: Message,
-    callbackOrOptions?: SendCallback<unknown> | SendOptions,
+    callbackOrOptions?: SendCallback<any> | SendOptions,
     options?: SendOptions,
   ): Promise<unknown> | undefined {
     if (typeof callbackOrOptions === 'function') {
@@ -489,7 +502,7 @@ export class IProto extends EventEmitter {
   ): void;
   sendBulk(
     messages: readonly Message[],
-    callbackOrOptions?: ((results: unknown[]) => void) | SendOptions,
+    callbackOrOptions?: ((results: any) => void) | SendOptions,
     options?: SendOptions,
   ): Promise<unknown[]> | undefined {
     if (!Array.isArray(messages)) throw new TypeError('sendBulk: messages must be an array');
