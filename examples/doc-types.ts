@@ -42,7 +42,9 @@ function preludeFor(doc: string, code: string): string {
   const free = FREE_NAMES[doc];
   if (free === undefined) return '';
   const declared = (name: string) =>
-    new RegExp(`\\b(?:const|let|var|function|class)\\s+${name}\\b|\\bimport\\b[^;]*\\b${name}\\b`).test(code);
+    new RegExp(
+      `\\b(?:const|let|var|function|class)\\s+${name}\\b|\\bimport\\s+(?:type\\s+)?\\{[^}]*\\b${name}\\b[^}]*\\}`,
+    ).test(code);
   const used = (name: string) => new RegExp(`\\b${name}\\b`).test(code);
   const lines = Object.entries(free.names)
     .filter(([name]) => used(name) && !declared(name))
@@ -102,9 +104,7 @@ export function docModules(doc: string, text: string): DocModule[] {
       parts.push({ fence: block.line, start });
       start += block.code.split('\n').length;
     }
-    return [
-      { doc, line: blocks[0].line, code: blocks.map((b) => b.code).join('\n'), prelude: 0, parts },
-    ];
+    return [{ doc, line: blocks[0].line, code: blocks.map((b) => b.code).join('\n'), prelude: 0, parts }];
   }
   return blocks.map((block) => {
     const prelude = preludeFor(doc, block.code);

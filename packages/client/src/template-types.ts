@@ -69,8 +69,12 @@ type TakeCount<S extends string> = S extends `*${infer R}`
       : ['?', R]
     : TakeDigits<S>;
 
-type Repeat<V extends unknown[], N extends number, Out extends unknown[] = [], I extends unknown[] = []> =
-  I['length'] extends N ? Out : Repeat<V, N, [...Out, ...V], [...I, 0]>;
+type Repeat<
+  V extends unknown[],
+  N extends number,
+  Out extends unknown[] = [],
+  I extends unknown[] = [],
+> = I['length'] extends N ? Out : Repeat<V, N, [...Out, ...V], [...I, 0]>;
 
 type ToNumber<D extends string> = D extends `${infer N extends number}` ? N : 0;
 
@@ -191,8 +195,7 @@ export type TemplateItems<S extends string> =
       : [TrimStart<S>];
 
 /** The value one template item unpacks to (`'L'`: number, `'w/a*'`: Buffer), or `unknown`. */
-export type ItemValue<Item extends string> =
-  TemplateValues<Item> extends [infer V] ? V : unknown;
+export type ItemValue<Item extends string> = TemplateValues<Item> extends [infer V] ? V : unknown;
 
 /** What a value accepts when packed: numbers where a number goes, bytes or text where bytes go. */
 export type InputOf<V> = [V] extends [number]

@@ -10,12 +10,16 @@ import { expect, it } from 'vitest';
 it('the type tests in test/types compile without errors', () => {
   const dir = fileURLToPath(new URL('./types/', import.meta.url));
   const configPath = fileURLToPath(new URL('../tsconfig.json', import.meta.url));
-  const config = ts.getParsedCommandLineOfConfigFile(configPath, {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => {
-      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  const config = ts.getParsedCommandLineOfConfigFile(
+    configPath,
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      },
     },
-  });
+  );
   if (config === undefined) throw new Error('no tsconfig');
   const files = readdirSync(dir)
     .filter((name) => name.endsWith('.ts'))

@@ -16,10 +16,12 @@ expectTypeOf(client.send({ msg: 17, data: [1], pack: 'L', unpack: 'L w/a*' })).r
 expectTypeOf(client.send({ msg: 17, unpack: 'L*' })).resolves.toEqualTypeOf<number[]>();
 expectTypeOf(client.send({ msg: 17, unpack: 'Q' })).resolves.toEqualTypeOf<[bigint]>();
 expectTypeOf(client.send({ msg: 17, noReply: true })).resolves.toEqualTypeOf<[0]>();
-expectTypeOf(client.send({ msg: 17, unpack: (body: Buffer) => body.length })).resolves.toEqualTypeOf<[number]>();
-expectTypeOf(client.send({ msg: 17, unpack: (body: Buffer) => [body, 1] as [Buffer, number] })).resolves.toEqualTypeOf<
-  [Buffer, number]
+expectTypeOf(client.send({ msg: 17, unpack: (body: Buffer) => body.length })).resolves.toEqualTypeOf<
+  [number]
 >();
+expectTypeOf(
+  client.send({ msg: 17, unpack: (body: Buffer) => [body, 1] as [Buffer, number] }),
+).resolves.toEqualTypeOf<[Buffer, number]>();
 declare const template: string;
 expectTypeOf(client.send({ msg: 17, unpack: template })).resolves.toEqualTypeOf<unknown[]>();
 declare const message: PlainMessage;

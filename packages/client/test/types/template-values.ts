@@ -26,7 +26,10 @@ expectTypeOf<TemplateValues<'L ?'>>().toEqualTypeOf<unknown[]>();
 expectTypeOf<TemplateValues<'L[S]'>>().toEqualTypeOf<number[]>();
 expectTypeOf<TemplateValues<string>>().toEqualTypeOf<unknown[]>();
 
-expectTypeOf<TemplateFields<'L w/a*', readonly ['id', 'name']>>().toEqualTypeOf<{ id: number; name: Buffer }>();
+expectTypeOf<TemplateFields<'L w/a*', readonly ['id', 'name']>>().toEqualTypeOf<{
+  id: number;
+  name: Buffer;
+}>();
 expectTypeOf<TemplateFields<'L w/a*', readonly ['id', 'name'], true>>().toEqualTypeOf<{
   id: number;
   name: Uint8Array | string;
