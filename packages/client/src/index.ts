@@ -1,11 +1,14 @@
 export { IProtoError, isIProtoError } from '@iproto/connection';
 export type {
+  CheckedFields,
   DefinedRequest,
   DefinedResponse,
   DefineMessageSpec,
   FieldValues,
   MessagePair,
   RequestSpec,
+  ReservedRequestField,
+  ReservedResponseField,
   ResponseSpec,
 } from './define-message.js';
 export { defineMessage } from './define-message.js';
@@ -16,10 +19,12 @@ export type {
   BuiltClusterOptions,
   BulkResult,
   ClusterBuildOptions,
+  IProtoEvents,
   IProtoOptions,
   Message,
   PlainReply,
   ReplyOf,
+  RetryEvent,
   SendCallback,
   SendOptions,
   TrailingDataMode,

@@ -119,6 +119,35 @@ export type ReplyOf<M> = M extends Request<infer Res> ? Res : PlainReply<M>;
 /** One `sendBulk` result: a response or an error object for a request object, `{ data, error }` for a plain one. */
 export type BulkResult<M> = M extends Request<infer Res> ? Res | ErrorReply<M> : PlainResult<PlainReply<M>>;
 
+/** A retry about to be made: the message, the try it starts, and the error or reply that caused it. */
+export interface RetryEvent {
+  message: Message;
+  try: number;
+  error: Error | undefined;
+  reply: unknown;
+}
+
+/**
+ * The client's events and their arguments: `client.on('serverDown', (server, reason) => ...)` is
+ * typed, and a misspelt name is a compile error. `serverDown` / `serverUp` come from the cluster;
+ * their Perl-style names `'server down'` / `'server up'` are deprecated aliases, emitted too (a
+ * listener under either name runs once per event).
+ */
+export interface IProtoEvents {
+  serverDown: [server: ServerLike, reason: unknown];
+  serverUp: [server: ServerLike, reason: string];
+  /** @deprecated The alias of `serverDown`; listen to `serverDown`. */
+  'server down': [server: ServerLike, reason: unknown];
+  /** @deprecated The alias of `serverUp`; listen to `serverUp`. */
+  'server up': [server: ServerLike, reason: string];
+  /** A request is tried again. */
+  retry: [event: RetryEvent];
+  /** Reply bytes a response class left unparsed (`trailingData: 'warn'`), as an `ERR_TRAILING_DATA` error. */
+  warning: [error: Error];
+  newListener: [event: string | symbol, listener: (...args: any[]) => void];
+  removeListener: [event: string | symbol, listener: (...args: any[]) => void];
+}
+
 export type SendCallback<R> = (reply: R | undefined, error: Error | undefined) => void;
 
 type Settle = (reply: unknown, error: Error | undefined) => void;
@@ -316,7 +345,7 @@ const CLUSTER_OPTIONS = [
  * The iproto client (MR::IProto): sends messages to a balanced cluster of servers, with retries,
  * a client-wide limit on requests in progress, and message objects or plain messages.
  */
-export class IProto extends EventEmitter {
+export class IProto extends EventEmitter<IProtoEvents> {
   /** Drops every iproto connection in the process (MR::IProto::disconnect_all), e.g. after fork. */
   static disconnectAll(): void {
     Connection.disconnectAll();
@@ -415,11 +444,17 @@ export class IProto extends EventEmitter {
     const balance = String(this.cluster.balance ?? 'round-robin');
     this.#roundRobin = balance === 'round-robin' || balance === '1';
 
-    for (const event of ['server down', 'server up']) {
-      const listener = (...args: unknown[]) => this.emit(event, ...args);
+    // Forwarded under the Node-style name and its deprecated Perl-style alias.
+    const forward = (event: 'serverDown' | 'serverUp', alias: 'server down' | 'server up') => {
+      const listener = (server: ServerLike, reason: any) => {
+        this.emit(event, server, reason);
+        this.emit(alias, server, reason);
+      };
       this.cluster.on(event, listener);
-      this.#forward.push([event, listener]);
-    }
+      this.#forward.push([event, listener as (...args: unknown[]) => void]);
+    };
+    forward('serverDown', 'server down');
+    forward('serverUp', 'server up');
   }
 
   /** The cluster's timeout (ms): get it (undefined when servers differ) or set it on every server. */
@@ -731,8 +766,9 @@ export class IProto extends EventEmitter {
   /** Emits an event about `task` in its caller's async context. */
   #emitFor(task: Task, event: 'retry' | 'warning', payload: unknown): void {
     const scope = task.scope;
-    if (scope === undefined) this.emit(event, payload);
-    else scope.runInAsyncScope(this.emit, this, event, payload);
+    const emit = this.emit as (event: string, payload: unknown) => boolean;
+    if (scope === undefined) emit.call(this, event, payload);
+    else scope.runInAsyncScope(emit, this, event, payload);
   }
 
   #pairedResponse(request: Request<any>): ResponseClass | undefined {
