@@ -99,7 +99,7 @@ export type Message = Request<any> | PlainMessage<any>;
 /**
  * What a plain message resolves to: `[0]` for `noReply`, the tuple a literal `unpack` template
  * reads (`'L w/a*'`: `[number, Buffer]`), what an `unpack` function returns (as an array), else
- * `unknown[]`.
+ * the `T` of a message typed `PlainMessage<T>` (`unknown[]` by default).
  */
 export type PlainReply<M> = M extends { noReply: true }
   ? [0]
@@ -111,7 +111,9 @@ export type PlainReply<M> = M extends { noReply: true }
           ? R
           : [R]
         : unknown[]
-    : unknown[];
+    : M extends PlainMessage<infer T>
+      ? T
+      : unknown[];
 
 /** What a message resolves to: its response for a request object, {@link PlainReply} for a plain one. */
 export type ReplyOf<M> = M extends Request<infer Res> ? Res : PlainReply<M>;

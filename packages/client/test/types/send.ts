@@ -52,3 +52,7 @@ client.send({ msg: 17, unpack: 'L' }, (data, error) => {
   expectTypeOf(data).toEqualTypeOf<[number] | undefined>();
   expectTypeOf(error).toEqualTypeOf<Error | undefined>();
 });
+
+// A message declared as PlainMessage<T> (a function decoder typed by its author) resolves to T.
+declare const typed: PlainMessage<[{ code: number }]>;
+expectTypeOf(client.send(typed)).resolves.toEqualTypeOf<[{ code: number }]>();
