@@ -58,8 +58,37 @@ export interface MessagePair<Q, S, Res = DefinedResponse<Q, S>> {
   readonly Response: ResponseClass<Res & Response> & { readonly msg: number };
 }
 
-const REQUEST_RESERVED = new Set(['msg', 'data', 'key', 'retry', 'encode']);
-const RESPONSE_RESERVED = new Set([
+/** Request field names refused (they would hide a `Request` member): a type error, and a TypeError at run time. */
+export type ReservedRequestField = 'msg' | 'data' | 'key' | 'retry' | 'encode';
+/** Response field names refused (they would hide a `Response` member). */
+export type ReservedResponseField =
+  | 'msg'
+  | 'data'
+  | 'request'
+  | 'retry'
+  | 'isError'
+  | 'unparsed'
+  | 'rest'
+  | 'unpack'
+  | 'consume';
+
+/**
+ * `F` when no name in it is reserved; otherwise a type no list of names matches, whose text says
+ * which name is refused (`defineMessage` rejects it at run time too).
+ */
+export type CheckedFields<F extends readonly string[], Reserved extends string> =
+  Extract<F[number], Reserved> extends never
+    ? F
+    : readonly [`field name "${Extract<F[number], Reserved>}" is reserved`, never];
+
+const REQUEST_RESERVED = new Set<string>([
+  'msg',
+  'data',
+  'key',
+  'retry',
+  'encode',
+] satisfies ReservedRequestField[]);
+const RESPONSE_RESERVED = new Set<string>([
   'msg',
   'data',
   'request',
@@ -69,7 +98,7 @@ const RESPONSE_RESERVED = new Set([
   'rest',
   'unpack',
   'consume',
-]);
+] satisfies ReservedResponseField[]);
 
 function checkFields(fields: readonly string[], reserved: Set<string>, where: string): void {
   if (!Array.isArray(fields)) throw new TypeError(`defineMessage: ${where}.fields must be an array of names`);
@@ -154,13 +183,13 @@ export function defineMessage<
 >(spec: {
   msg: number;
   name?: string;
-  request: RequestSpec<Q, QT>;
-  response: ResponseSpec<S, ST>;
+  request: RequestSpec<Q, QT> & { fields: CheckedFields<Q, ReservedRequestField> };
+  response: ResponseSpec<S, ST> & { fields: CheckedFields<S, ReservedResponseField> };
 }): MessagePair<TemplateFields<QT, Q, true>, TemplateFields<ST, S>>;
 export function defineMessage<const Q extends readonly string[], const QT extends string>(spec: {
   msg: number;
   name?: string;
-  request: RequestSpec<Q, QT>;
+  request: RequestSpec<Q, QT> & { fields: CheckedFields<Q, ReservedRequestField> };
   response: { noReply: true };
 }): MessagePair<TemplateFields<QT, Q, true>, object, NoResponse<Request<any> & TemplateFields<QT, Q, true>>>;
 export function defineMessage(

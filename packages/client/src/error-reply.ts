@@ -17,7 +17,7 @@ export class ErrorReply<Req extends Request<any> = Request<any>> {
   }
 
   /** Always true (MR::IProto::Error::is_error). */
-  isError(): true {
+  isError(): this is ErrorReply<Req> {
     return true;
   }
 

@@ -23,12 +23,15 @@ export {
   unpack,
 } from '@iproto/pack';
 export type {
+  CheckedFields,
   DefinedRequest,
   DefinedResponse,
   DefineMessageSpec,
   FieldValues,
   MessagePair,
   RequestSpec,
+  ReservedRequestField,
+  ReservedResponseField,
   ResponseSpec,
 } from './define-message.js';
 export { defineMessage } from './define-message.js';
@@ -40,9 +43,12 @@ export type {
   BuiltClusterOptions,
   BulkResult,
   ClusterBuildOptions,
+  IProtoEvents,
   IProtoOptions,
   Message,
+  PlainReply,
   ReplyOf,
+  RetryEvent,
   SendCallback,
   SendOptions,
   TrailingDataMode,
@@ -56,5 +62,12 @@ export type { RequestClass } from './request.js';
 export { Request } from './request.js';
 export type { ResponseClass } from './response.js';
 export { Response } from './response.js';
-export type { ItemInput, ItemValue, TemplateFields, TemplateItems } from './template-types.js';
+export type {
+  InputOf,
+  ItemInput,
+  ItemValue,
+  TemplateFields,
+  TemplateItems,
+  TemplateValues,
+} from './template-types.js';
 export type { ClusterLike, MessageKey, ReplyFrame, ServerLike, ServerSendOptions } from './types.js';

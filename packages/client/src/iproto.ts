@@ -26,6 +26,7 @@ import {
 } from './plain-message.js';
 import { Request, type RequestClass } from './request.js';
 import { Response, type ResponseClass } from './response.js';
+import type { TemplateValues } from './template-types.js';
 import type { ClusterLike, MessageKey, ReplyFrame, ServerLike } from './types.js';
 
 /** What to do with reply bytes a response class left unparsed. */
@@ -97,16 +98,59 @@ export interface SendOptions {
 /** What a client sends: a request object or a plain message. */
 export type Message = Request<any> | PlainMessage<any>;
 
-/** What a message resolves to. */
-export type ReplyOf<M> = M extends Request<infer Res> ? Res : M extends PlainMessage<infer T> ? T : unknown;
+/**
+ * What a plain message resolves to: `[0]` for `noReply`, the tuple a literal `unpack` template
+ * reads (`'L w/a*'`: `[number, Buffer]`), what an `unpack` function returns (as an array), else
+ * the `T` of a message typed `PlainMessage<T>` (`unknown[]` by default).
+ */
+export type PlainReply<M> = M extends { noReply: true }
+  ? [0]
+  : M extends { unpack: infer U }
+    ? U extends string
+      ? TemplateValues<U>
+      : U extends (body: Buffer) => infer R
+        ? R extends readonly unknown[]
+          ? R
+          : [R]
+        : unknown[]
+    : M extends PlainMessage<infer T>
+      ? T
+      : unknown[];
+
+/** What a message resolves to: its response for a request object, {@link PlainReply} for a plain one. */
+export type ReplyOf<M> = M extends Request<infer Res> ? Res : PlainReply<M>;
 
 /** One `sendBulk` result: a response or an error object for a request object, `{ data, error }` for a plain one. */
-export type BulkResult<M> =
-  M extends Request<infer Res>
-    ? Res | ErrorReply<M>
-    : M extends PlainMessage<infer T>
-      ? PlainResult<T>
-      : unknown;
+export type BulkResult<M> = M extends Request<infer Res> ? Res | ErrorReply<M> : PlainResult<PlainReply<M>>;
+
+/** A retry about to be made: the message, the try it starts, and the error or reply that caused it. */
+export interface RetryEvent {
+  message: Message;
+  try: number;
+  error: Error | undefined;
+  reply: unknown;
+}
+
+/**
+ * The client's events and their arguments: `client.on('serverDown', (server, reason) => ...)` is
+ * typed, and a misspelt name is a compile error. `serverDown` / `serverUp` come from the cluster;
+ * their Perl-style names `'server down'` / `'server up'` are deprecated aliases, emitted too (a
+ * listener under either name runs once per event).
+ */
+export interface IProtoEvents {
+  serverDown: [server: ServerLike, reason: unknown];
+  serverUp: [server: ServerLike, reason: string];
+  /** @deprecated The alias of `serverDown`; listen to `serverDown`. */
+  'server down': [server: ServerLike, reason: unknown];
+  /** @deprecated The alias of `serverUp`; listen to `serverUp`. */
+  'server up': [server: ServerLike, reason: string];
+  /** A request is tried again. */
+  retry: [event: RetryEvent];
+  /** Reply bytes a response class left unparsed (`trailingData: 'warn'`), as an `ERR_TRAILING_DATA` error. */
+  warning: [error: Error];
+  newListener: [event: string | symbol, listener: (...args: any[]) => void];
+  removeListener: [event: string | symbol, listener: (...args: any[]) => void];
+}
 
 /** The callback form of `send`: called once, with the reply or with the error. */
 export type SendCallback<R> = (reply: R | undefined, error: Error | undefined) => void;
@@ -335,7 +379,7 @@ const CLUSTER_OPTIONS = [
  * The iproto client (MR::IProto): sends messages to a balanced cluster of servers, with retries,
  * a client-wide limit on requests in progress, and message objects or plain messages.
  */
-export class IProto extends EventEmitter {
+export class IProto extends EventEmitter<IProtoEvents> {
   /** Drops every iproto connection in the process (MR::IProto::disconnect_all), e.g. after fork. */
   static disconnectAll(): void {
     Connection.disconnectAll();
@@ -435,11 +479,17 @@ export class IProto extends EventEmitter {
     const balance = String(this.cluster.balance ?? 'round-robin');
     this.#roundRobin = balance === 'round-robin' || balance === '1';
 
-    for (const event of ['server down', 'server up']) {
-      const listener = (...args: unknown[]) => this.emit(event, ...args);
+    // Forwarded under the Node-style name and its deprecated Perl-style alias.
+    const forward = (event: 'serverDown' | 'serverUp', alias: 'server down' | 'server up') => {
+      const listener = (server: ServerLike, reason: any) => {
+        this.emit(event, server, reason);
+        this.emit(alias, server, reason);
+      };
       this.cluster.on(event, listener);
-      this.#forward.push([event, listener]);
-    }
+      this.#forward.push([event, listener as (...args: unknown[]) => void]);
+    };
+    forward('serverDown', 'server down');
+    forward('serverUp', 'server up');
   }
 
   /** The cluster's timeout (ms): get it (undefined when servers differ) or set it on every server. */
@@ -469,19 +519,19 @@ export class IProto extends EventEmitter {
    * Sends a message and resolves to its reply: a response object for a request object, the
    * unpacked array for a plain message. The rejection is the error, with its `errno` (the seed's `$!`).
    */
-  send<M extends Message>(message: M, options?: SendOptions): Promise<ReplyOf<M>>;
+  send<const M extends Message>(message: M, options?: SendOptions): Promise<ReplyOf<M>>;
   /**
    * Sends a message and calls `callback(reply, error)` once. Communication errors never throw: they
    * reach the callback, with an `ErrorReply` as `reply` for a request object.
    */
-  send<M extends Message>(
+  send<const M extends Message>(
     message: M,
-    callback: SendCallback<ReplyOf<M> | ErrorReply>,
+    callback: SendCallback<ReplyOf<M> | (M extends Request<any> ? ErrorReply<M> : never)>,
     options?: SendOptions,
   ): void;
   send(
     message: Message,
-    callbackOrOptions?: SendCallback<unknown> | SendOptions,
+    callbackOrOptions?: SendCallback<any> | SendOptions,
     options?: SendOptions,
   ): Promise<unknown> | undefined {
     if (typeof callbackOrOptions === 'function') {
@@ -522,7 +572,7 @@ export class IProto extends EventEmitter {
   ): void;
   sendBulk(
     messages: readonly Message[],
-    callbackOrOptions?: ((results: unknown[]) => void) | SendOptions,
+    callbackOrOptions?: ((results: any) => void) | SendOptions,
     options?: SendOptions,
   ): Promise<unknown[]> | undefined {
     if (!Array.isArray(messages)) throw new TypeError('sendBulk: messages must be an array');
@@ -768,8 +818,9 @@ export class IProto extends EventEmitter {
   /** Emits an event about `task` in its caller's async context. */
   #emitFor(task: Task, event: 'retry' | 'warning', payload: unknown): void {
     const scope = task.scope;
-    if (scope === undefined) this.emit(event, payload);
-    else scope.runInAsyncScope(this.emit, this, event, payload);
+    const emit = this.emit as (event: string, payload: unknown) => boolean;
+    if (scope === undefined) emit.call(this, event, payload);
+    else scope.runInAsyncScope(emit, this, event, payload);
   }
 
   #pairedResponse(request: Request<any>): ResponseClass | undefined {

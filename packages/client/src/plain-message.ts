@@ -17,7 +17,7 @@ export interface PlainMessage<T extends unknown[] = unknown[]> {
   /** The pack template for an array `data`; `L*` by default. */
   pack?: string;
   /** Decodes the reply body: a pack template, or a function returning the reply array. */
-  unpack?: string | ((body: Buffer) => T | unknown);
+  unpack?: string | ((body: Buffer) => unknown);
   /** The body, already packed; takes precedence over `data`. */
   payload?: Uint8Array | string;
   /** The message gets no reply: it is complete once written, and its reply is `[0]`. */
@@ -38,7 +38,7 @@ export interface PlainMessage<T extends unknown[] = unknown[]> {
 }
 
 /** One `sendBulk` result for a plain message: `data` on success, `error` on failure. */
-export interface PlainResult<T extends unknown[] = unknown[]> {
+export interface PlainResult<T extends readonly unknown[] = unknown[]> {
   data: T | undefined;
   error: Error | undefined;
 }

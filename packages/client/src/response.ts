@@ -44,8 +44,8 @@ export class Response<Req extends Request<any> = Request<any>> {
     return false;
   }
 
-  /** Always false; the error object's `isError()` returns true. */
-  isError(): false {
+  /** Always false; the error object's `isError()` returns true (so `isError()` tells the two apart). */
+  isError(): this is never {
     return false;
   }
 

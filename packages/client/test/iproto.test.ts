@@ -836,5 +836,24 @@ describe('IProto', () => {
       await errorOf(client.send({ msg: 7, unpack: 'L' }));
       expect(await down.promise).toHaveProperty('address');
     });
+
+    it('emits serverDown / serverUp, and their deprecated aliases, once each per event', async () => {
+      const servers = await fixture.startServers(1);
+      const client = fixture.client(servers);
+      const seen: string[] = [];
+      client.on('serverDown', (server) => seen.push(`serverDown ${server.address}`));
+      client.on('server down', (server) => seen.push(`server down ${server.address}`));
+      client.on('serverUp', (_server, reason) => seen.push(`serverUp ${reason}`));
+      client.on('server up', (_server, reason) => seen.push(`server up ${reason}`));
+      const [server] = client.cluster.servers as unknown as { active: boolean; address: string }[];
+      server.active = false;
+      server.active = true;
+      expect(seen).toEqual([
+        `serverDown ${server.address}`,
+        `server down ${server.address}`,
+        'serverUp set active',
+        'server up set active',
+      ]);
+    });
   });
 });

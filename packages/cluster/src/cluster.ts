@@ -47,9 +47,18 @@ export interface ClusterRequest extends DispatchRequest, PickOptions {
   readonly key?: BalanceKey | null;
 }
 
-/** The events a {@link Cluster} emits, with their arguments: a server marked down or up again. */
+/**
+ * The cluster's events. Each is emitted under its Node-style name and under the Perl-style name it
+ * had before (kept as a deprecated alias): a listener registered under either name runs once.
+ */
 export interface ClusterEvents {
+  /** A server was marked inactive; `reason` is the error that did it, or `'set inactive'`. */
+  serverDown: [server: Server, reason: unknown];
+  /** A server was marked active again (`'probe succeeded'` or `'set active'`). */
+  serverUp: [server: Server, reason: string];
+  /** @deprecated The alias of `serverDown` (MR::IProto's wording); listen to `serverDown`. */
   'server down': [server: Server, reason: unknown];
+  /** @deprecated The alias of `serverUp`; listen to `serverUp`. */
   'server up': [server: Server, reason: string];
 }
 
@@ -223,11 +232,13 @@ export class Cluster extends EventEmitter<ClusterEvents> implements Dispatcher {
       // A server taken out by hand stays out until put back by hand, as in Perl.
       if (reason !== SET_INACTIVE) this.health.serverDown(server);
       if (channels.serverDown.hasSubscribers) channels.serverDown.publish({ cluster: this, server, reason });
+      this.emit('serverDown', server, reason);
       this.emit('server down', server, reason);
     };
     const up = (reason: string) => {
       this.health.forget(server);
       if (channels.serverUp.hasSubscribers) channels.serverUp.publish({ cluster: this, server, reason });
+      this.emit('serverUp', server, reason);
       this.emit('server up', server, reason);
     };
     server.on('down', down);

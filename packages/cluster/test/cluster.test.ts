@@ -239,6 +239,21 @@ describe('Cluster', () => {
     ]);
   });
 
+  it('emits serverDown / serverUp and the deprecated aliases, each listener once per event', () => {
+    const c = cluster({ servers: hosts(2) });
+    const events: unknown[] = [];
+    c.on('serverDown', (s, reason) => events.push(['serverDown', s.address, reason]));
+    c.on('server down', (s) => events.push(['server down', s.address]));
+    c.on('serverUp', (s, reason) => events.push(['serverUp', s.address, reason]));
+    c.servers[0].active = false;
+    c.servers[0].active = true;
+    expect(events).toEqual([
+      ['serverDown', '10.0.0.1:33013', 'set inactive'],
+      ['server down', '10.0.0.1:33013'],
+      ['serverUp', '10.0.0.1:33013', 'set active'],
+    ]);
+  });
+
   it('accepts string, number, bigint and byte keys', () => {
     const c = cluster({ servers: hosts(7), balance: HASH });
     expect(c.server(12)).toBe(c.server('12'));
