@@ -131,6 +131,18 @@ describe('negative numbers as values', () => {
     expect(r.stdout.split('\n')[1]).toBe('-5 -16 -1.5 -9007199254740993n');
   });
 
+  it('takes them as box fields and keys too', async () => {
+    const server = createServer({
+      spaces: [{ space: 0, indexes: [{ parts: [{ field: 0, type: 'NUM' }] }] }],
+    });
+    servers.push(server);
+    const address = `127.0.0.1:${(await server.listen(0, '127.0.0.1')).port}`;
+    const insert = await runCli(['box', 'insert', address, '--format', 'Ll', '1', '-5']);
+    expect(insert.code, insert.stderr).toBe(0);
+    const select = await runCli(['box', 'select', address, '--format', 'Ll', '--json', '1']);
+    expect(JSON.parse(select.stdout)).toEqual({ count: 1, tuples: [[1, -5]] });
+  });
+
   it('still reads options around them, and refuses a negative option value with its own message', async () => {
     const address = await echo();
     const r = await runCli(['send', address, '--pack', 'l', '-7', '--msg', '5', '--unpack', 'l', '--json']);
