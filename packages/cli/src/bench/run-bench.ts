@@ -3,7 +3,7 @@ import { IProto, type PlainMessage } from '@iproto/client';
 import { Cluster, PING_MSG } from '@iproto/cluster';
 import { CliError, ExitCode } from '../cli-error.js';
 import { Histogram } from '../histogram.js';
-import { describeError, formatAddress, parseAddressList } from '../values.js';
+import { describeError, formatAddress, MAX_RATE, parseAddressList } from '../values.js';
 
 /** One request the generator sends: its message code and body. */
 export interface BenchRequest {
@@ -144,7 +144,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   check('requests', options.requests, 1, Number.MAX_SAFE_INTEGER, true);
   check('duration', duration, 1, Number.MAX_SAFE_INTEGER, false);
   check('warmup', warmup, 0, Number.MAX_SAFE_INTEGER, false);
-  check('rate', rate, Number.MIN_VALUE, Number.MAX_SAFE_INTEGER, false);
+  if (rate !== undefined && !(typeof rate === 'number' && rate > 0 && rate <= MAX_RATE))
+    throw new CliError(`runBench: rate must be a number above 0 and up to ${MAX_RATE}, got ${String(rate)}`);
   check('depth', depth, 1, 1_000_000, true);
   check('connections', connectionCount, 1, 10_000, true);
   check('body', bodySize, 0, 64 * 1024 * 1024, true);
@@ -171,7 +172,6 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const histogram = new Histogram();
   let progressTimer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
-  let stopped = signal?.aborted === true;
   try {
     try {
       for (let i = 0; i < connectionCount; i++) {
@@ -212,10 +212,10 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       progressTimer.unref();
     }
     onAbort = () => run.stop();
-    if (stopped) run.stop();
+    // Aborted while connecting: the run stops before its first reply.
+    if (signal?.aborted) run.stop();
     else signal?.addEventListener('abort', onAbort, { once: true });
     await run.done;
-    stopped = true;
 
     const elapsedMs = run.elapsedMs;
     const ms = (ns: number) => ns / 1e6;
