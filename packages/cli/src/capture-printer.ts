@@ -1,6 +1,6 @@
 import type { Frame } from '@iproto/framing';
 import { unpack } from '@iproto/pack';
-import { describeError, formatValue, toJsonValue } from './values.js';
+import { describeError, formatMsg, formatValue, toJsonValue } from './values.js';
 
 /** One frame of a capture as `iproto decode` prints it: header fields, hex dump and, with `unpack`, the values. */
 export interface DecodedFrame {
@@ -60,8 +60,8 @@ export function decodeFrame(
 export class CapturePrinter {
   /** Frames printed so far (those `msg` keeps). */
   count = 0;
-  /** Whether a body failed to unpack. */
-  failed = false;
+  /** Frames whose body failed to unpack. */
+  failed = 0;
   readonly #options: DecodeOptions & { json: boolean };
 
   constructor(options: DecodeOptions & { json: boolean }) {
@@ -82,7 +82,7 @@ export class CapturePrinter {
     if (options.msg !== undefined && frame.msg !== options.msg) return '';
     const n = ++this.count;
     const f = decodeFrame(offset, frame, options);
-    if (f.error) this.failed = true;
+    if (f.error) this.failed++;
     if (!options.json) return `${head(n, f)}  ${f.dump}\n${tail(f)}`;
     const json = JSON.stringify({ ...f, ...(f.values ? { values: toJsonValue(f.values) } : {}) });
     return n === 1 ? json : `,${json}`;
@@ -94,7 +94,7 @@ export class CapturePrinter {
     if (options.msg !== undefined && frame.msg !== options.msg) return;
     const n = ++this.count;
     const f = decodeFrame(offset, frame, options, false);
-    if (f.error) this.failed = true;
+    if (f.error) this.failed++;
     const ints = options.ints ?? true;
     // JSON.stringify's layout of the same object: the dump needs no escaping (digits, hex, ' > ').
     yield options.json
@@ -130,7 +130,7 @@ export class CapturePrinter {
 }
 
 function head(n: number, f: DecodedFrame): string {
-  return `#${n} @${f.offset} msg=${f.msg} sync=${f.sync} len=${f.len}\n`;
+  return `#${n} @${f.offset} msg=${formatMsg(f.msg)} sync=${f.sync} len=${f.len}\n`;
 }
 
 function tail(f: DecodedFrame): string {

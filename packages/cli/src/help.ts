@@ -35,13 +35,17 @@ Options:
   -h, --help           show this help
 
 Values: integers become numbers (bigints beyond 2^53 or with an "n" suffix), decimals numbers,
-"hex:0a0b" bytes, "str:..." always a string, anything else a string. Put "--" before values that
-begin with "-".
+"hex:0a0b" bytes, "str:..." always a string, anything else a string. Negative numbers need no "--"
+(-5, -0x10); other words that begin with "-" go after "--". The value "-" is every byte of stdin,
+as it is (up to 16 MiB; "str:-" is the one-character string).
+
+Message codes print in decimal below 0x100 and in hex from there up (msg=17, msg=0xff00).
 
 Examples (the Tarantool 1.5 box of "iproto serve": INSERT [7, "hello"] into space 0, SELECT key 7):
   iproto send 127.0.0.1:33013 --msg 13 --pack 'L L L C L w/a*' 0 0 2 4 7 hello --unpack 'L L'
   iproto send 127.0.0.1:33013 --msg 17 --pack 'L L L L L L C L' 0 0 0 10 1 1 4 7 --unpack 'L L L L x L w/a*'
-  iproto send 10.0.0.1:33013,10.0.0.2:33013 --key 7 --msg 17 --pack 'L L L L L L C L' 0 0 0 10 1 1 4 7`,
+  iproto send 10.0.0.1:33013,10.0.0.2:33013 --key 7 --msg 17 --pack 'L L L L L L C L' 0 0 0 10 1 1 4 7
+  head -c 1000 /dev/urandom | iproto send 127.0.0.1:33013 --msg 13 --pack 'L L L C L w/a*' 0 0 2 4 8 -`,
 
   decode: `Usage: iproto decode [file|-] [options]
 
@@ -58,24 +62,45 @@ Options:
 Example:
   iproto decode capture.bin --unpack 'L w/a*'`,
 
-  bench: `Usage: iproto bench host:port [options]
+  bench: `Usage: iproto bench host:port[,host:port...] [request] [load] [options]
 
-A load generator: keeps --depth requests in flight on each of --connections connections until
---requests have completed, then prints throughput and latency percentiles (p50 p90 p99 p99.9 max).
-A live progress line is shown when stdout is a terminal.
+A load generator over @iproto/client: sends a real request round-robin over the servers, then
+prints throughput and latency percentiles (p50 p90 p99 p99.9 max). A live progress line is shown
+when stdout is a terminal. Ctrl-C stops early and prints what completed.
+
+Request (default: the ping, msg 0xff00 with an empty body, which any iproto server answers):
+  --msg N              message code (decimal or 0x hex)
+  --pack TEMPLATE      Perl pack template for the body; the values follow the servers, as for send
+                       ("-" reads one from stdin)
+  --payload-hex HEX    the body as hex bytes
+  --body BYTES         a body of this many bytes
+  --frame FILE         send the frames of FILE (back-to-back iproto frames, a capture) in turn,
+                       each with its own message code and body
+
+Load:
+  --requests N         stop after N measured requests (default 100000 without --duration)
+  --duration TIME      stop after this long (500ms, 10s, 1.5m, 1h; at most 24h)
+  --warmup TIME        send for this long first, counting nothing (default 0; at most 1h)
+  --rate N[/s]         fixed rate: N requests a second on a schedule, each one's latency measured
+                       from when it was due (coordinated omission accounted for); requests due while
+                       every slot is busy wait, and those still waiting at the end are "unsent"
+  --depth N            requests in flight per connection: kept there, or with --rate at most
+                       (default 64)
+  --connections N      connections to each server (default 1)
 
 Options:
-  --requests N       requests in total (default 100000)
-  --depth N          requests in flight per connection (default 64)
-  --connections N    connections (default 1)
-  --body BYTES       body size of each request in bytes (default 0)
-  --msg N            message code (default 0xff00, the ping: any iproto server answers it)
-  --timeout MS       per-request timeout in milliseconds (default 2000)
-  --json             print one JSON object instead of the table
-  -h, --help         show this help
+  --timeout MS         per-request timeout in milliseconds (default 2000)
+  --json               print one JSON object instead of the table
+  -h, --help           show this help
 
-Example:
-  iproto bench 127.0.0.1:33013 --depth 256 --requests 1000000 --connections 4`,
+Without --rate the generator is a closed loop: the next request goes out when one completes, so
+its latencies are service times, not what a client sending at a steady rate would see.
+
+Examples:
+  iproto bench 127.0.0.1:33013 --depth 256 --requests 1000000 --connections 4
+  iproto bench 10.0.0.1:33013,10.0.0.2:33013 --rate 20000/s --duration 30s --warmup 5s
+  iproto bench 127.0.0.1:33013 --msg 17 --pack 'L L L L L L C L' 0 0 0 10 1 1 4 7 --duration 10s
+  iproto bench 127.0.0.1:33013 --frame requests.bin --rate 5000 --duration 1m`,
 
   serve: `Usage: iproto serve [--port N] [--host HOST] [--space ID[:TYPE,...]]... [--echo] [options]
 
@@ -164,5 +189,7 @@ Commands:
   box      select, insert, update, delete and call on a Tarantool 1.5 box
   help     show help for a command: iproto help <command>
 
-Every command takes --help. Errors are printed as one line; the exit code is 0 on success,
-1 when the command failed (a server down, a request rejected) and 2 for a bad command line.`;
+Every command takes --help; iproto --version (or -V) prints the version. Errors are printed as one
+line on stderr, or with --json as one JSON object: {"error":{"code","message","exitCode"}}. The exit
+code is 0 on success, 1 when the command failed (a server down, a request rejected) and 2 for a bad
+command line.`;

@@ -5,9 +5,10 @@ import { decodeCommand } from './commands/decode.js';
 import { pingCommand } from './commands/ping.js';
 import { sendCommand } from './commands/send.js';
 import { serveCommand } from './commands/serve.js';
+import { describeFailure, writeError } from './error-output.js';
 import { COMMAND_HELP, type CommandName, GENERAL_HELP } from './help.js';
 import type { CliIO } from './io.js';
-import { describeError } from './values.js';
+import { VERSION } from './version.js';
 
 const COMMANDS: Record<CommandName, (argv: string[], io: CliIO) => Promise<number>> = {
   ping: pingCommand,
@@ -24,14 +25,25 @@ function isCommand(name: string): name is CommandName {
 
 /**
  * Runs the `iproto` command line (without the `node` and script words) and resolves to the exit
- * code. Never rejects: every error becomes one line on stderr.
+ * code. Never rejects: every error becomes one line on stderr, or with `--json` one JSON object
+ * (`{"error":{"code","message","exitCode"}}`), whatever the command and whatever failed.
  */
 export async function main(argv: string[], io: CliIO): Promise<number> {
   const [command, ...rest] = argv;
+  // Words after "--" are values (`iproto send ... --pack a* -- -h`), not options.
+  const separator = argv.indexOf('--');
+  const words = separator < 0 ? argv : argv.slice(0, separator);
+  const json = words.includes('--json');
   try {
     if (command === undefined || command === '--help' || command === '-h') {
       io.stdout.write(`${GENERAL_HELP}\n`);
       return command === undefined ? ExitCode.USAGE : ExitCode.OK;
+    }
+    if (command === '--version' || command === '-V') {
+      if (rest.length > (json ? 1 : 0))
+        throw new CliError(`iproto ${command}: takes no arguments but --json`);
+      io.stdout.write(json ? `${JSON.stringify({ version: VERSION })}\n` : `${VERSION}\n`);
+      return ExitCode.OK;
     }
     if (command === 'help') {
       const topic = rest[0];
@@ -48,22 +60,14 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         `iproto: unknown command "${command}" (commands: ${Object.keys(COMMANDS).join(', ')})`,
       );
     }
-    // Words after "--" are values (`iproto send ... --pack a* -- -h`), not a request for help.
-    const separator = rest.indexOf('--');
-    const options = separator < 0 ? rest : rest.slice(0, separator);
-    if (options.includes('--help') || options.includes('-h')) {
+    if (words.includes('--help') || words.includes('-h')) {
       io.stdout.write(`${COMMAND_HELP[command]}\n`);
       return ExitCode.OK;
     }
     return await COMMANDS[command](rest, io);
   } catch (error) {
-    if (error instanceof CliError) {
-      // Helpers throw without knowing the command; name it so every error line says where it came from.
-      const line = error.message.startsWith('iproto') ? error.message : `iproto ${command}: ${error.message}`;
-      io.stderr.write(`${line}\n`);
-      return error.exitCode;
-    }
-    io.stderr.write(`iproto${command ? ` ${command}` : ''}: ${describeError(error)}\n`);
-    return ExitCode.FAILURE;
+    const failure = describeFailure(error, command);
+    writeError(io, json, failure);
+    return failure.exitCode;
   }
 }

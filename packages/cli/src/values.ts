@@ -38,6 +38,15 @@ export function formatAddress(address: Address): string {
   return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
 }
 
+/**
+ * A message code for people: decimal below 0x100 (the request codes Tarantool 1.5 and MR::IProto
+ * write in decimal: 13, 17, 22), `0x` hex from there up (codes with a group in their high byte, as
+ * the 0xff00 ping). `--msg` reads both forms back.
+ */
+export function formatMsg(msg: number): string {
+  return msg < 0x100 ? String(msg) : `0x${msg.toString(16)}`;
+}
+
 /** Parses an integer option: decimal or `0x` hex, within [min, max]. */
 export function parseInteger(option: string, text: string, min = 0, max = 0xffffffff): number {
   const t = text.trim();
@@ -48,6 +57,55 @@ export function parseInteger(option: string, text: string, min = 0, max = 0xffff
       : NaN;
   if (!Number.isSafeInteger(value) || value < min || value > max) {
     throw new CliError(`bad value for ${option}: "${text}" (expected an integer in ${min}..${max})`);
+  }
+  return value;
+}
+
+const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * Parses a duration with its unit (`500ms`, `10s`, `1.5m`, `1h`; `0` alone for none) into
+ * milliseconds within [min, max]. A bare number is refused: `--timeout` counts milliseconds and
+ * `wrk` seconds, so `10` would be a guess either way.
+ */
+export function parseDuration(option: string, text: string, min: number, max: number): number {
+  const t = text.trim();
+  const match = /^(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h)$/.exec(t);
+  const value = t === '0' ? 0 : match ? Number(match[1]) * DURATION_UNITS[match[2]] : NaN;
+  if (!Number.isFinite(value)) {
+    throw new CliError(
+      `bad value for ${option}: "${text}" (expected a duration with its unit: 500ms, 10s, 1.5m, 1h)`,
+    );
+  }
+  if (value < min || value > max) {
+    throw new CliError(
+      `bad value for ${option}: "${text}" (expected ${formatDuration(min)} to ${formatDuration(max)})`,
+    );
+  }
+  return value;
+}
+
+/** Milliseconds as the shortest of `ms`, `s`, `m`, `h` that says them whole (`90000` -> `1.5m`). */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return '0';
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms >= 60_000 && ms % 6_000 === 0) return `${ms / 60_000}m`;
+  if (ms >= 1000 && ms % 100 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+/** The most `--rate` may ask for: beyond what one Node process can send. */
+export const MAX_RATE = 10_000_000;
+
+/** Parses a request rate, `N` or `N/s` (decimals allowed: `0.5/s`), above 0 and up to MAX_RATE. */
+export function parseRate(option: string, text: string): number {
+  const t = text.trim();
+  const match = /^(\d+(?:\.\d+)?|\.\d+)(?:\/s)?$/.exec(t);
+  const value = match ? Number(match[1]) : NaN;
+  if (!(value > 0) || value > MAX_RATE) {
+    throw new CliError(
+      `bad value for ${option}: "${text}" (expected requests per second above 0 and up to ${formatCount(MAX_RATE)}, as 1000 or 1000/s)`,
+    );
   }
   return value;
 }

@@ -83,7 +83,7 @@ describe('main: usage errors are one line with exit 2', () => {
     // checked before the file is read: a usage error, not "cannot read"
     [['decode', 'missing.bin', '--unpack', 'L Y'], /^iproto decode: bad --unpack template: /],
     [['decode', 'missing.bin', '--msg', 'x'], /^iproto decode: bad value for --msg: "x"/],
-    [['bench'], /^iproto bench: give one server/],
+    [['bench'], /^iproto bench: give the servers/],
     [['bench', '127.0.0.1:1', '--depth', '0'], /^iproto bench: bad value for --depth: "0"/],
     [['serve', 'extra'], /^iproto serve: unexpected argument "extra"$/],
     [['serve', '--port', '70000'], /^iproto serve: bad value for --port/],
@@ -117,7 +117,7 @@ describe('main: bench on a terminal', () => {
     const t = fakeIO({ tty: true });
     expect(await main(['bench', `127.0.0.1:${port}`, '--requests', '500', '--depth', '4'], t.io)).toBe(0);
     const out = t.stdout();
-    expect(out).toMatch(/\r\x1b\[Kiproto bench 127\.0\.0\.1:\d+ {2}msg=65280/);
+    expect(out).toMatch(/\r\x1b\[Kiproto bench 127\.0\.0\.1:\d+ {2}msg=0xff00/);
     expect(out).toMatch(/requests +500\n/);
   });
 

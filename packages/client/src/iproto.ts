@@ -148,7 +148,9 @@ export interface IProtoEvents {
   retry: [event: RetryEvent];
   /** Reply bytes a response class left unparsed (`trailingData: 'warn'`), as an `ERR_TRAILING_DATA` error. */
   warning: [error: Error];
+  /** EventEmitter's own: a listener is about to be added. */
   newListener: [event: string | symbol, listener: (...args: any[]) => void];
+  /** EventEmitter's own: a listener was removed. */
   removeListener: [event: string | symbol, listener: (...args: any[]) => void];
 }
 

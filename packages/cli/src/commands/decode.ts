@@ -129,6 +129,12 @@ export async function decodeCommand(argv: string[], io: CliIO): Promise<number> 
   if (out.closed) return ExitCode.OK;
   const rest = decoder.bufferedBytes;
   // A capture cut mid-frame is normal (the recording stopped); say so without failing.
-  if (rest > 0) io.stderr.write(`iproto decode: the last ${rest} bytes are an incomplete frame\n`);
-  return printer.failed ? ExitCode.FAILURE : ExitCode.OK;
+  // With --json the output's "rest" says it, and stderr is kept for errors.
+  if (rest > 0 && values.json !== true)
+    io.stderr.write(`iproto decode: the last ${rest} bytes are an incomplete frame\n`);
+  if (printer.failed > 0) {
+    const frames = `${printer.failed} frame${printer.failed === 1 ? '' : 's'}`;
+    throw new CliError(`iproto decode: ${frames} did not unpack with "${unpackTemplate}"`, ExitCode.FAILURE);
+  }
+  return ExitCode.OK;
 }

@@ -85,7 +85,17 @@ export async function pingCommand(argv: string[], io: CliIO): Promise<number> {
       io.stdout.write(`${r.address.padEnd(width)}  ${state}  ${r.up ? describeRtt(r.rtt) : r.error}\n`);
     }
   }
-  return allUp ? ExitCode.OK : ExitCode.FAILURE;
+  const down = results.filter((r) => !r.up);
+  if (down.length > 0) {
+    // The table (or JSON) above says why each is down; the error names them for scripts and logs.
+    throw new CliError(
+      `iproto ping: ${down.length} of ${results.length} server${results.length === 1 ? '' : 's'} down: ` +
+        down.map((r) => r.address).join(', '),
+      ExitCode.FAILURE,
+      { cause: { code: down[0].code } },
+    );
+  }
+  return ExitCode.OK;
 }
 
 function describeRtt(rtt: number[]): string {

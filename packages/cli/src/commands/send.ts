@@ -1,19 +1,19 @@
 import { Cluster, HASH, KETAMA, RR } from '@iproto/cluster';
 import { Connection } from '@iproto/connection';
 import { dumpPacket, encodeFrame, type Frame } from '@iproto/framing';
-import { pack, unpack } from '@iproto/pack';
+import { unpack } from '@iproto/pack';
 import { CliError, ExitCode } from '../cli-error.js';
 import type { CliIO } from '../io.js';
 import { parseOptions, stringOption } from '../parse-options.js';
+import { readRequestBody } from '../request-body.js';
 import {
   checkUnpackTemplate,
   describeError,
   formatAddress,
+  formatMsg,
   formatValue,
   parseAddressList,
-  parseHex,
   parseInteger,
-  parseValue,
   toJsonValue,
 } from '../values.js';
 
@@ -45,31 +45,11 @@ export async function sendCommand(argv: string[], io: CliIO): Promise<number> {
   if (msgText === undefined) throw new CliError('iproto send: --msg is required');
   const msg = parseInteger('--msg', msgText);
   const timeout = parseInteger('--timeout', stringOption(values, 'timeout') ?? '2000', 1, 3_600_000);
-  const template = stringOption(values, 'pack');
-  const payloadHex = stringOption(values, 'payload-hex');
   const unpackTemplate = stringOption(values, 'unpack');
   const noReply = values['no-reply'] === true;
   const ints = values['no-ints'] !== true;
-
-  if (template !== undefined && payloadHex !== undefined) {
-    throw new CliError('iproto send: use either --pack or --payload-hex, not both');
-  }
-  if (template === undefined && words.length > 0) {
-    throw new CliError(`iproto send: values given without --pack: ${words.join(' ')}`);
-  }
   if (unpackTemplate !== undefined) checkUnpackTemplate('--unpack', unpackTemplate);
-  let body: Uint8Array;
-  try {
-    body =
-      payloadHex !== undefined
-        ? parseHex('--payload-hex', payloadHex)
-        : template !== undefined
-          ? pack(template, ...words.map(parseValue))
-          : new Uint8Array(0);
-  } catch (error) {
-    if (error instanceof CliError) throw error;
-    throw new CliError(`iproto send: cannot pack the body: ${describeError(error)}`);
-  }
+  const body = (await readRequestBody('send', values, words, io)) ?? new Uint8Array(0);
 
   const connectionOptions = { connectTimeout: timeout, timeout };
   // One server: a plain connection. Several: a cluster, so the pick is the one a Perl
@@ -100,7 +80,7 @@ export async function sendCommand(argv: string[], io: CliIO): Promise<number> {
     if (noReply || reply === undefined) {
       if (values.json)
         io.stdout.write(`${JSON.stringify({ sent: true, server: name, msg, len: body.length, time: ms })}\n`);
-      else io.stdout.write(`sent msg=${msg} len=${body.length} to ${name} (no reply expected)\n`);
+      else io.stdout.write(`sent msg=${formatMsg(msg)} len=${body.length} to ${name} (no reply expected)\n`);
       return ExitCode.OK;
     }
     return printReply(io, reply, {
@@ -131,17 +111,19 @@ function printReply(
 ): number {
   let decoded: unknown[] | undefined;
   let decodeError: string | undefined;
+  let decodeCause: unknown;
   if (options.unpackTemplate !== undefined) {
     try {
       decoded = unpack(options.unpackTemplate, reply.body);
     } catch (error) {
+      decodeCause = error;
       decodeError = `cannot unpack the reply with "${options.unpackTemplate}": ${describeError(error)}`;
     }
   }
   const mismatch =
     reply.msg === options.requestMsg
       ? undefined
-      : `reply message code ${reply.msg} differs from the request's ${options.requestMsg}`;
+      : `reply message code ${formatMsg(reply.msg)} differs from the request's ${formatMsg(options.requestMsg)}`;
   const dump = dumpPacket(encodeFrame(reply.msg, reply.sync, reply.body), { ints: options.ints });
 
   if (options.json) {
@@ -159,16 +141,15 @@ function printReply(
     );
   } else {
     io.stdout.write(
-      `reply msg=${reply.msg} sync=${reply.sync} len=${reply.body.length} time=${options.ms.toFixed(3)} ms` +
+      `reply msg=${formatMsg(reply.msg)} sync=${reply.sync} len=${reply.body.length} time=${options.ms.toFixed(3)} ms` +
         `${options.server ? ` from ${options.server}` : ''}\n`,
     );
     if (decoded) io.stdout.write(`${decoded.map(formatValue).join(' ')}\n`);
     else io.stdout.write(`${dump}\n`);
   }
+  // The reply is printed first: what came back is worth seeing even when it is not what was asked.
   const failure = decodeError ?? mismatch;
-  if (failure !== undefined) {
-    io.stderr.write(`iproto send: ${failure}\n`);
-    return ExitCode.FAILURE;
-  }
+  if (failure !== undefined)
+    throw new CliError(`iproto send: ${failure}`, ExitCode.FAILURE, { cause: decodeCause });
   return ExitCode.OK;
 }

@@ -1,6 +1,7 @@
 import { IProtoServer } from '@iproto/server';
 import { BoxDouble, type BoxFieldType, type BoxSpaceOptions } from '@iproto/server/testing';
 import { CliError, ExitCode } from '../cli-error.js';
+import { describeFailure, writeError } from '../error-output.js';
 import type { CliIO } from '../io.js';
 import { parseOptions, stringOption } from '../parse-options.js';
 import { describeError, formatAddress, parseInteger } from '../values.js';
@@ -59,7 +60,7 @@ export async function serveCommand(argv: string[], io: CliIO): Promise<number> {
   const port = parseInteger('--port', stringOption(values, 'port') ?? '0', 0, 65535);
   const host = stringOption(values, 'host') ?? '127.0.0.1';
   const echo = values.echo === true;
-  const spaceTexts = (values.space as unknown as string[] | undefined) ?? [...DEFAULT_SERVE_SPACES];
+  const spaceTexts = (values.space as string[] | undefined) ?? [...DEFAULT_SERVE_SPACES];
   if (echo && values.space !== undefined)
     throw new CliError('iproto serve: --space and --echo exclude each other');
   const spaces = spaceTexts.map(parseSpace);
@@ -67,7 +68,9 @@ export async function serveCommand(argv: string[], io: CliIO): Promise<number> {
   if (ids.size !== spaces.length) throw new CliError('iproto serve: a space is given twice with --space');
   const server = createServer({ echo, spaces });
   // A handler that throws is the server's business, not a reason to stop; report it on one line.
-  server.on('error', (error: unknown) => io.stderr.write(`iproto serve: ${describeError(error)}\n`));
+  server.on('error', (error: unknown) =>
+    writeError(io, values.json === true, describeFailure(error, 'serve')),
+  );
 
   let bound: { host: string; port: number };
   try {
