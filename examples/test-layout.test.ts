@@ -34,7 +34,11 @@ function strayTestFiles(files: string[]): string[] {
   return files.filter((path) => !TEST_FILE.test(path) && !path.startsWith('support/'));
 }
 
-/** Files in a `src/` that are tests, test helpers (they import vitest, the test kit or test/), or sit in a test dir. */
+/**
+ * Files in a `src/` that are tests, test helpers (they import vitest or the package's test/), or sit
+ * in a test dir. `@iproto/test-kit`'s seeded PRNG may be imported: `iproto bench --key random` draws
+ * its keys from it (bundled into the build), so its tests can replay them.
+ */
 function testCodeInSrc(files: string[], read: (path: string) => string): string[] {
   return files.filter((path) => {
     if (path.startsWith('testing/')) return false;
@@ -45,7 +49,7 @@ function testCodeInSrc(files: string[], read: (path: string) => string): string[
       return true;
     }
     if (!/\.[cm]?[jt]s$/.test(path)) return false;
-    return /from\s+['"](?:vitest|@iproto\/test-kit|(?:\.\.\/)+test\/[^'"]*)['"]/.test(read(path));
+    return /from\s+['"](?:vitest|(?:\.\.\/)+test\/[^'"]*)['"]/.test(read(path));
   });
 }
 
