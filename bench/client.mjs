@@ -22,9 +22,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { throughputChart } from './lib/chart.mjs';
 import { startEchoServer } from './lib/echo-server.mjs';
-import { quantity, ratio, textTable } from './lib/format.mjs';
+import { target as formatTarget, quantity, ratio } from './lib/format.mjs';
 import { perlInfo } from './lib/machine.mjs';
 import { describeProfile, summarizeProfile } from './lib/profile.mjs';
+import { printRows, resultRow } from './lib/rows.mjs';
 
 // `pnpm bench -- --quick` hands the `--` on; it is not a separator here.
 const { values: flags } = parseArgs({
@@ -187,19 +188,10 @@ try {
   const med = (kind, depth) => median(rps[kind][depth]);
 
   const results = [];
-  const figure = (name, value, baseline, baselineValue, target) => {
-    const r = value !== undefined && baselineValue ? value / baselineValue : undefined;
-    results.push({
-      name,
-      unit: 'req/s',
-      value,
-      baseline,
-      baselineValue,
-      ratio: r,
-      target: target === undefined ? undefined : `>= ${target}x`,
-      pass: target === undefined || r === undefined ? undefined : r >= target,
-    });
-  };
+  const figure = (name, value, baseline, baselineValue, target) =>
+    results.push(
+      resultRow({ name, unit: 'req/s', value, baseline, baselineValue, target, ratio: 'ours/baseline' }),
+    );
   for (const depth of DEPTHS) {
     const bare = med('bare', depth);
     const baseline = `bare Node loop, ${depth} in flight`;
@@ -319,7 +311,7 @@ try {
         ? quantity(r.value, r.unit)
         : `${ratio(r.ratio)} (${quantity(r.value, r.unit)} against ${r.baseline}, ${quantity(r.baselineValue, r.unit)})`;
     const verdict = r.pass === undefined ? 'not measured' : r.pass ? 'met' : 'MISSED';
-    return `${r.name}: ${measured}, target ${r.target}: ${verdict}`;
+    return `${r.name}: ${measured}, target ${formatTarget(r.target, r)}: ${verdict}`;
   });
   const met = targets.filter((r) => r.pass === true).length;
   notes.unshift(`Issue 12 targets met: ${met} of ${targets.length}.`);
@@ -329,19 +321,9 @@ try {
         ? ''
         : `Profile (IProto, defaults, ${PROFILE_DEPTH} in flight): ${profile.parts}\n`),
   );
-  process.stderr.write(
-    `\n${textTable(
-      ['figure', 'value', 'baseline', 'baseline value', 'ratio', 'target'],
-      results.map((r) => [
-        r.name,
-        quantity(r.value, r.unit),
-        r.baseline,
-        quantity(r.baselineValue, r.unit),
-        ratio(r.ratio),
-        r.target ?? '',
-      ]),
-    )}\n${notes.map((n) => `note: ${n}`).join('\n')}\n`,
-  );
+  process.stderr.write('\n');
+  printRows(results);
+  process.stderr.write(`${notes.map((n) => `note: ${n}`).join('\n')}\n`);
   process.stdout.write(`${JSON.stringify({ package: 'client against its peers', results, chart, notes })}\n`);
 } finally {
   await Promise.all(echo.map((s) => s.close()));

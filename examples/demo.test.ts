@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import { runScript } from './run-script.js';
+import { runScript } from './support/run-script.js';
 
 /**
  * Runs the demo exactly as `pnpm demo` does (after the build, against the packages' dist) and

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { allDocModules, docModules, typeCheckDocs } from './doc-types.js';
+import { allDocModules, docModules, typeCheckDocs } from './support/doc-types.js';
 
 /**
  * Every ```ts block of the root README, the package READMEs and docs/*.md type-checks under strict

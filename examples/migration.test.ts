@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { pack, unpack } from '@iproto/pack';
 import { IProtoServer } from '@iproto/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBlock } from './readme-blocks.js';
+import { runBlock } from './support/readme-blocks.js';
 
 /**
  * docs/migration.md: every ```ts block that prints (`console.log(...); // expected`) runs as a

@@ -14,7 +14,7 @@ import {
   type RunOptions,
   readmeBlocks,
   runBlock,
-} from './readme-blocks.js';
+} from './support/readme-blocks.js';
 
 /**
  * Every ```ts / ```js block of the package READMEs below runs here, each as a module of its own,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
-import { runBlock } from './readme-blocks.js';
+import { runBlock } from './support/readme-blocks.js';
 
 /**
  * The root README's tour: its ```ts blocks, concatenated in order, run as one module (imports

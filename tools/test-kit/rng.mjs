@@ -1,6 +1,7 @@
 /**
- * The one seeded PRNG of the fuzzers, the seeded tests and the soak: mulberry32, so the same seed
- * gives the same sequence and a failing run replays from its seed. Not for cryptography.
+ * The one seeded PRNG of the fuzzers, the seeded tests, the soak and `iproto bench --key random`
+ * (tsup bundles it into @iproto/cli's build): mulberry32, so the same seed gives the same sequence and
+ * a failing run replays from its seed. Not for cryptography.
  *
  * Convention: a fuzzer takes its seed from {@link fuzzSeed} and puts it in its test name
  * (`... (seed 13)`); `IPROTO_FUZZ_SEED=13 pnpm fuzz` (or `npx vitest run`) replays that run.

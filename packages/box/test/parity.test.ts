@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BoxError } from '../src/index.js';
-import { CORPUS, type ParityBox } from './corpus.js';
-import { type Drivers, startDrivers } from './drivers.js';
-import { canon, type PerlBox, type RecordingServer } from './support.js';
+import { CORPUS, type ParityBox } from './support/corpus.js';
+import { type Drivers, startDrivers } from './support/drivers.js';
+import { canon, type PerlBox, type RecordingServer } from './support/test-support.js';
 
 let drivers: Drivers;
 let server: RecordingServer;

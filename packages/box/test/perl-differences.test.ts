@@ -4,9 +4,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BoxError } from '../src/index.js';
-import type { ParityBox } from './corpus.js';
-import { type Drivers, perlOptions as newPerlBox, startDrivers } from './drivers.js';
-import { errorReply, f, hex, okCount, okTuples, type PerlBox, type RecordingServer, s } from './support.js';
+import type { ParityBox } from './support/corpus.js';
+import { type Drivers, perlOptions as newPerlBox, startDrivers } from './support/drivers.js';
+import {
+  errorReply,
+  f,
+  hex,
+  okCount,
+  okTuples,
+  type PerlBox,
+  type RecordingServer,
+  s,
+} from './support/test-support.js';
 
 let drivers: Drivers;
 let server: RecordingServer;

@@ -7,7 +7,7 @@
 import { createRng, fuzzSeed, type Rng } from '@iproto/test-kit';
 import { expect, test } from 'vitest';
 import { BoxError, decodeReply, parseFormat, type ReplyPlan, TupleDecoder } from '../src/index.js';
-import { errorReply, f, okCount, okSets, okTuples, s } from './support.js';
+import { errorReply, f, okCount, okSets, okTuples, s } from './support/test-support.js';
 
 const SCALE = Number(process.env.IPROTO_FUZZ_SCALE ?? 1);
 const SEED = fuzzSeed(0x5eed_b0c5);

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BoxError, decodeReply, parseFormat, type ReplyPlan, TupleDecoder } from '../src/index.js';
-import { errorReply, f, okCount, okSets, okTuples, s } from './support.js';
+import { errorReply, f, okCount, okSets, okTuples, s } from './support/test-support.js';
 
 const users = new TupleDecoder(parseFormat('L$L', 'users'));
 const events = new TupleDecoder(parseFormat('Q&(L$)*', 'events'));

@@ -6,7 +6,7 @@ import { pack } from '@iproto/pack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Box, BoxError, MAX_UPDATE_OPS, parseFormat, type SpaceSpec } from '../src/index.js';
 import { Writer } from '../src/writer.js';
-import { okCount, RecordingServer } from './support.js';
+import { okCount, RecordingServer } from './support/test-support.js';
 
 const users = {
   space: 0,

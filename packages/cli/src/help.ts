@@ -29,8 +29,8 @@ Options:
   --no-ints            leave the integers out of the packet dump (MR::IProto's dump_no_ints)
   --timeout MS         connect and reply timeout in milliseconds (default 2000)
   --key KEY            balancing key (a string; numbers hash as their decimal form, as in Perl)
-  --balance NAME       round-robin, hash-crc32 or ketama (default hash-crc32 with --key,
-                       else round-robin)
+  --balance NAME       round-robin (rr), hash-crc32 (hash) or ketama (default hash-crc32 with
+                       --key, else round-robin)
   --json               print one JSON object
   -h, --help           show this help
 
@@ -64,8 +64,8 @@ Example:
 
   bench: `Usage: iproto bench host:port[,host:port...] [request] [load] [options]
 
-A load generator over @iproto/client: sends a real request round-robin over the servers, then
-prints throughput and latency percentiles (p50 p90 p99 p99.9 max). A live progress line is shown
+A load generator over @iproto/client: sends a real request over the servers, balanced as your
+application balances it, then prints throughput and latency percentiles (p50 p90 p99 p99.9 max). A live progress line is shown
 when stdout is a terminal. Ctrl-C stops early and prints what completed.
 
 Request (default: the ping, msg 0xff00 with an empty body, which any iproto server answers):
@@ -88,6 +88,14 @@ Load:
                        (default 64)
   --connections N      connections to each server (default 1)
 
+Servers (as MR::IProto::Cluster picks one per request):
+  --balance NAME       round-robin (rr), hash-crc32 (hash) or ketama (default hash-crc32 with
+                       --key, else round-robin)
+  --key KEY            every request's balancing key (a string; numbers hash as their decimal form)
+  --key random         a key per request, an integer below 2^32 from a seeded PRNG: hash and ketama
+                       spread the requests over the shards as many keys do
+  --seed N             the seed of --key random (default 1: every run draws the same keys)
+
 Options:
   --timeout MS         per-request timeout in milliseconds (default 2000)
   --json               print one JSON object instead of the table
@@ -99,6 +107,7 @@ its latencies are service times, not what a client sending at a steady rate woul
 Examples:
   iproto bench 127.0.0.1:33013 --depth 256 --requests 1000000 --connections 4
   iproto bench 10.0.0.1:33013,10.0.0.2:33013 --rate 20000/s --duration 30s --warmup 5s
+  iproto bench 10.0.0.1:33013,10.0.0.2:33013,10.0.0.3:33013 --balance ketama --key random --duration 10s
   iproto bench 127.0.0.1:33013 --msg 17 --pack 'L L L L L L C L' 0 0 0 10 1 1 4 7 --duration 10s
   iproto bench 127.0.0.1:33013 --frame requests.bin --rate 5000 --duration 1m`,
 

@@ -1,4 +1,4 @@
-import { parseServer } from '@iproto/cluster';
+import { type Balance, HASH, KETAMA, parseServer, RR } from '@iproto/cluster';
 import { compile } from '@iproto/pack';
 import { CliError, ExitCode } from './cli-error.js';
 
@@ -92,6 +92,32 @@ export function formatDuration(ms: number): string {
   if (ms >= 60_000 && ms % 6_000 === 0) return `${ms / 60_000}m`;
   if (ms >= 1000 && ms % 100 === 0) return `${ms / 1000}s`;
   return `${ms}ms`;
+}
+
+/** `--balance` names: the cluster's, and short forms of the first two. */
+const BALANCES: Readonly<Record<string, Balance>> = {
+  [RR]: RR,
+  rr: RR,
+  [HASH]: HASH,
+  hash: HASH,
+  [KETAMA]: KETAMA,
+};
+
+/**
+ * Reads `--balance` (`round-robin` or `rr`, `hash-crc32` or `hash`, `ketama`) the same way for every
+ * command: by default `hash-crc32` when a key is given, else `round-robin`. Hash and ketama without
+ * a key are refused, as MR::IProto::Cluster refuses them (`Cannot balance hash without key`).
+ */
+export function parseBalance(command: string, text: string | undefined, hasKey: boolean): Balance {
+  if (text === undefined) return hasKey ? HASH : RR;
+  const balance = Object.hasOwn(BALANCES, text) ? BALANCES[text] : undefined;
+  if (balance === undefined) {
+    throw new CliError(
+      `iproto ${command}: bad --balance "${text}" (expected ${RR} or rr, ${HASH} or hash, or ${KETAMA})`,
+    );
+  }
+  if (balance !== RR && !hasKey) throw new CliError(`iproto ${command}: --balance ${text} needs --key`);
+  return balance;
 }
 
 /** The most `--rate` may ask for: beyond what one Node process can send. */

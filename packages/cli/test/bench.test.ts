@@ -2,9 +2,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Balance, Cluster } from '@iproto/cluster';
 import { encodeFrame } from '@iproto/framing';
 import { pack } from '@iproto/pack';
 import { IProtoServer } from '@iproto/server';
+import { createRng } from '@iproto/test-kit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runBench } from '../src/bench/run-bench.js';
 import { main } from '../src/main.js';
@@ -101,6 +103,98 @@ describe('runBench over a cluster', () => {
   });
 });
 
+/**
+ * Requests per server, in list order, that a Perl MR::IProto::Cluster over `list` with `balance`
+ * sends for these keys: what a bench with the same keys must have sent where.
+ */
+async function expectedSpread(
+  list: string,
+  balance: Balance,
+  keys: Iterable<string | number>,
+): Promise<number[]> {
+  const reference = new Cluster({ servers: list, balance, health: false });
+  const counts = reference.servers.map(() => 0);
+  for (const key of keys) counts[reference.servers.indexOf(reference.server(key))]++;
+  await reference.close();
+  return counts;
+}
+
+/** The keys `--key random --seed seed` draws, in order: the test kit's PRNG, as the bench uses it. */
+function* drawnKeys(seed: number, count: number): Generator<number> {
+  const rng = createRng(seed);
+  for (let i = 0; i < count; i++) yield rng.below(2 ** 32);
+}
+
+describe('runBench over a sharded cluster: --balance and --key', () => {
+  /** Three servers, the first weighted 2 as Perl's string allows, and how many requests each has seen. */
+  async function shards() {
+    const servers = [await recorder(), await recorder(), await recorder()];
+    const list = `${servers[0].address}:2,${servers[1].address},${servers[2].address}`;
+    let before = servers.map(() => 0);
+    /** Requests each server got since the last call. */
+    const landed = () => {
+      const now = servers.map((s) => s.seen.length);
+      const spread = now.map((n, i) => n - before[i]);
+      before = now;
+      return spread;
+    };
+    return { list, landed };
+  }
+
+  for (const balance of ['hash-crc32', 'ketama'] as const) {
+    it(`${balance}: a fixed key sends every request to the one server the cluster picks for it`, async () => {
+      const { list, landed } = await shards();
+      for (const key of ['user:7', '12345', 42]) {
+        const result = await runBench({
+          servers: list,
+          balance,
+          key,
+          requests: 200,
+          depth: 8,
+          connections: 2,
+        });
+        expect(result).toMatchObject({ requests: 200, errors: 0, balance, key: String(key) });
+        expect(landed()).toEqual(await expectedSpread(list, balance, Array(200).fill(key)));
+      }
+    });
+
+    it(`${balance}: random keys from the seed land where the cluster puts each one`, async () => {
+      const { list, landed } = await shards();
+      for (const seed of [1, 99]) {
+        const result = await runBench({
+          servers: list,
+          balance,
+          randomKeys: { seed },
+          requests: 3000,
+          depth: 16,
+        });
+        expect(result).toMatchObject({ requests: 3000, errors: 0, balance, key: 'random', seed });
+        const spread = landed();
+        expect(spread).toEqual(await expectedSpread(list, balance, drawnKeys(seed, 3000)));
+        // Many keys reach every shard.
+        for (const n of spread) expect(n).toBeGreaterThan(300);
+      }
+    });
+  }
+
+  it('refuses a hash balance with no key, a key and random keys both, and a bad seed', async () => {
+    const s = await recorder();
+    await expect(runBench({ servers: s.address, balance: 'ketama' })).rejects.toThrow(
+      'runBench: balance ketama needs key or randomKeys',
+    );
+    await expect(runBench({ servers: s.address, key: 1, randomKeys: {} })).rejects.toThrow(
+      'runBench: give key or randomKeys, not both',
+    );
+    await expect(runBench({ servers: s.address, randomKeys: { seed: -1 } })).rejects.toThrow(
+      'runBench: randomKeys.seed must be an integer from 0 to 4294967295, got -1',
+    );
+    await expect(runBench({ servers: s.address, balance: 'random' as Balance })).rejects.toThrow(
+      "runBench: balance must be 'round-robin', 'hash-crc32' or 'ketama', got random",
+    );
+    expect(s.seen).toEqual([]);
+  });
+});
+
 describe('runBench at a fixed rate', () => {
   it('sends exactly the requests asked for, on schedule', async () => {
     const s = await recorder();
@@ -181,6 +275,55 @@ describe('iproto bench', () => {
     expect(s.seen.every((q) => q.msg === 13 && q.body === body)).toBe(true);
   });
 
+  it('benches a sharded cluster: --balance hash --key random --seed, and --key KEY', async () => {
+    const servers = [await recorder(), await recorder(), await recorder()];
+    const list = servers.map((s) => s.address).join(',');
+    const r = await runCli([
+      'bench',
+      list,
+      '--balance',
+      'hash',
+      '--key',
+      'random',
+      '--seed',
+      '5',
+      '--requests',
+      '600',
+      '--rate',
+      '5000/s',
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      requests: 600,
+      balance: 'hash-crc32',
+      key: 'random',
+      seed: 5,
+    });
+    const spread = servers.map((s) => s.seen.length);
+    expect(spread).toEqual(await expectedSpread(list, 'hash-crc32', drawnKeys(5, 600)));
+
+    // A key alone balances by hash-crc32, as send does; the table's header says how.
+    const fixed = await runCli(['bench', list, '--key', 'user:7', '--requests', '100']);
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(fixed.stdout.split('\n')[0]).toMatch(/ {2}balance=hash-crc32 key=user:7$/);
+    const hit = (await expectedSpread(list, 'hash-crc32', ['user:7'])).indexOf(1);
+    expect(servers.map((s, i) => s.seen.length - spread[i])).toEqual(
+      servers.map((_, i) => (i === hit ? 100 : 0)),
+    );
+    const random = await runCli([
+      'bench',
+      list,
+      '--balance',
+      'ketama',
+      '--key',
+      'random',
+      '--requests',
+      '10',
+    ]);
+    expect(random.stdout.split('\n')[0]).toMatch(/ {2}balance=ketama key=random seed=1$/);
+  });
+
   it('replays the frames of a --frame file in turn, each with a sync of its own', async () => {
     const s = await recorder();
     const file = join(dir, 'requests.bin');
@@ -209,7 +352,7 @@ describe('iproto bench', () => {
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe(
-      `iproto bench ${a.address},${b.address}  msg=0xff00 body=0 B  rate=500/s  depth<=64 x 1 connection  warmup=100ms`,
+      `iproto bench ${a.address},${b.address}  msg=0xff00 body=0 B  rate=500/s  depth<=64 x 1 connection  warmup=100ms  balance=round-robin`,
     );
     expect(lines.map((l) => l.trim().split(/\s{2,}/)[0])).toEqual([
       lines[0].trim().split(/\s{2,}/)[0],
@@ -271,6 +414,18 @@ describe('iproto bench', () => {
     ],
     [['--pack', 'L'], /cannot pack the body/],
     [['extra'], /values given without --pack: extra/],
+    [
+      ['--balance', 'shard'],
+      /bad --balance "shard" \(expected round-robin or rr, hash-crc32 or hash, or ketama\)/,
+    ],
+    [['--balance', 'hash'], /^iproto bench: --balance hash needs --key$/],
+    [['--balance', 'ketama', '--seed', '3'], /--balance ketama needs --key/],
+    [['--key', '7', '--seed', '3'], /--seed seeds the keys of --key random; give --key random/],
+    [
+      ['--key', 'random', '--seed', '-1'],
+      /bad value for --seed: "-1" \(expected an integer in 0\.\.4294967295\)/,
+    ],
+    [['--key', 'random', '--seed', 'x'], /bad value for --seed: "x"/],
   ];
   for (const [args, pattern] of refused) {
     it(`refuses ${args.join(' ')} with one line and exit 2`, async () => {

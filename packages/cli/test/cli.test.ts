@@ -222,6 +222,24 @@ describe('iproto send', () => {
     }
     const human = await runCli(['send', list, '--key', 'user:7', '--msg', '5']);
     expect(human.stdout).toMatch(/^reply msg=5 sync=\d+ len=0 time=[\d.]+ ms from 127\.0\.0\.1:\d+\n/);
+    // The short names `hash` and `rr`, as bench takes them too.
+    const reference = new Cluster({ servers: list, balance: 'hash-crc32', health: false });
+    const hashed = reference.server('user:7').address;
+    await reference.close();
+    const short = await runCli([
+      'send',
+      list,
+      '--key',
+      'user:7',
+      '--balance',
+      'hash',
+      '--msg',
+      '5',
+      '--json',
+    ]);
+    expect(JSON.parse(short.stdout).server).toBe(hashed);
+    const rr = await runCli(['send', list, '--balance', 'rr', '--msg', '5', '--json']);
+    expect(rr.code, rr.stderr).toBe(0);
     const noKey = await runCli(['send', list, '--balance', 'ketama', '--msg', '5']);
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toBe('iproto send: --balance ketama needs --key\n');

@@ -138,7 +138,7 @@ describe('defineMessage', () => {
   });
 
   it('rejects field names that would hide a member, duplicates, and a key that is no field', () => {
-    // Type errors too (test/types/refused.ts); refused at run time for JavaScript callers.
+    // Type errors too (test/types/refused.test-d.ts); refused at run time for JavaScript callers.
     expect(() =>
       // @ts-expect-error `data` is reserved
       defineMessage({ msg: 1, request: { template: 'L', fields: ['data'] }, response: { noReply: true } }),

@@ -15,7 +15,7 @@ import { defineMessage } from '../src/define-message.js';
 import { ErrorReply } from '../src/error-reply.js';
 import { IProto } from '../src/iproto.js';
 
-const perlDir = fileURLToPath(new URL('../test/perl/', import.meta.url));
+const perlDir = fileURLToPath(new URL('./support/perl/', import.meta.url));
 
 interface PerlServer {
   id: number;
@@ -56,7 +56,7 @@ async function startPerlServer(id: number): Promise<PerlServer> {
     if (ready) return { id, address: `127.0.0.1:${port}`, child };
     lastError = stderr;
   }
-  throw new Error(`could not start MR::IProto::Server (perl test/perl/server.pl): ${lastError}`);
+  throw new Error(`could not start MR::IProto::Server (perl test/support/perl/server.pl): ${lastError}`);
 }
 
 /** The host:port a Perl MR::IProto client picks for each key. */

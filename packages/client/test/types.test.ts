@@ -4,7 +4,7 @@ import ts from 'typescript';
 import { expect, it } from 'vitest';
 
 /**
- * The type tests in test/types/ (`expectTypeOf` assertions and `@ts-expect-error` lines, which fail
+ * The type tests in test/types/*.test-d.ts (`expectTypeOf` assertions and `@ts-expect-error` lines, which fail
  * when they stop being errors) compiled by tsc with the package's strict options: any error fails.
  */
 it('the type tests in test/types compile without errors', () => {
@@ -22,7 +22,7 @@ it('the type tests in test/types compile without errors', () => {
   );
   if (config === undefined) throw new Error('no tsconfig');
   const files = readdirSync(dir)
-    .filter((name) => name.endsWith('.ts'))
+    .filter((name) => name.endsWith('.test-d.ts'))
     .map((name) => dir + name);
   expect(files.length).toBeGreaterThanOrEqual(3);
   const program = ts.createProgram(files, { ...config.options, noEmit: true });

@@ -69,7 +69,7 @@ function bareCrc() {
 
 /** One perl running MR::IProto::Cluster (the test oracle); undefined when perl or the module is missing. */
 function startPerl() {
-  const script = fileURLToPath(new URL('../test/perl-oracle.pl', import.meta.url));
+  const script = fileURLToPath(new URL('../test/support/perl/oracle.pl', import.meta.url));
   const child = spawn('perl', [script], { stdio: ['pipe', 'pipe', 'ignore'] });
   const waiting = [];
   let dead = false;

@@ -6,7 +6,7 @@ import { Cluster } from '../src/cluster.js';
 import { crc32 } from '../src/crc32.js';
 import { type BalanceKey, keyBytes, perlNumberString } from '../src/key.js';
 import { MAX_WEIGHT } from '../src/weight.js';
-import { hex, type PerlKey, PerlOracle } from './perl-oracle.js';
+import { hex, type PerlKey, PerlOracle } from './support/perl-oracle.js';
 
 // Parity with the real MR::IProto::Cluster (Debian libmr-tarantool-perl), asked through one perl.
 let perl: PerlOracle;

@@ -6,7 +6,7 @@ import { HASH, KETAMA } from '../src/balance.js';
 import { Cluster } from '../src/cluster.js';
 import { parseServers, type ServerAddress } from '../src/parse-servers.js';
 import { MAX_WEIGHT } from '../src/weight.js';
-import { createRng, type Entry, type Expected, junk, randomEntry } from './servers-input.js';
+import { createRng, type Entry, type Expected, junk, randomEntry } from './support/servers-input.js';
 
 /**
  * Servers strings from a generator of hostile input (weights at MAX_WEIGHT +/- 1, numbers of up to

@@ -156,7 +156,7 @@ function useUnpacked(out) {
 
 // --- perl ------------------------------------------------------------------------------------
 
-const PERL_SCRIPT = fileURLToPath(new URL('../test/perl-pack-server.pl', import.meta.url));
+const PERL_SCRIPT = fileURLToPath(new URL('../test/support/perl/pack-server.pl', import.meta.url));
 
 function perlRates(requests) {
   return new Promise((resolve, reject) => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { compile, PackLimits, pack, unpack } from '../src/index.js';
 import { withLimits } from '../src/limits.js';
-import { FuzzRun, SCALE, SEED } from './fuzz-harness.js';
-import { hostileData, hostileTemplate, hostileValues } from './hostile-input.js';
-import { Rng } from './random-template.js';
+import { FuzzRun, SCALE, SEED } from './support/fuzz-harness.js';
+import { hostileData, hostileTemplate, hostileValues } from './support/hostile-input.js';
+import { Rng } from './support/random-template.js';
 
 /**
  * Issue 13's fuzzer: hostile templates (huge counts, counts at the limits +/- 1, deep nesting,

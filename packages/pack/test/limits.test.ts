@@ -5,7 +5,7 @@ import { compile, PackError, PackLimits, pack, unpack } from '../src/index.js';
 import { withLimits } from '../src/limits.js';
 import { parseTemplate } from '../src/template.js';
 import { tupleImplementations } from '../src/tuple-layout.js';
-import { inChild, OUTCOME } from './child.js';
+import { inChild, OUTCOME } from './support/child.js';
 
 /**
  * Issue 13: every cost of pack and unpack is bounded by the template and data given. Each reported

@@ -1,13 +1,20 @@
 import { appendFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PackError, pack, unpack } from '../src/index.js';
-import { PACK_CASES, UNPACK_CASES } from './corpus.js';
-import { PERL_DIED, PerlChild, type PerlReply, sameValue, toWire, type WireValue } from './perl-child.js';
-import { Rng, randomPackCase, randomUnpackTemplate } from './random-template.js';
+import { PACK_CASES, UNPACK_CASES } from './support/corpus.js';
+import {
+  PERL_DIED,
+  PerlChild,
+  type PerlReply,
+  sameValue,
+  toWire,
+  type WireValue,
+} from './support/perl-child.js';
+import { Rng, randomPackCase, randomUnpackTemplate } from './support/random-template.js';
 
 /**
  * Parity with the real Perl 5.36: every case is packed / unpacked by our code and by one long-lived
- * `perl` child (test/perl-pack-server.pl), comparing bytes, values and whether each side dies.
+ * `perl` child (test/support/perl/pack-server.pl), comparing bytes, values and whether each side dies.
  */
 
 const SEED = Number(process.env.PACK_PARITY_SEED ?? 20261125);

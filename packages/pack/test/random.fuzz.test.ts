@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { pack, unpack } from '../src/index.js';
 import { withLimits } from '../src/limits.js';
-import { FuzzRun, SCALE, SEED } from './fuzz-harness.js';
-import { Rng, randomPackCase, randomUnpackTemplate } from './random-template.js';
+import { FuzzRun, SCALE, SEED } from './support/fuzz-harness.js';
+import { Rng, randomPackCase, randomUnpackTemplate } from './support/random-template.js';
 
 /**
  * Random bytes into unpack and random values into pack, with random templates (those of the Perl

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile, pack, unpack } from '../src/index.js';
-import { PerlChild, sameValue, toWire } from './perl-child.js';
+import { PerlChild, sameValue, toWire } from './support/perl-child.js';
 
 /**
  * The templates that real iproto code uses (MR::Tarantool::Box, per

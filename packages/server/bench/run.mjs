@@ -210,16 +210,24 @@ async function main() {
       target: 1.5,
       ratio: 'baseline/ours',
     });
-    printRows([result]);
-    const pad = (s, n) => String(s).padEnd(n);
-    const fmt = (v) => `${Math.round(v / 1000)} k`;
-    process.stderr.write(`${pad('  per-round ratios', 52)}${spread.map((r) => r.toFixed(2)).join(' ')}\n`);
-    process.stderr.write(
-      `${pad('  for scale: FrameDecoder + FrameWriter alone', 52)}${pad(fmt(codecValue), 10)}${pad(fmt(baselineValue), 10)}${(baselineValue / codecValue).toFixed(2)}\n`,
-    );
-    process.stderr.write(
-      `${pad('  for scale: chunk echo (no reply frames built)', 52)}${pad(fmt(chunkValue), 10)}${pad(fmt(baselineValue), 10)}${(baselineValue / chunkValue).toFixed(2)}\n`,
-    );
+    // For scale, in the same table (not results of their own: they have no target): the codec
+    // alone, and echoing chunks with no reply frames built.
+    const forScale = (name, scaleValue) =>
+      resultRow({
+        name: `for scale: ${name}`,
+        unit: 'req/s',
+        value: scaleValue,
+        baseline: 'bare Node echo loop',
+        baselineValue,
+        target: null,
+        ratio: 'baseline/ours',
+      });
+    printRows([
+      result,
+      forScale('FrameDecoder + FrameWriter alone', codecValue),
+      forScale('chunk echo (no reply frames built)', chunkValue),
+    ]);
+    process.stderr.write(`per-round ratios: ${spread.map((r) => r.toFixed(2)).join(' ')}\n`);
     console.log(JSON.stringify({ package: '@iproto/server', results: [result] }));
   } finally {
     for (const server of servers) server.child.stdin.end();

@@ -9,7 +9,7 @@ import { IProtoServer } from '../src/iproto-server.js';
  * The reference client, MR::IProto (Debian libmr-tarantool-perl), against this server. It must be
  * installed: when it is missing the Perl script dies and this test fails, it does not skip.
  */
-const SCRIPT = fileURLToPath(new URL('../test/mr-iproto-client.pl', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('./support/perl/mr-iproto-client.pl', import.meta.url));
 
 let server: IProtoServer | undefined;
 afterEach(async () => {

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { IProto, type PlainMessage } from '@iproto/client';
-import { Cluster, PING_MSG } from '@iproto/cluster';
+import { type Balance, Cluster, HASH, KETAMA, PING_MSG, RR } from '@iproto/cluster';
+import { createRng } from '@iproto/test-kit';
 import { CliError, ExitCode } from '../cli-error.js';
 import { Histogram } from '../histogram.js';
 import { describeError, formatAddress, MAX_RATE, parseAddressList } from '../values.js';
@@ -13,8 +14,21 @@ export interface BenchRequest {
 
 /** What `runBench` sends, to which servers, for how long and at what rate. */
 export interface BenchOptions {
-  /** The servers, as Perl's string `host:port[:weight],...`; requests go round-robin over them. */
+  /** The servers, as Perl's string `host:port[:weight],...`; requests go to them by `balance`. */
   servers?: string;
+  /**
+   * How each request picks its server, as MR::IProto::Cluster picks it: `'round-robin'` (default),
+   * or `'hash-crc32'` and `'ketama'` on the request's key (which then needs `key` or `randomKeys`).
+   */
+  balance?: Balance;
+  /** The balancing key of every request (Perl hashes its string form: `7` and `'7'` are one key). */
+  key?: string | number | bigint;
+  /**
+   * A key per request instead of `key`: an integer in [0, 2^32) drawn from a PRNG seeded with
+   * `seed` (default 1), so hash balancing spreads the requests as many keys would, the same way
+   * every run.
+   */
+  randomKeys?: { seed?: number };
   /** One server, when `servers` is not given. */
   host?: string;
   port?: number;
@@ -72,6 +86,12 @@ export interface BenchProgress {
 export interface BenchResult {
   /** The servers, comma-separated. */
   address: string;
+  /** How requests picked their server. */
+  balance: Balance;
+  /** The balancing key: the fixed key (its string form), or `'random'` for `randomKeys`. */
+  key?: string;
+  /** `randomKeys`: the seed the keys were drawn with. */
+  seed?: number;
   /** The first request's message code and body size. */
   msg: number;
   body: number;
@@ -108,6 +128,9 @@ export interface BenchResult {
 /** Requests measured when neither a count nor a duration is given. */
 export const DEFAULT_BENCH_COUNT = 100_000;
 
+/** `randomKeys` draw integers below this: every uint32, as an application's ids might be. */
+const KEY_RANGE = 2 ** 32;
+
 const NO_VALUES: unknown[] = [];
 /** The reply's bytes are not looked at: a load generator measures, it does not decode. */
 const ignoreReply = (): unknown[] => NO_VALUES;
@@ -127,7 +150,7 @@ function check(name: string, value: number | undefined, min: number, max: number
 
 /**
  * A load generator over `@iproto/client`: `connections` clients, each over its own cluster of the
- * servers (one connection to each), sending `requests` in turn, round-robin over the servers, with
+ * servers (one connection to each), sending `requests` in turn, balanced over the servers, with
  * no retries (a failure is counted, not hidden). Latencies go into a histogram (nanoseconds), not an
  * array, so a run of any length costs the same memory.
  */
@@ -152,6 +175,17 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   check('depth', depth, 1, 1_000_000, true);
   check('connections', connectionCount, 1, 10_000, true);
   check('body', bodySize, 0, 64 * 1024 * 1024, true);
+  const { balance = RR, key, randomKeys } = options;
+  if (balance !== RR && balance !== HASH && balance !== KETAMA)
+    throw new CliError(`runBench: balance must be '${RR}', '${HASH}' or '${KETAMA}', got ${String(balance)}`);
+  if (key !== undefined && randomKeys !== undefined)
+    throw new CliError('runBench: give key or randomKeys, not both');
+  if (key !== undefined && !['string', 'number', 'bigint'].includes(typeof key))
+    throw new CliError(`runBench: key must be a string, number or bigint, got ${typeof key}`);
+  const seed = randomKeys === undefined ? undefined : (randomKeys.seed ?? 1);
+  check('randomKeys.seed', seed, 0, 0xffffffff, true);
+  if (balance !== RR && key === undefined && randomKeys === undefined)
+    throw new CliError(`runBench: balance ${balance} needs key or randomKeys`);
   const count = options.requests ?? (duration === undefined ? DEFAULT_BENCH_COUNT : Number.POSITIVE_INFINITY);
   const servers =
     options.servers ??
@@ -167,7 +201,16 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     payload: r.body,
     unpack: ignoreReply,
     retry: false,
+    ...(key === undefined ? {} : { key }),
   }));
+  // Drawn when a request is sent, so the same seed gives the same keys in the same order.
+  const nextKey =
+    seed === undefined
+      ? undefined
+      : (() => {
+          const rng = createRng(seed);
+          return () => rng.below(KEY_RANGE);
+        })();
 
   // Each "connection" is a client over a cluster of its own: one socket to every server.
   const clusters: Cluster[] = [];
@@ -180,6 +223,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       for (let i = 0; i < connectionCount; i++) {
         const cluster = new Cluster({
           servers,
+          balance,
           health: false,
           timeout,
           connectTimeout: timeout,
@@ -209,7 +253,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       ),
     );
 
-    const run = new Run(clients, messages, histogram, { count, duration, warmup, rate, depth });
+    const run = new Run(clients, messages, nextKey, histogram, { count, duration, warmup, rate, depth });
     if (onProgress) {
       progressTimer = setInterval(() => onProgress(run.progress()), 200);
       progressTimer.unref();
@@ -224,6 +268,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     const ms = (ns: number) => ns / 1e6;
     return {
       address,
+      balance,
+      ...(key === undefined ? {} : { key: String(key) }),
+      ...(seed === undefined ? {} : { key: 'random', seed }),
       msg: kinds[0].msg,
       body: kinds[0].body.length,
       kinds: kinds.length,
@@ -282,6 +329,7 @@ class Run {
   readonly done: Promise<void>;
   readonly #clients: readonly IProto[];
   readonly #messages: readonly PlainMessage[];
+  readonly #nextKey: (() => number) | undefined;
   readonly #histogram: Histogram;
   readonly #limits: RunLimits;
   /**
@@ -305,11 +353,13 @@ class Run {
   constructor(
     clients: readonly IProto[],
     messages: readonly PlainMessage[],
+    nextKey: (() => number) | undefined,
     histogram: Histogram,
     limits: RunLimits,
   ) {
     this.#clients = clients;
     this.#messages = messages;
+    this.#nextKey = nextKey;
     this.#histogram = histogram;
     this.#limits = limits;
     this.done = new Promise((resolve) => {
@@ -367,7 +417,8 @@ class Run {
   #send(client: IProto, at: number, onSettled: (measured: boolean, ok: boolean, end: number) => void): void {
     const measured = at >= this.#measureFrom;
     if (measured) this.#measuredIssued++;
-    const message = this.#messages[this.#issued++ % this.#messages.length];
+    const template = this.#messages[this.#issued++ % this.#messages.length];
+    const message = this.#nextKey === undefined ? template : { ...template, key: this.#nextKey() };
     this.#inFlight++;
     client.send(message).then(
       () => {

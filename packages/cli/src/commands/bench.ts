@@ -1,6 +1,12 @@
-import { PING_MSG } from '@iproto/cluster';
+import { PING_MSG, RR } from '@iproto/cluster';
 import { HEADER_SIZE, parseCapture } from '@iproto/framing';
-import { type BenchProgress, type BenchRequest, type BenchResult, runBench } from '../bench/run-bench.js';
+import {
+  type BenchOptions,
+  type BenchProgress,
+  type BenchRequest,
+  type BenchResult,
+  runBench,
+} from '../bench/run-bench.js';
 import { CliError, ExitCode } from '../cli-error.js';
 import type { CliIO } from '../io.js';
 import { parseOptions, stringOption } from '../parse-options.js';
@@ -12,10 +18,14 @@ import {
   formatDuration,
   formatMsg,
   parseAddressList,
+  parseBalance,
   parseDuration,
   parseInteger,
   parseRate,
 } from '../values.js';
+
+/** The `--key` that asks for a key per request, drawn from the seeded PRNG. */
+const RANDOM_KEYS = 'random';
 
 /** The largest `--frame` file read: room for a few frames of the largest size. */
 export const MAX_FRAME_FILE = 64 * 1024 * 1024;
@@ -50,8 +60,17 @@ export function formatBenchTable(result: BenchResult): string {
   const header =
     `iproto bench ${result.address}  ${what}  ${load} x ${result.connections} ` +
     `connection${result.connections === 1 ? '' : 's'}` +
-    (result.warmupMs > 0 ? `  warmup=${formatDuration(result.warmupMs)}` : '');
+    (result.warmupMs > 0 ? `  warmup=${formatDuration(result.warmupMs)}` : '') +
+    formatBalancing(result);
   return [header, ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)].join('\n');
+}
+
+/** `  balance=hash-crc32 key=random seed=1`; nothing for round-robin over one server, the default. */
+function formatBalancing(result: BenchResult): string {
+  const several = result.address.includes(',');
+  if (!several && result.balance === RR && result.key === undefined) return '';
+  const seed = result.seed === undefined ? '' : ` seed=${result.seed}`;
+  return `  balance=${result.balance}${result.key === undefined ? '' : ` key=${result.key}${seed}`}`;
 }
 
 export async function benchCommand(argv: string[], io: CliIO): Promise<number> {
@@ -68,6 +87,9 @@ export async function benchCommand(argv: string[], io: CliIO): Promise<number> {
     'payload-hex': { type: 'string' },
     frame: { type: 'string' },
     timeout: { type: 'string' },
+    balance: { type: 'string' },
+    key: { type: 'string' },
+    seed: { type: 'string' },
   });
   const [servers, ...words] = positionals;
   if (servers === undefined)
@@ -92,12 +114,14 @@ export async function benchCommand(argv: string[], io: CliIO): Promise<number> {
     connections: parseInteger('--connections', option('connections') ?? '1', 1, 10_000),
     timeout: parseInteger('--timeout', option('timeout') ?? '2000', 1, 3_600_000),
   };
+  const balancing = readBalancing(values);
   const messages = await readBenchRequests(values, words, io);
 
   const live = io.stdout.isTTY === true && values.json !== true;
   const result = await runBench({
     servers,
     ...settings,
+    ...balancing,
     messages,
     signal: io.signal,
     onProgress: live ? (p) => io.stdout.write(`\r\x1b[K${formatProgress(p)}`) : undefined,
@@ -121,6 +145,25 @@ export async function benchCommand(argv: string[], io: CliIO): Promise<number> {
     );
   }
   return ExitCode.OK;
+}
+
+/**
+ * How requests pick their server: `--balance` (as `send` reads it), over `--key KEY` (every request's
+ * key) or `--key random` (a key per request from a PRNG seeded with `--seed`, default 1).
+ */
+function readBalancing(
+  values: Parameters<typeof stringOption>[0],
+): Pick<BenchOptions, 'balance' | 'key' | 'randomKeys'> {
+  const key = stringOption(values, 'key');
+  const seed = stringOption(values, 'seed');
+  const balance = parseBalance('bench', stringOption(values, 'balance'), key !== undefined);
+  if (seed !== undefined && key !== RANDOM_KEYS)
+    throw new CliError(
+      `iproto bench: --seed seeds the keys of --key ${RANDOM_KEYS}; give --key ${RANDOM_KEYS}`,
+    );
+  if (key === RANDOM_KEYS)
+    return { balance, randomKeys: { seed: parseInteger('--seed', seed ?? '1', 0, 0xffffffff) } };
+  return { balance, ...(key === undefined ? {} : { key }) };
 }
 
 /**

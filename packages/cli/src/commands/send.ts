@@ -1,4 +1,4 @@
-import { Cluster, HASH, KETAMA, RR } from '@iproto/cluster';
+import { Cluster } from '@iproto/cluster';
 import { Connection } from '@iproto/connection';
 import { dumpPacket, encodeFrame, type Frame } from '@iproto/framing';
 import { unpack } from '@iproto/pack';
@@ -13,6 +13,7 @@ import {
   formatMsg,
   formatValue,
   parseAddressList,
+  parseBalance,
   parseInteger,
   toJsonValue,
 } from '../values.js';
@@ -35,12 +36,7 @@ export async function sendCommand(argv: string[], io: CliIO): Promise<number> {
   // Validates every address up front, so a typo is a usage error before anything connects.
   const addresses = parseAddressList(target);
   const key = stringOption(values, 'key');
-  const balance = stringOption(values, 'balance') ?? (key === undefined ? RR : HASH);
-  if (balance !== RR && balance !== HASH && balance !== KETAMA) {
-    throw new CliError(`iproto send: bad --balance "${balance}" (expected ${RR}, ${HASH} or ${KETAMA})`);
-  }
-  if (key === undefined && balance !== RR)
-    throw new CliError(`iproto send: --balance ${balance} needs --key`);
+  const balance = parseBalance('send', stringOption(values, 'balance'), key !== undefined);
   const msgText = stringOption(values, 'msg');
   if (msgText === undefined) throw new CliError('iproto send: --msg is required');
   const msg = parseInteger('--msg', msgText);

@@ -7,7 +7,7 @@ import {
   HEADER_SIZE,
 } from '@iproto/framing';
 import { describe, expect, it } from 'vitest';
-import { createRng } from './support.js';
+import { createRng } from '../support/reliability.js';
 
 interface Expected {
   frames: Frame[];

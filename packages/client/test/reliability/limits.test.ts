@@ -4,7 +4,7 @@ import { DEFAULT_MAX_FRAME_SIZE, FrameDecoder } from '@iproto/framing';
 import type { ServerError } from '@iproto/server';
 import { startTestServer, type TestServer } from '@iproto/server/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectDocumented } from './support.js';
+import { expectDocumented } from '../support/reliability.js';
 
 const MiB = 1024 * 1024;
 

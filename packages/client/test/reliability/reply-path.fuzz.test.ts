@@ -3,7 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { IProto } from '@iproto/client';
 import { encodeFrame, encodeHeader, FrameDecoder } from '@iproto/framing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRng, expectDocumented, settlesWithin } from './support.js';
+import { createRng, expectDocumented, settlesWithin } from '../support/reliability.js';
 
 type Rng = ReturnType<typeof createRng>;
 

@@ -4,7 +4,7 @@ import { IProto } from '@iproto/client';
 import { encodeFrame, encodeHeader } from '@iproto/framing';
 import { startTestServer } from '@iproto/server/testing';
 import { describe, expect, it } from 'vitest';
-import { createRng } from './support.js';
+import { createRng } from '../support/reliability.js';
 
 type Rng = ReturnType<typeof createRng>;
 

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { compile, PackError, unpack } from '@iproto/pack';
 import { describe, expect, it } from 'vitest';
-import { createRng } from './support.js';
+import { createRng } from '../support/reliability.js';
 
 /** Templates a client decodes replies with; every count that comes from the data is hostile. */
 const TEMPLATES = [
@@ -143,7 +143,7 @@ describe('unpack under hostile data (seeded fuzz)', () => {
       else if (roll < 0.35) bytes.push(0xff, 0xff, 0xff, 0xff, 0x0f);
       cases.push([rng.pick(templates), Buffer.from(bytes)]);
     }
-    const oracle = fileURLToPath(new URL('./perl-unpack.pl', import.meta.url));
+    const oracle = fileURLToPath(new URL('../support/perl/unpack.pl', import.meta.url));
     const perl = spawnSync('perl', [oracle], {
       input: `${cases.map(([t, data]) => `${t}\t${data.toString('hex')}`).join('\n')}\n`,
       maxBuffer: 64 * 1024 * 1024,

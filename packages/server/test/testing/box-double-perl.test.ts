@@ -7,7 +7,7 @@ import { type BoxDouble, startBoxDouble } from '../../src/testing/index.js';
  * The reference driver, MR::Tarantool::Box (Debian libmr-tarantool-perl), against the box double.
  * When Perl or the module is missing the script dies and this test fails; it does not skip.
  */
-const SCRIPT = fileURLToPath(new URL('../../test/mr-tarantool-box-client.pl', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('../support/perl/mr-tarantool-box-client.pl', import.meta.url));
 
 let box: BoxDouble | undefined;
 afterEach(async () => {

@@ -1,4 +1,4 @@
-import { seededRandom } from './support/test-random.js';
+import { seededRandom } from './test-random.js';
 
 /** A seeded generator of pack templates with matching values, and of unpack templates. */
 

@@ -1,7 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** A value on the wire to the Perl helper (see perl-pack-server.pl). */
+/** A value on the wire to the Perl helper (see perl/pack-server.pl). */
 export type WireValue = number | { f: string } | { s: string } | { i: string } | null;
 
 export interface PerlReply {
@@ -12,7 +12,7 @@ export interface PerlReply {
   wide?: number;
 }
 
-const SCRIPT = fileURLToPath(new URL('./perl-pack-server.pl', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('./perl/pack-server.pl', import.meta.url));
 
 /** The reply given for a request whose perl died under it (see PerlChild). */
 export const PERL_DIED = 'perl died on this request';

@@ -1,4 +1,4 @@
-import { PackLimits } from '../src/index.js';
+import { PackLimits } from '../../src/index.js';
 import type { Rng } from './random-template.js';
 
 /**

@@ -22,7 +22,7 @@ const NOT_A_TEST = '<!-- not-a-test -->';
  */
 export function readmeBlocks(
   pkg: string,
-  path = fileURLToPath(new URL(`../packages/${pkg}/README.md`, import.meta.url)),
+  path = fileURLToPath(new URL(`../../packages/${pkg}/README.md`, import.meta.url)),
 ): ReadmeBlock[] {
   const lines = readFileSync(path, 'utf8').split('\n');
   const blocks: ReadmeBlock[] = [];

@@ -2,9 +2,9 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-const script = fileURLToPath(new URL('./perl-oracle.pl', import.meta.url));
+const script = fileURLToPath(new URL('./perl/oracle.pl', import.meta.url));
 
-/** A key as the Perl oracle reads it: see perl-oracle.pl. */
+/** A key as the Perl oracle reads it: see perl/oracle.pl. */
 export type PerlKey = ['b' | 'u' | 'i' | 'f', string];
 
 /** One long-lived `perl` running the real MR::IProto::Cluster; requests are JSON lines. */

@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { fuzzSeed } from '@iproto/test-kit';
-import { PackError } from '../src/index.js';
+import { PackError } from '../../src/index.js';
 
 /**
  * What every pack fuzzer checks besides "no crash": each case throws nothing but a `PackError` with

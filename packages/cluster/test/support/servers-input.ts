@@ -1,5 +1,5 @@
 import type { Rng } from '@iproto/test-kit';
-import { MAX_WEIGHT } from '../src/weight.js';
+import { MAX_WEIGHT } from '../../src/weight.js';
 
 /** The one seeded PRNG of the workspace's fuzzers (tools/test-kit): the same seed gives the same inputs. */
 export { createRng, type Rng } from '@iproto/test-kit';

@@ -2,8 +2,8 @@
  * The parity corpus: calls covering every method and option of MR::Tarantool::Box, each with its
  * Perl form, our form, and the reply bytes the recording server answers with (one per try).
  */
-import type { Box } from '../src/index.js';
-import { errorReply, f, hex, okCount, okSets, okTuples, s } from './support.js';
+import type { Box } from '../../src/index.js';
+import { errorReply, f, hex, okCount, okSets, okTuples, s } from './test-support.js';
 
 export const SPACES = [
   {
@@ -41,7 +41,7 @@ export type ParityBox = Box<typeof SPACES, false>;
 
 export interface ParityCase {
   name: string;
-  /** The command for test/perl/box-driver.pl. */
+  /** The command for test/support/perl/box-driver.pl. */
   perl: Record<string, unknown>;
   ts: (box: ParityBox) => Promise<unknown>;
   replies: Uint8Array[];

@@ -3,9 +3,9 @@
  * MR::Tarantool::Box in a child process and our Box, both pointed at that server with the same
  * options (raise off, one select try, 10 s timeout).
  */
-import { Box } from '../src/index.js';
+import { Box } from '../../src/index.js';
 import { type ParityBox, SPACES } from './corpus.js';
-import { PerlBox, perlSpace, RecordingServer } from './support.js';
+import { PerlBox, perlSpace, RecordingServer } from './test-support.js';
 
 /** The `new` command for the Perl driver, with any MR::Tarantool::Box option added or replaced. */
 export function perlOptions(address: string, extra: Record<string, unknown> = {}) {

@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
  * (the child dies or times out) instead of taking the vitest worker down with it.
  */
 
-const DIST = fileURLToPath(new URL('../dist/index.js', import.meta.url));
-const SRC = fileURLToPath(new URL('../src/', import.meta.url));
+const DIST = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 
 /** `pnpm test` builds first (turbo's test depends on build); a bare `vitest run` after an edit may not. */
 function assertFreshBuild(): void {

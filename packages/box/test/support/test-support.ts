@@ -8,8 +8,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { pack } from '@iproto/pack';
 import { IProtoServer } from '@iproto/server';
-import { BoxError } from '../src/index.js';
-import type { SpaceSpec } from '../src/types.js';
+import { BoxError } from '../../src/index.js';
+import type { SpaceSpec } from '../../src/types.js';
 
 export interface Frame {
   msg: number;
@@ -58,7 +58,7 @@ export interface PerlAnswer {
   died?: string;
 }
 
-/** The Perl MR::Tarantool::Box, driven by test/perl/box-driver.pl, one command at a time. */
+/** The Perl MR::Tarantool::Box, driven by test/support/perl/box-driver.pl, one command at a time. */
 export class PerlBox {
   readonly child: ChildProcess;
   readonly #pending: ((answer: PerlAnswer) => void)[] = [];
