@@ -25,12 +25,13 @@ function captureSettlers(resolve: (reply: unknown) => void, reject: (error: Erro
   capturedReject = reject;
 }
 
+// What the client ties: its options (client-options.ts), its requests' life (task-runner.ts: the
+// queue, tries, retries, settling; a Task per request, task.ts, prepared by prepare-task.ts, its
+// replies read by task-outcome.ts), and its events (client-events.ts).
+
 /**
  * The iproto client (MR::IProto): sends messages to a balanced cluster of servers, with retries,
  * a client-wide limit on requests in progress, and message objects or plain messages.
- *
- * What it ties: its options (client-options.ts), its requests' life (`TaskRunner`: the queue,
- * tries, retries, settling; a `Task` per request), and its events (client-events.ts).
  */
 export class IProto extends EventEmitter<IProtoEvents> {
   /** Drops every iproto connection in the process (MR::IProto::disconnect_all), e.g. after fork. */

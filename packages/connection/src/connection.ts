@@ -32,17 +32,20 @@ export interface ConnectionEvents {
 
 const WHERE = 'Connection';
 
+// What the connection ties, each in its own module over the state they share (connection-state.ts,
+// held in a private field): its sockets (sockets.ts, one Transport each), a request's way in
+// (request-path.ts: RequestTable, Deadlines, BatchWriter), reply dispatch and settling (settling.ts,
+// ReplyBatch), deadlines passing (expiry.ts) and closing (closing.ts).
+
 /**
  * One connection to one iproto server, pipelining requests matched by sync. Connects lazily on the
  * first request (as MR::IProto::Connection::Async does) or on `connect()`; after a failure the next
  * request reconnects. Its one primitive is `dispatch(request, handler)`; `send` is the Promise
  * façade over it.
  *
- * What it ties, each in its own module over the connection's state (connection-state.ts): its
- * sockets (sockets.ts, one `Transport` each), a request's way in (request-path.ts: `RequestTable`,
- * `Deadlines`, `BatchWriter`), reply dispatch and settling (settling.ts, `ReplyBatch`), deadlines
- * passing (expiry.ts) and closing (closing.ts). Debug lines and hooks are a diagnostics-channel
- * subscriber (debug-log.ts).
+ * The pieces it ties: `Transport` (a socket's life), `RequestTable` (syncs, slots, the queue),
+ * `Deadlines` (one timer), `BatchWriter` (a tick's frames in one write), `ReplyBatch` (replies of a
+ * read handed over after it). Debug lines and hooks are a diagnostics-channel subscriber.
  */
 export class Connection extends EventEmitter<ConnectionEvents> implements Dispatcher {
   /** `host:port` (`[v6]:port`), the unix socket path, or the custom stream's `address`. */
