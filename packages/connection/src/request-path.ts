@@ -16,12 +16,7 @@ import { CLOSED, RETIRED, type Transport } from './transport.js';
 
 const EMPTY = new Uint8Array(0);
 
-/**
- * Sends one request; its outcome goes to `handler.onReply(frame)` (or `onReplyBytes`) or
- * `handler.onError(error)`, once, never from inside this call. Replies of one read are handed over
- * after the whole read is decoded; errors in a microtask. Handlers run in the context of the read:
- * a handler that needs its caller's async context binds it (the client's callbacks do).
- */
+/** `Connection#dispatch`: the entry of a valid request is launched; an invalid one fails in a microtask. */
 export function dispatch(c: ConnectionState, request: DispatchRequest, handler: DispatchHandler): void {
   const entry = entryOf(c, request, handler);
   if (entry instanceof Entry) launch(c, entry);
