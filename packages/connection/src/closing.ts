@@ -44,7 +44,7 @@ export function destroy(c: ConnectionState, error?: Error): void {
 }
 
 /** `closeTimeout` passed: the requests still waiting fail, and the close goes on. */
-export function closeExpired(c: ConnectionState): void {
+function closeExpired(c: ConnectionState): void {
   const pending = c.unsettled;
   if (pending === 0) return;
   const error = new IProtoError(

@@ -24,8 +24,8 @@ export function disconnectAll(): void {
 export function connect(c: ConnectionState): Promise<void> {
   if (c.closing) return Promise.reject(closedError(c));
   if (c.current !== null && c.current.state === OPEN) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    c.connectWaiters.push({ resolve, reject });
+  return new Promise((resolve, fail) => {
+    c.connectWaiters.push({ resolve, reject: fail });
     if (c.current === null) open(c);
   });
 }
@@ -40,6 +40,7 @@ export function open(c: ConnectionState): Transport {
   return transport;
 }
 
+/** A socket opened: `connect()` resolves, and what gathered while it connected goes out. */
 export function opened(c: ConnectionState, transport: Transport): void {
   if (transport !== c.current) {
     transport.destroy();
@@ -74,6 +75,7 @@ export function failed(c: ConnectionState, transport: Transport, error: IProtoEr
   if (c.closing) maybeFinishClose(c);
 }
 
+/** A socket `close()` ended has gone; `close()` resolves after the last. */
 export function ended(c: ConnectionState, transport: Transport): void {
   if (!c.ending.delete(transport)) return;
   emitClose(c, undefined);
@@ -105,7 +107,7 @@ export function dropTransport(c: ConnectionState, transport: Transport): void {
 }
 
 /** Takes every request on `transport` out of the table, rejecting the live ones with `error`. */
-export function failOn(c: ConnectionState, transport: Transport, error: Error | undefined): void {
+function failOn(c: ConnectionState, transport: Transport, error: Error | undefined): void {
   if (transport.held === 0) return;
   for (const entry of c.table.values()) {
     if (entry.transport !== transport) continue;
@@ -121,7 +123,7 @@ export function failOn(c: ConnectionState, transport: Transport, error: Error | 
 }
 
 /** Perl's `disconnect_all`: drop every socket now; the connection stays usable. */
-export function disconnect(c: ConnectionState): void {
+function disconnect(c: ConnectionState): void {
   const error = new IProtoError('ERR_DESTROYED', `${c.address}: disconnected by Connection.disconnectAll()`, {
     address: c.address,
   });
@@ -163,7 +165,7 @@ export function teardown(c: ConnectionState, error: Error, reported: Error | und
 }
 
 /** Tells the debug log, the `error` event and channel of a socket's failure or retirement. */
-export function reportFailure(c: ConnectionState, error: Error, quiet = false): void {
+function reportFailure(c: ConnectionState, error: Error, quiet = false): void {
   if (quiet) return;
   if (channels.error.hasSubscribers) channels.error.publish({ connection: c.connection, error });
   // A listener that throws must not stop the teardown it is told about halfway: its error is
@@ -183,7 +185,7 @@ export function forgetIfIdle(c: ConnectionState): void {
 }
 
 /** The `close` event and channel: a socket went (`error` says why; undefined after a clean close). */
-export function emitClose(c: ConnectionState, error: Error | undefined): void {
+function emitClose(c: ConnectionState, error: Error | undefined): void {
   if (c.connection.listenerCount('close') !== 0) {
     try {
       c.connection.emit('close', error);
