@@ -50,9 +50,11 @@ export class Task implements DispatchRequest, DispatchHandler {
   /** Neighbours in the client's queue (doubly linked, so an abort takes a task out in O(1)). */
   next: Task | undefined = undefined;
   prev: Task | undefined = undefined;
+  /** Where each try's outcome is reported; private, as the task is handed to user server objects. */
+  readonly #runner: TaskRunner;
 
   constructor(
-    readonly runner: TaskRunner,
+    runner: TaskRunner,
     message: Message,
     msg: number,
     key: MessageKey | undefined,
@@ -67,6 +69,7 @@ export class Task implements DispatchRequest, DispatchHandler {
     resolve: (reply: unknown) => void,
     reject: (error: Error) => void,
   ) {
+    this.#runner = runner;
     this.message = message;
     this.msg = msg;
     this.key = key;
@@ -89,19 +92,19 @@ export class Task implements DispatchRequest, DispatchHandler {
 
   /** The `abort` listener of its signal (no closure per request). */
   handleEvent(): void {
-    this.runner.aborted(this);
+    this.#runner.aborted(this);
   }
 
   onReply(frame: ReplyFrame | undefined): void {
-    this.runner.replied(this, frame);
+    this.#runner.replied(this, frame);
   }
 
   onReplyBytes(msg: number, sync: number, bytes: Uint8Array, start: number, end: number): void {
-    this.runner.repliedBytes(this, msg, sync, bytes, start, end);
+    this.#runner.repliedBytes(this, msg, sync, bytes, start, end);
   }
 
   onError(error: Error): void {
-    this.runner.failed(this, error);
+    this.#runner.failed(this, error);
   }
 }
 
