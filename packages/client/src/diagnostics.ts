@@ -46,3 +46,12 @@ if (nodeDebug.enabled) {
     nodeDebug('send msg=%d try %d', msg, tries);
   });
 }
+
+/** A traced request's outcome: `error` when it failed, then `asyncStart` (its caller gets it next). */
+export function traceOutcome(trace: RequestTraceContext, reply: unknown, error: Error | undefined): void {
+  if (error !== undefined) {
+    trace.error = error;
+    requestTracing.error.publish(trace);
+  } else trace.result = reply;
+  requestTracing.asyncStart.publish(trace);
+}

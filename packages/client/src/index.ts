@@ -22,6 +22,13 @@ export {
   type UnpackOptions,
   unpack,
 } from '@iproto/pack';
+export type { IProtoEvents, RetryEvent } from './client-events.js';
+export type {
+  BuiltClusterOptions,
+  ClusterBuildOptions,
+  IProtoOptions,
+  TrailingDataMode,
+} from './client-options.js';
 export type {
   CheckedFields,
   DefinedRequest,
@@ -39,20 +46,6 @@ export type { RequestTraceContext } from './diagnostics.js';
 export { channels, requestTracing } from './diagnostics.js';
 export { ErrorReply } from './error-reply.js';
 export type { ClientErrorCode } from './errors.js';
-export type {
-  BuiltClusterOptions,
-  BulkResult,
-  ClusterBuildOptions,
-  IProtoEvents,
-  IProtoOptions,
-  Message,
-  PlainReply,
-  ReplyOf,
-  RetryEvent,
-  SendCallback,
-  SendOptions,
-  TrailingDataMode,
-} from './iproto.js';
 export { IProto } from './iproto.js';
 export type { MessagesOption } from './message-registry.js';
 export { MessageRegistry } from './message-registry.js';
@@ -62,6 +55,14 @@ export type { RequestClass } from './request.js';
 export { Request } from './request.js';
 export type { ResponseClass } from './response.js';
 export { Response } from './response.js';
+export type {
+  BulkResult,
+  Message,
+  PlainReply,
+  ReplyOf,
+  SendCallback,
+  SendOptions,
+} from './send-types.js';
 export type {
   InputOf,
   ItemInput,

@@ -1,0 +1,86 @@
+// The client's own events: their types, the forwarding of the cluster's server events, and how an
+// event about a request reaches its listeners (in the caller's async context).
+import type { EventEmitter } from 'node:events';
+import type { Message } from './send-types.js';
+import type { Task } from './task.js';
+import type { ClusterLike, ServerLike } from './types.js';
+
+/** A retry about to be made: the message, the try it starts, and the error or reply that caused it. */
+export interface RetryEvent {
+  message: Message;
+  try: number;
+  error: Error | undefined;
+  reply: unknown;
+}
+
+/**
+ * The client's events and their arguments: `client.on('serverDown', (server, reason) => ...)` is
+ * typed, and a misspelt name is a compile error. `serverDown` / `serverUp` come from the cluster;
+ * their Perl-style names `'server down'` / `'server up'` are deprecated aliases, emitted too (a
+ * listener under either name runs once per event).
+ */
+export interface IProtoEvents {
+  serverDown: [server: ServerLike, reason: unknown];
+  serverUp: [server: ServerLike, reason: string];
+  /** @deprecated The alias of `serverDown`; listen to `serverDown`. */
+  'server down': [server: ServerLike, reason: unknown];
+  /** @deprecated The alias of `serverUp`; listen to `serverUp`. */
+  'server up': [server: ServerLike, reason: string];
+  /** A request is tried again. */
+  retry: [event: RetryEvent];
+  /** Reply bytes a response class left unparsed (`trailingData: 'warn'`), as an `ERR_TRAILING_DATA` error. */
+  warning: [error: Error];
+  /** EventEmitter's own: a listener is about to be added. */
+  newListener: [event: string | symbol, listener: (...args: any[]) => void];
+  /** EventEmitter's own: a listener was removed. */
+  removeListener: [event: string | symbol, listener: (...args: any[]) => void];
+}
+/**
+ * Tells `onChange` whether a `retry` or `warning` listener is attached, kept up to date as listeners
+ * come and go rather than asked per request (`listenerCount` twice cost 2.5% of a request at 1024
+ * in flight).
+ */
+export function watchRequestListeners(client: EventEmitter, onChange: (heard: boolean) => void): void {
+  client.on('newListener', (event: string | symbol) => {
+    if (event === 'retry' || event === 'warning') onChange(true);
+  });
+  client.on('removeListener', (event: string | symbol) => {
+    if (event === 'retry' || event === 'warning') {
+      onChange(client.listenerCount('retry') !== 0 || client.listenerCount('warning') !== 0);
+    }
+  });
+}
+
+/**
+ * Re-emits the cluster's `serverDown` / `serverUp` on the client, under the Node-style name and its
+ * deprecated Perl-style alias. Returns what stops it (once; later calls do nothing).
+ */
+export function forwardClusterEvents(client: EventEmitter, cluster: ClusterLike): () => void {
+  const forwarded: Array<[string, (...args: unknown[]) => void]> = [];
+  const forward = (event: 'serverDown' | 'serverUp', alias: 'server down' | 'server up') => {
+    const listener = (server: ServerLike, reason: any) => {
+      client.emit(event, server, reason);
+      client.emit(alias, server, reason);
+    };
+    cluster.on(event, listener);
+    forwarded.push([event, listener as (...args: unknown[]) => void]);
+  };
+  forward('serverDown', 'server down');
+  forward('serverUp', 'server up');
+  return () => {
+    for (const [event, listener] of forwarded.splice(0)) cluster.off(event, listener);
+  };
+}
+
+/** Emits an event about `task` in its caller's async context. */
+export function emitFor(
+  client: EventEmitter,
+  task: Task,
+  event: 'retry' | 'warning',
+  payload: unknown,
+): void {
+  const scope = task.scope;
+  const emit = client.emit as (event: string, payload: unknown) => boolean;
+  if (scope === undefined) emit.call(client, event, payload);
+  else scope.runInAsyncScope(emit, client, event, payload);
+}

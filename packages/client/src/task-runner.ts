@@ -1,0 +1,354 @@
+// The life of a client's requests, from `send` to settling (MR::IProto::_send, _send_try,
+// _server_callback, _send_retry, _finish_and_start): admitting each under `maxParallel` or queueing
+// it, trying it on a server picked afresh, acting on what comes back (settle or retry), and
+// starting the next queued one when it settles.
+import { abortReason } from '@iproto/connection';
+import { CallbackOutcome } from './callback-outcome.js';
+import { emitFor } from './client-events.js';
+import { channels, type RequestTraceContext, requestTracing, traceOutcome } from './diagnostics.js';
+import { clientError } from './errors.js';
+import type { IProto } from './iproto.js';
+import { prepareTask } from './prepare-task.js';
+import type { Response } from './response.js';
+import type { Message, SendOptions } from './send-types.js';
+import { dispatchTo, type Task } from './task.js';
+import { errorAllowsRetry, readReply, replyAsksRetry, trailingDataError } from './task-outcome.js';
+import { TaskQueue } from './task-queue.js';
+import type { ReplyFrame, ServerLike } from './types.js';
+
+const EMPTY = new Uint8Array(0);
+const noop = (): void => {};
+
+/**
+ * Runs one client's requests: the one owner of their state on the client's side (the slots in
+ * progress, the queue, the retry timers, the servers each tried). A `Task` reports each try's
+ * outcome here (`replied`, `repliedBytes`, `failed`, `aborted`); settings and events are the client's.
+ */
+export class TaskRunner {
+  /** Requests in progress (sent, or waiting for a retry). */
+  inProgress = 0;
+  /** Requests waiting behind `maxParallel`. */
+  readonly queue = new TaskQueue();
+  /** No new requests: `close()` or `destroy()` was called. */
+  closed = false;
+  /** A `retry` or `warning` listener is attached: requests then keep their caller's async context. */
+  eventsHeard = false;
+  /** Requests waiting for a retry, and the timer of each. */
+  readonly #delayed = new Map<Task, NodeJS.Timeout>();
+  /** Servers each request tried so far; only round-robin retries record them. */
+  readonly #tried = new WeakMap<Task, ServerLike[]>();
+
+  constructor(
+    readonly client: IProto,
+    /** The cluster balances round-robin: a retry leaves out the servers already tried. */
+    readonly roundRobin: boolean,
+  ) {}
+
+  /** Takes a request: tries it now if a slot is free, else queues it; its outcome goes to `settle` or `resolve` / `reject`. */
+  submit(
+    message: Message,
+    options: SendOptions | undefined,
+    settle: CallbackOutcome | undefined,
+    resolve: (reply: unknown) => void = noop,
+    reject: (error: Error) => void = noop,
+    trace?: RequestTraceContext,
+  ): void {
+    if (trace === undefined && requestTracing.hasSubscribers) {
+      // Traced: `start` now, `end` when this call returns, the outcome from #finish.
+      const context: RequestTraceContext = { client: this.client, message };
+      requestTracing.start.publish(context);
+      try {
+        this.submit(message, options, settle, resolve, reject, context);
+      } finally {
+        requestTracing.end.publish(context);
+      }
+      return;
+    }
+    let task: Task;
+    try {
+      if (this.closed) throw clientError('ERR_CLIENT_CLOSED', 'IProto client is closed');
+      task = prepareTask(this, message, options, settle, resolve, reject);
+    } catch (error) {
+      // MR::IProto::_send reports a message it cannot prepare through the callback, as any error.
+      const failure = error instanceof Error ? error : new Error(String(error));
+      queueMicrotask(() => {
+        if (trace !== undefined) traceOutcome(trace, undefined, failure);
+        if (settle === undefined) reject(failure);
+        else settle.settle(undefined, failure);
+        if (trace !== undefined) requestTracing.asyncEnd.publish(trace);
+      });
+      return;
+    }
+    task.trace = trace;
+    const { signal } = task;
+    if (signal) {
+      if (signal.aborted) {
+        this.#finish(task, undefined, this.#abortError(task));
+        return;
+      }
+    }
+    if (this.inProgress < this.client.maxParallel) {
+      this.inProgress++;
+      task.state = 'running';
+      this.#try(task);
+    } else {
+      task.queuedAt = Math.ceil(performance.now());
+      // One abort listener per request: the client's while the request waits here (or for a
+      // retry); once dispatched, the connection's (it passes the abort up as an error).
+      signal?.addEventListener('abort', task);
+      this.queue.push(task);
+      if (channels.queue.hasSubscribers)
+        channels.queue.publish({ client: this.client, message, queued: this.queue.length });
+    }
+  }
+
+  // ---- a try's outcome, as its Task reports it (a task has one try outstanding at a time, so its
+  // current try is the one reporting) --------------------------------------------------------------
+
+  replied(task: Task, frame: ReplyFrame | undefined): void {
+    try {
+      this.#onReply(task, task.tries, frame);
+    } catch (thrown) {
+      this.#escaped(task, thrown);
+    }
+  }
+
+  repliedBytes(task: Task, msg: number, sync: number, bytes: Uint8Array, start: number, end: number): void {
+    try {
+      this.#onReplyBytes(task, task.tries, msg, sync, bytes, start, end);
+    } catch (thrown) {
+      this.#escaped(task, thrown);
+    }
+  }
+
+  failed(task: Task, error: Error): void {
+    try {
+      this.#onError(task, task.tries, error);
+    } catch (thrown) {
+      this.#escaped(task, thrown);
+    }
+  }
+
+  aborted(task: Task): void {
+    this.#finish(task, undefined, this.#abortError(task));
+  }
+
+  /** Marks the client closed and fails the requests waiting in its queue or for a retry. */
+  failWaiting(makeError: () => Error): void {
+    this.closed = true;
+    for (const task of this.queue.drain()) this.#finish(task, undefined, makeError());
+    for (const task of [...this.#delayed.keys()]) this.#finish(task, undefined, makeError());
+  }
+
+  /** MR::IProto::_send_try: balance afresh, send once. */
+  #try(task: Task): void {
+    if (task.state !== 'running') return;
+    let server: ServerLike;
+    try {
+      server = this.#pickServer(task);
+    } catch (error) {
+      // Deferred: finishing starts the next queued request, which may fail here too; a microtask
+      // per failure keeps a long queue of such requests from growing the stack.
+      queueMicrotask(() => this.#finish(task, undefined, error as Error));
+      return;
+    }
+    if (task.server !== undefined && this.roundRobin) {
+      const tried = this.#tried.get(task);
+      if (tried === undefined) this.#tried.set(task, [task.server]);
+      else tried.push(task.server);
+    }
+    task.server = server;
+    const client = this.client;
+    if (client.debug >= 2) client.debugCb(`send msg=${task.msg} try ${task.tries} of ${task.maxTries} total`);
+    if (channels.send.hasSubscribers) {
+      channels.send.publish({ client, message: task.message, msg: task.msg, try: task.tries, server });
+    }
+    dispatchTo(server, task);
+  }
+
+  /**
+   * A user hook (a `retry` / `warning` listener, `debugCb`, a plain message's `retry` function)
+   * threw outside the request's own error handling: the request fails with it if still pending,
+   * and it is never left to become an unhandled rejection.
+   */
+  #escaped(task: Task, thrown: unknown): void {
+    if (task.state !== 'done') {
+      this.#finish(task, undefined, thrown instanceof Error ? thrown : new Error(String(thrown)));
+      return;
+    }
+    process.nextTick(() => {
+      throw thrown;
+    });
+  }
+
+  /**
+   * Each try is balanced afresh. Round-robin leaves out the servers this request already tried, so
+   * a retry goes to another server where one is available (MR::IProto::Cluster's pick without
+   * replacement aims at the same); hash and ketama pick exactly as MR::IProto::Cluster::server does,
+   * so a retry lands where a Perl client's retry would.
+   */
+  #pickServer(task: Task): ServerLike {
+    // The cluster ignores `exclude` when it would leave no server at all.
+    if (this.roundRobin && task.server !== undefined) {
+      return this.client.cluster.server(task.key, {
+        exclude: [...(this.#tried.get(task) ?? []), task.server],
+      });
+    }
+    return this.client.cluster.server(task.key);
+  }
+
+  /** MR::IProto::_server_callback, error branch. */
+  #onError(task: Task, tries: number, error: unknown): void {
+    if (task.state !== 'running' || task.tries !== tries) return;
+    const failure = error instanceof Error ? error : new Error(String(error));
+    if (task.signal?.aborted || this.closed) {
+      // An abort the layer below already reported (with its address and sync) is kept as it is.
+      const aborted = task.signal?.aborted && failure.name !== 'AbortError' && failure !== task.signal.reason;
+      this.#finish(task, undefined, aborted ? this.#abortError(task) : failure);
+      return;
+    }
+    let retry: boolean;
+    try {
+      retry = errorAllowsRetry(task);
+    } catch (thrown) {
+      this.#finish(task, undefined, thrown as Error);
+      return;
+    }
+    const client = this.client;
+    if (client.debug >= 2)
+      client.debugCb(`send: failed[${retry ? 1 : 0} ${task.tries + 1} ${task.maxTries}]`);
+    if (retry && task.tries < task.maxTries) this.#retry(task, failure, undefined);
+    else this.#finish(task, undefined, failure);
+  }
+
+  /** A reply as a frame (or, for a no-reply message, none) from `server.send` or `onReply`. */
+  #onReply(task: Task, tries: number, frame: ReplyFrame | undefined): void {
+    if (frame !== undefined) {
+      this.#onReplyBytes(task, tries, frame.msg, frame.sync, frame.body, 0, frame.body.length);
+    } else if (task.noReply) {
+      this.#onReplyBytes(task, tries, task.msg, 0, EMPTY, 0, 0);
+    } else if (task.state === 'running' && task.tries === tries) {
+      this.#finish(task, undefined, new TypeError(`message ${task.msg}: the server gave no reply frame`));
+    }
+  }
+
+  /** MR::IProto::_server_callback, reply branch; the reply body is `bytes[start..end)`. */
+  #onReplyBytes(
+    task: Task,
+    tries: number,
+    msg: number,
+    sync: number,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+  ): void {
+    if (task.state !== 'running' || task.tries !== tries) return;
+    let reply: unknown;
+    let again: boolean;
+    try {
+      reply = readReply(task, msg, sync, bytes, start, end);
+      if (task.request) this.#checkParsed(task, reply as Response<any>, sync);
+      again = replyAsksRetry(task, reply);
+    } catch (error) {
+      this.#finish(task, undefined, error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    if (again && task.tries < task.maxTries && !this.closed) this.#retry(task, undefined, reply);
+    else this.#finish(task, reply, undefined);
+  }
+
+  /** Bytes a response left unparsed: a warning, an error or nothing, as `trailingData` says. */
+  #checkParsed(task: Task, response: Response<any>, sync: number): void {
+    const left = response.unparsed;
+    const client = this.client;
+    if (left === 0 || client.trailingData === 'ignore') return;
+    const error = trailingDataError(task, response, left, sync);
+    if (client.trailingData === 'error') throw error;
+    if (client.listenerCount('warning') > 0) emitFor(client, task, 'warning', error);
+    else process.emitWarning(error.message, { code: 'ERR_TRAILING_DATA' });
+  }
+
+  /** MR::IProto::_send_retry: the next try after `retryDelay`. */
+  #retry(task: Task, error: Error | undefined, reply: unknown): void {
+    task.tries++;
+    const client = this.client;
+    if (channels.retry.hasSubscribers) {
+      channels.retry.publish({ client, message: task.message, try: task.tries, error, reply });
+    }
+    if (client.listenerCount('retry') > 0)
+      emitFor(client, task, 'retry', { message: task.message, try: task.tries, error, reply });
+    if (client.retryDelay > 0) {
+      task.signal?.addEventListener('abort', task);
+      const timer = setTimeout(() => {
+        this.#delayed.delete(task);
+        task.signal?.removeEventListener('abort', task);
+        this.#try(task);
+      }, client.retryDelay);
+      this.#delayed.set(task, timer);
+    } else {
+      this.#try(task);
+    }
+  }
+
+  #abortError(task: Task): Error {
+    return abortReason(task.signal!, `message ${task.msg}: request aborted`, { msg: task.msg });
+  }
+
+  /** Settles a request once, frees its slot, and starts the next queued one (MR::IProto::_finish_and_start). */
+  #finish(task: Task, reply: unknown, error: Error | undefined): void {
+    if (task.state === 'done') return;
+    const wasRunning = task.state === 'running';
+    task.state = 'done';
+    // Only a task waiting for a retry has a timer: the map is asked only when one does.
+    if (this.#delayed.size !== 0) {
+      const timer = this.#delayed.get(task);
+      if (timer !== undefined) {
+        clearTimeout(timer);
+        this.#delayed.delete(task);
+      }
+    }
+    if (task.signal !== undefined) task.signal.removeEventListener('abort', task);
+    if (wasRunning) this.#startNext();
+    else if (this.queue.length > 0) this.queue.remove(task);
+    if (error) {
+      if (channels.error.hasSubscribers)
+        channels.error.publish({ client: this.client, message: task.message, error });
+    } else if (channels.reply.hasSubscribers) {
+      channels.reply.publish({ client: this.client, message: task.message, reply });
+    }
+    const trace = task.trace;
+    if (trace !== undefined) traceOutcome(trace, reply, error);
+    const scope = task.scope;
+    if (scope instanceof CallbackOutcome) scope.settle(reply, error);
+    else if (error) task.reject(error);
+    else task.resolve(reply);
+    if (trace !== undefined) requestTracing.asyncEnd.publish(trace);
+  }
+
+  /** A slot freed: the oldest queued request takes it, with what is left of its deadline. */
+  #startNext(): void {
+    const next = this.queue.shift();
+    if (next) {
+      next.state = 'running';
+      next.signal?.removeEventListener('abort', next);
+      // The time it waited here counts against its deadline: one deadline per request.
+      const timeout = next.timeout ?? this.client.cluster.timeout;
+      if (timeout !== undefined && timeout > 0) {
+        const left = Math.ceil(timeout - (performance.now() - next.queuedAt));
+        if (left <= 0) {
+          const error = clientError(
+            'ETIMEDOUT',
+            `message ${next.msg}: request timed out after ${timeout} ms waiting in the client's queue`,
+            { msg: next.msg },
+          );
+          queueMicrotask(() => this.#finish(next, undefined, error));
+          return;
+        }
+        next.timeout = left;
+      }
+      this.#try(next);
+    } else {
+      this.inProgress--;
+    }
+  }
+}

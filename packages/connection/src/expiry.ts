@@ -1,0 +1,73 @@
+// Deadlines passing on a connection (the one timer of `Deadlines` fired): a queued request fails, a
+// sent one is abandoned (its sync kept for one more `timeout`), an abandoned one's grace ends, and
+// a socket silent for `timeout` while a request waited is retired (Perl kills it).
+
+import { maybeFinishClose } from './closing.js';
+import type { ConnectionState } from './connection-state.js';
+import { channels } from './diagnostics.js';
+import { errnoOf, IProtoError } from './errors.js';
+import { ABANDONED, type Entry, QUEUED } from './request-table.js';
+import { abandon, reject, release } from './settling.js';
+import { dropTransport, retire } from './sockets.js';
+import { OPEN, RETIRED } from './transport.js';
+
+/** The deadline timer fired: every request past its deadline expires, earliest first. */
+export function onTimer(c: ConnectionState, now: number): void {
+  c.now = now;
+  if (c.deadlines.sweep(now)) {
+    const victims: Entry[] = [];
+    for (const entry of c.table.queuedEntries()) if (entry.bucket?.expired) victims.push(entry);
+    for (const entry of c.table.values()) if (entry.bucket?.expired) victims.push(entry);
+    victims.sort((a, b) => a.deadline - b.deadline);
+    for (const entry of victims) {
+      // An earlier expiry may have failed the connection and settled the rest.
+      if (entry.bucket?.expired) expire(c, entry, now);
+    }
+  }
+  c.deadlines.rearm();
+}
+
+function expire(c: ConnectionState, entry: Entry, now: number): void {
+  if (entry.state === ABANDONED) {
+    // Its grace is over: forget the sync; a reply arriving later is an unknown sync.
+    const transport = entry.transport!;
+    release(c, entry);
+    if (transport.state === RETIRED && transport.live === 0) dropTransport(c, transport);
+    if (c.closing) maybeFinishClose(c);
+    return;
+  }
+  const queued = entry.state === QUEUED;
+  const sync = queued ? undefined : entry.sync;
+  const error = new IProtoError(
+    'ETIMEDOUT',
+    `${c.address}: request timed out after ${entry.timeout} ms ${queued ? 'waiting in the queue' : 'waiting for the reply'}, msg ${entry.msg}` +
+      (queued ? '' : ` sync ${sync}`),
+    { address: c.address, errno: errnoOf('ETIMEDOUT'), msg: entry.msg, sync },
+  );
+  if (queued) {
+    reject(c, entry, error);
+    c.table.forgetQueued();
+  } else {
+    const transport = entry.transport!;
+    abandon(c, entry, error, now);
+    // Perl (MR::IProto::Connection::Async, `on_timeout`) kills a handle silent for `timeout` while
+    // callbacks wait. We retire it instead: new requests go to a fresh socket, and those still
+    // within their own deadlines keep waiting on this one.
+    const silence = c.timeout > 0 ? c.timeout : entry.timeout;
+    if (transport === c.current && transport.state === OPEN && now - transport.lastActivity >= silence) {
+      retire(
+        c,
+        transport,
+        new IProtoError(
+          'ETIMEDOUT',
+          `${c.address}: read timed out: nothing received for ${silence} ms while msg ${entry.msg} sync ${sync} waited; socket retired`,
+          { address: c.address, errno: errnoOf('ETIMEDOUT') },
+        ),
+      );
+    } else if (transport.state === RETIRED && transport.live === 0) dropTransport(c, transport);
+  }
+  if (c.connection.listenerCount('timeout') !== 0) c.connection.emit('timeout', { msg: entry.msg, sync });
+  if (channels.timeout.hasSubscribers)
+    channels.timeout.publish({ connection: c.connection, msg: entry.msg, sync });
+  if (c.closing) maybeFinishClose(c);
+}

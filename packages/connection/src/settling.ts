@@ -1,0 +1,139 @@
+// Reply dispatch on a connection: a reply matched to its request by sync during a read and handed
+// over after it (ReplyBatch), requests settled once (replied, failed, aborted, or abandoned by their
+// deadline with their sync kept for the late reply), and their slots freed.
+import { frameBody } from '@iproto/framing';
+import { maybeFinishClose } from './closing.js';
+import type { ConnectionState } from './connection-state.js';
+import { channels } from './diagnostics.js';
+import { abortReason, IProtoError } from './errors.js';
+import { pump } from './request-path.js';
+import { ABANDONED, DONE, type Entry, QUEUED, SENT } from './request-table.js';
+import { dropTransport, failed } from './sockets.js';
+import { RETIRED, type Transport } from './transport.js';
+
+/** Marks a request settled and frees what it holds but its slot; the caller tells its handler. */
+export function settle(c: ConnectionState, entry: Entry): void {
+  entry.state = DONE;
+  c.deadlines.untrack(entry);
+  if (entry.signal !== null) entry.signal.removeEventListener('abort', entry);
+  c.unsettled--;
+}
+
+/** Settles a request as failed (it leaves the table or queue on its caller's side). */
+export function reject(c: ConnectionState, entry: Entry, error: Error): void {
+  const wasSent = entry.state === SENT;
+  settle(c, entry);
+  if (wasSent && channels.reply.hasSubscribers) {
+    channels.reply.publish({
+      connection: c.connection,
+      msg: entry.msg,
+      sync: entry.sync,
+      reply: undefined,
+      error,
+    });
+  }
+  const handler = entry.handler;
+  queueMicrotask(() => handler.onError(error));
+}
+
+/**
+ * Settles a sent request early (deadline or abort) but keeps its sync and slot until its reply comes
+ * or one more `timeout` passes, so the late reply is dropped quietly rather than taken for an unknown
+ * sync.
+ */
+export function abandon(c: ConnectionState, entry: Entry, error: Error, now: number): void {
+  reject(c, entry, error);
+  entry.state = ABANDONED;
+  entry.transport!.live--;
+  if (c.timeout > 0) c.deadlines.track(entry, now, c.timeout);
+  else release(c, entry);
+}
+
+/** Frees an abandoned request's slot. */
+export function release(c: ConnectionState, entry: Entry): void {
+  c.table.remove(entry);
+  entry.transport!.held--;
+  entry.state = DONE;
+  c.deadlines.untrack(entry);
+  if (c.table.queued !== 0) pump(c);
+}
+
+/** A request's signal was aborted. */
+export function abort(c: ConnectionState, entry: Entry): void {
+  const error = abortError(c, entry.msg, entry.sync || undefined, entry.signal!);
+  if (entry.state === QUEUED) {
+    reject(c, entry, error);
+    c.table.forgetQueued();
+  } else if (entry.state === SENT) {
+    abandon(c, entry, error, (c.now = performance.now()));
+    const transport = entry.transport!;
+    if (transport.state === RETIRED && transport.live === 0) dropTransport(c, transport);
+  }
+  if (c.closing) maybeFinishClose(c);
+}
+
+/** The error of a request whose signal aborted: the signal's reason, or an `AbortError` naming where. */
+export function abortError(
+  c: ConnectionState,
+  msg: number,
+  sync: number | undefined,
+  signal: AbortSignal,
+): Error {
+  return abortReason(
+    signal,
+    `${c.address}: request aborted, msg ${msg}${sync === undefined ? '' : ` sync ${sync}`}`,
+    { address: c.address, msg, sync },
+  );
+}
+
+/** Matches a reply (its body is `bytes[start..end)`) to its request, during a read. */
+export function replyFrame(
+  c: ConnectionState,
+  transport: Transport,
+  msg: number,
+  sync: number,
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+): void {
+  if (channels.frame.hasSubscribers) {
+    channels.frame.publish({ connection: c.connection, msg, sync, bytes, start, end });
+  }
+  const entry = c.table.get(sync);
+  if (entry === undefined || entry.noReply || entry.transport !== transport) {
+    // Perl (MR::IProto::Connection::Sync, `recv_all`): "Reply sync N not found" is a connection error.
+    failed(
+      c,
+      transport,
+      new IProtoError('ERR_UNKNOWN_SYNC', `${c.address}: reply sync ${sync} not found (msg ${msg})`, {
+        address: c.address,
+        msg,
+        sync,
+      }),
+    );
+    return;
+  }
+  c.table.remove(entry);
+  transport.held--;
+  if (entry.state === ABANDONED) {
+    entry.state = DONE;
+    c.deadlines.untrack(entry);
+    return;
+  }
+  transport.live--;
+  settle(c, entry);
+  if (channels.reply.hasSubscribers) {
+    const reply = { msg, sync, body: frameBody(bytes, start, end) };
+    channels.reply.publish({ connection: c.connection, msg: entry.msg, sync, reply, error: undefined });
+  }
+  c.replies.push(entry.handler, msg, sync, bytes, start, end);
+}
+
+/** A read was decoded: hand its replies over, then let waiting requests in. */
+export function replyRead(c: ConnectionState, transport: Transport): void {
+  c.now = transport.lastActivity;
+  c.replies.deliver();
+  if (transport.state === RETIRED && transport.live === 0) dropTransport(c, transport);
+  if (c.table.queued !== 0 && !c.destroyed) pump(c);
+  if (c.closing) maybeFinishClose(c);
+}
