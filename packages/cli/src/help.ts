@@ -86,7 +86,7 @@ Load:
                        every slot is busy wait, and those still waiting at the end are "unsent"
   --depth N            requests in flight per connection: kept there, or with --rate at most
                        (default 64)
-  --connections N      connections to each server (default 1)
+  --connections N      connections to each server (default 1); depth x connections <= 100,000
 
 Servers (as MR::IProto::Cluster picks one per request):
   --balance NAME       round-robin (rr), hash-crc32 (hash) or ketama (default hash-crc32 with

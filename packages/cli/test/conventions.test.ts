@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { encodeFrame } from '@iproto/framing';
 import type { IProtoServer } from '@iproto/server';
@@ -6,7 +7,7 @@ import { createServer } from '../src/commands/serve.js';
 import { main } from '../src/main.js';
 import { MAX_STDIN_VALUE } from '../src/read-input.js';
 import { formatMsg } from '../src/values.js';
-import { assertBuilt, fakeIO, runCli } from './support/test-support.js';
+import { assertBuilt, CLI, fakeIO, runCli } from './support/test-support.js';
 
 /** What a command line conventionally does: --version, JSON errors, negative values, stdin, hex codes. */
 
@@ -184,6 +185,47 @@ describe('send: a value from stdin with "-"', () => {
       '--json',
     ]);
     expect(JSON.parse(dash.stdout).values).toEqual(['-']);
+  });
+
+  it('stops reading a stdin that never ends when its signal aborts (SIGINT, SIGTERM)', async () => {
+    const controller = new AbortController();
+    const t = fakeIO({ signal: controller.signal });
+    t.io.stdin = (async function* () {
+      yield Buffer.from('start');
+      await new Promise(() => {});
+    })();
+    const run = main(['send', '127.0.0.1:1', '--msg', '5', '--pack', 'a*', '-'], t.io);
+    setTimeout(() => controller.abort(), 50);
+    expect(await run).toBe(1);
+    expect(t.stderr()).toBe('iproto send: interrupted while reading stdin\n');
+  });
+
+  it('exits on one SIGTERM while stdin stays open (the built command)', async () => {
+    assertBuilt();
+    const child = spawn(process.execPath, [CLI, 'send', '127.0.0.1:1', '--msg', '5', '--pack', 'a*', '-'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.stdin.write('partial');
+    // Once the command reads stdin (its first chunk is in), one signal must end it.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve(null);
+      }, 5000);
+      child.on('exit', (exitCode) => {
+        clearTimeout(timer);
+        resolve(exitCode);
+      });
+    });
+    child.stdin.destroy();
+    expect(code, stderr).toBe(1);
+    expect(stderr).toBe('iproto send: interrupted while reading stdin\n');
   });
 
   it('refuses two "-" and a stdin over the limit (16 MiB)', async () => {

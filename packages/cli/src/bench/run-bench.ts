@@ -125,6 +125,12 @@ export interface BenchResult {
   firstErrorCode?: string;
 }
 
+/**
+ * The most requests a run keeps in flight (`depth` × `connections`): each costs the generator about
+ * a kilobyte of heap, and a million of them would take the process down before the first reply.
+ */
+export const MAX_IN_FLIGHT = 100_000;
+
 /** Requests measured when neither a count nor a duration is given. */
 export const DEFAULT_BENCH_COUNT = 100_000;
 
@@ -174,6 +180,10 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     throw new CliError(`runBench: rate must be a number above 0 and up to ${MAX_RATE}, got ${String(rate)}`);
   check('depth', depth, 1, 1_000_000, true);
   check('connections', connectionCount, 1, 10_000, true);
+  if (depth * connectionCount > MAX_IN_FLIGHT)
+    throw new CliError(
+      `runBench: depth × connections must be at most ${MAX_IN_FLIGHT} requests in flight, got ${depth} × ${connectionCount}`,
+    );
   check('body', bodySize, 0, 64 * 1024 * 1024, true);
   const { balance = RR, key, randomKeys } = options;
   if (balance !== RR && balance !== HASH && balance !== KETAMA)
@@ -254,14 +264,15 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     );
 
     const run = new Run(clients, messages, nextKey, histogram, { count, duration, warmup, rate, depth });
+    // Aborted while connecting: the run stops before it sends anything.
+    if (signal?.aborted) run.stop();
     if (onProgress) {
       progressTimer = setInterval(() => onProgress(run.progress()), 200);
       progressTimer.unref();
     }
     onAbort = () => run.stop();
-    // Aborted while connecting: the run stops before its first reply.
-    if (signal?.aborted) run.stop();
-    else signal?.addEventListener('abort', onAbort, { once: true });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    run.start();
     await run.done;
 
     const elapsedMs = run.elapsedMs;
@@ -308,6 +319,9 @@ function failureOf(error: unknown): { firstError: string; firstErrorCode?: strin
   return { firstError: describeError(error), ...(typeof code === 'string' ? { firstErrorCode: code } : {}) };
 }
 
+/** The longest delay `setTimeout` keeps (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 interface RunLimits {
   count: number;
   duration: number | undefined;
@@ -346,7 +360,10 @@ class Run {
   /** Measured requests issued: the count limit applies to them. */
   #measuredIssued = 0;
   #inFlight = 0;
+  #started = false;
   #stopped = false;
+  /** When `stop()` was called: requests due after it were not left unsent, they were not wanted. */
+  #stoppedAt = Number.POSITIVE_INFINITY;
   #timer: NodeJS.Timeout | undefined;
   #resolve!: () => void;
 
@@ -369,8 +386,14 @@ class Run {
     this.#measureFrom = limits.warmup;
     this.#measureUntil =
       limits.duration === undefined ? Number.POSITIVE_INFINITY : limits.warmup + limits.duration;
-    if (limits.rate === undefined) {
-      for (const client of clients) for (let i = 0; i < limits.depth; i++) this.#closedLoop(client, 0);
+  }
+
+  /** Sends the first requests (nothing, when the run was stopped before it started). */
+  start(): void {
+    this.#started = true;
+    if (this.#limits.rate === undefined) {
+      for (const client of this.#clients)
+        for (let i = 0; i < this.#limits.depth; i++) this.#closedLoop(client, 0);
     } else {
       this.#pump();
     }
@@ -402,6 +425,13 @@ class Run {
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
+    // Stopped before it started, nothing was due; with a timer set (it is the next request's),
+    // nothing due before that request waits for a slot, however late the timer fires.
+    this.#stoppedAt = !this.#started
+      ? 0
+      : this.#timer === undefined
+        ? this.#clock()
+        : Math.min(this.#clock(), this.#due(this.#issued));
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#settle();
@@ -482,7 +512,8 @@ class Run {
         return;
       }
       if (due > now) {
-        this.#timer = setTimeout(() => this.#pump(), due - now);
+        // A timer longer than 2^31-1 ms fires at once (with a warning): wait in steps instead.
+        this.#timer = setTimeout(() => this.#pump(), Math.min(due - now, MAX_TIMER_MS));
         return;
       }
       // Every slot busy: the due requests wait for a reply (which pumps again), their clocks running.
@@ -504,7 +535,8 @@ class Run {
     const rate = this.#limits.rate;
     // Fixed rate: a timer set is the next request's, to be sent (or to settle) when it fires.
     if (this.#timer !== undefined) return;
-    if (rate !== undefined) this.unsent = this.#unsentBefore(Math.min(now, this.#measureUntil));
+    if (rate !== undefined)
+      this.unsent = this.#unsentBefore(Math.min(now, this.#measureUntil, this.#stoppedAt));
     this.#finished = now;
     this.#resolve();
   }

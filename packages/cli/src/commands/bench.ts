@@ -5,6 +5,7 @@ import {
   type BenchProgress,
   type BenchRequest,
   type BenchResult,
+  MAX_IN_FLIGHT,
   runBench,
 } from '../bench/run-bench.js';
 import { CliError, ExitCode } from '../cli-error.js';
@@ -114,6 +115,11 @@ export async function benchCommand(argv: string[], io: CliIO): Promise<number> {
     connections: parseInteger('--connections', option('connections') ?? '1', 1, 10_000),
     timeout: parseInteger('--timeout', option('timeout') ?? '2000', 1, 3_600_000),
   };
+  if (settings.depth * settings.connections > MAX_IN_FLIGHT)
+    throw new CliError(
+      `iproto bench: --depth x --connections may keep at most ${MAX_IN_FLIGHT} requests in flight, got ${settings.depth} x ${settings.connections}`,
+      ExitCode.USAGE,
+    );
   const balancing = readBalancing(values);
   const messages = await readBenchRequests(values, words, io);
 
