@@ -53,17 +53,32 @@ export function watchRequestListeners(client: EventEmitter, onChange: (heard: bo
 
 /**
  * Re-emits the cluster's `serverDown` / `serverUp` on the client, under the Node-style name and its
- * deprecated Perl-style alias. Returns what stops it (once; later calls do nothing).
+ * deprecated Perl-style alias. A cluster may emit either name or both (`@iproto/cluster` emits both,
+ * one after the other; a user's cluster or an older copy may emit only `'server down'`): each event
+ * reaches the client's listeners once under each name. Returns what stops it (once; later calls do
+ * nothing).
  */
 export function forwardClusterEvents(client: EventEmitter, cluster: ClusterLike): () => void {
   const forwarded: Array<[string, (...args: unknown[]) => void]> = [];
+  // The event just forwarded, until its other name arrives: that one is the same event.
+  let last: { name: string; server: ServerLike; reason: unknown } | undefined;
   const forward = (event: 'serverDown' | 'serverUp', alias: 'server down' | 'server up') => {
-    const listener = (server: ServerLike, reason: any) => {
-      client.emit(event, server, reason);
-      client.emit(alias, server, reason);
-    };
-    cluster.on(event, listener);
-    forwarded.push([event, listener as (...args: unknown[]) => void]);
+    for (const [name, other] of [
+      [event, alias],
+      [alias, event],
+    ]) {
+      const listener = (server: ServerLike, reason: unknown) => {
+        if (last !== undefined && last.name === other && last.server === server && last.reason === reason) {
+          last = undefined;
+          return;
+        }
+        last = { name, server, reason };
+        client.emit(event, server, reason);
+        client.emit(alias, server, reason);
+      };
+      cluster.on(name, listener);
+      forwarded.push([name, listener as (...args: unknown[]) => void]);
+    }
   };
   forward('serverDown', 'server down');
   forward('serverUp', 'server up');

@@ -83,7 +83,10 @@ export class TaskRunner {
     const { signal } = task;
     if (signal) {
       if (signal.aborted) {
-        this.#finish(task, undefined, this.#abortError(task));
+        // Deferred, as any failure before sending: a callback never runs inside `send()`, and a
+        // traced request's `end` comes before its outcome.
+        const error = this.#abortError(task);
+        queueMicrotask(() => this.#finish(task, undefined, error));
         return;
       }
     }
@@ -344,7 +347,9 @@ export class TaskRunner {
           queueMicrotask(() => this.#finish(next, undefined, error));
           return;
         }
-        next.timeout = left;
+        // Queue time is counted in whole ms, rounded up: within the same ms `left` can exceed the
+        // timeout itself, which must never grow (the longest one allowed would then be refused).
+        next.timeout = Math.min(left, timeout);
       }
       this.#try(next);
     } else {

@@ -572,6 +572,21 @@ describe('IProto', () => {
       const already = AbortSignal.abort();
       expect(await errorOf(client.send({ msg: 7, unpack: 'L', signal: already }))).toBe(already.reason);
     });
+    it('a queued request started within the ms it was queued keeps its timeout, even the longest allowed', async () => {
+      const [server] = await fixture.startServers(1);
+      const client = fixture.client([server], { maxParallel: 1 });
+      const longest = 2 ** 31 - 1;
+      for (let round = 0; round < 5; round++) {
+        const controller = new AbortController();
+        const first = client.send({ msg: 7, data: [1], unpack: 'L' }, { signal: controller.signal });
+        const second = client.send({ msg: 7, data: [2], unpack: 'L' }, { timeout: longest });
+        // The slot frees at once: the second request leaves the queue in the ms it entered it.
+        controller.abort();
+        await expect(first).rejects.toThrow();
+        expect(await second).toEqual([2]);
+      }
+    });
+
     it('aborting queued requests at the head, in the middle and at the tail keeps the queue in order', async () => {
       const servers = await fixture.startServers(1);
       const seen: number[] = [];
@@ -835,6 +850,46 @@ describe('IProto', () => {
       servers[1].faults.add({ type: 'close' });
       await errorOf(client.send({ msg: 7, unpack: 'L' }));
       expect(await down.promise).toHaveProperty('address');
+    });
+
+    it('forwards a cluster that emits only the Perl-style names, or only the Node-style ones, once under each', async () => {
+      const { EventEmitter } = await import('node:events');
+      const fake: ServerLike = {
+        host: 'fake',
+        port: 1,
+        address: 'fake:1',
+        active: true,
+        send: async (msg, body) => ({ msg, sync: 1, body }),
+      };
+      const cluster = Object.assign(new EventEmitter(), {
+        servers: [fake],
+        timeout: 100,
+        server: () => fake,
+        close: async () => undefined,
+      }) as unknown as ClusterLike & InstanceType<typeof EventEmitter>;
+      const client = new IProto({ cluster });
+      const seen: string[] = [];
+      for (const name of ['serverDown', 'server down', 'serverUp', 'server up'] as const)
+        client.on(name, (_server: ServerLike, reason: unknown) => seen.push(`${name} ${String(reason)}`));
+      cluster.emit('server down', fake, 'old only');
+      cluster.emit('serverUp', fake, 'new only');
+      cluster.emit('serverDown', fake, 'both');
+      cluster.emit('server down', fake, 'both');
+      cluster.emit('server down', fake, 'twice');
+      cluster.emit('server down', fake, 'twice');
+      expect(seen).toEqual([
+        'serverDown old only',
+        'server down old only',
+        'serverUp new only',
+        'server up new only',
+        'serverDown both',
+        'server down both',
+        'serverDown twice',
+        'server down twice',
+        'serverDown twice',
+        'server down twice',
+      ]);
+      await client.close();
     });
 
     it('emits serverDown / serverUp, and their deprecated aliases, once each per event', async () => {

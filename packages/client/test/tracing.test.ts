@@ -100,4 +100,35 @@ describe('the request TracingChannel (tracing:iproto:client:request:*)', () => {
     recorder.stop();
     expect(requestTracing.hasSubscribers).toBe(false);
   });
+
+  it('a signal aborted before send: end before the outcome, and a callback never runs inside send()', async () => {
+    const [server] = await fixture.startServers(1);
+    const client = fixture.client([server]);
+    const recorder = record();
+    stop = recorder.stop;
+    const reason = new Error('gone');
+    const pending = client.send({ msg: 7, data: [1], unpack: 'L' }, { signal: AbortSignal.abort(reason) });
+    expect(recorder.events.map(([name]) => name)).toEqual(['start', 'end']);
+    expect(await pending.catch((error: unknown) => error)).toBe(reason);
+    expect(recorder.events.map(([name]) => name)).toEqual([
+      'start',
+      'end',
+      'error',
+      'asyncStart',
+      'asyncEnd',
+    ]);
+    let called = false;
+    const settled = new Promise<unknown>((resolve) => {
+      client.send(
+        { msg: 7, data: [1], unpack: 'L' },
+        (_reply, error) => {
+          called = true;
+          resolve(error);
+        },
+        { signal: AbortSignal.abort(reason) },
+      );
+    });
+    expect(called).toBe(false);
+    expect(await settled).toBe(reason);
+  });
 });
