@@ -59,11 +59,18 @@ export function declaredTypes(file, tsconfigPath, names) {
   return types;
 }
 
+/** `f` for `f(...)` and `new f(...)`, `m` for `x.m(...)` and `this.#m(...)`. */
+function calleeName(expression) {
+  if (ts.isIdentifier(expression)) return expression.text;
+  if (ts.isPropertyAccessExpression(expression)) return expression.name.text;
+  return undefined;
+}
+
 /**
- * Every string literal passed as the first argument of a call to one of `callees` (`new X(...)`
- * counts as a call of `X`) in the `.ts` files under `dir`, with where it is: the codes a package's
- * sources raise. The file is parsed, not matched by a regular expression, so a call spread over
- * lines is found too.
+ * Every string literal passed as the first argument of a call to one of `callees` in the `.ts`
+ * files under `dir`, with where it is: the codes a package's sources raise. `new X(...)` counts as a
+ * call of `X`; `x.m(...)` and `this.#m(...)` as calls of `m` and `#m`. The files are parsed, not
+ * matched by a regular expression, so a call spread over lines is found too.
  */
 export function firstStringArguments(dir, callees) {
   const wanted = new Set(callees);
@@ -74,11 +81,13 @@ export function firstStringArguments(dir, callees) {
   for (const file of files) {
     const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
     const visit = (node) => {
-      if ((ts.isCallExpression(node) || ts.isNewExpression(node)) && ts.isIdentifier(node.expression)) {
+      const callee =
+        ts.isCallExpression(node) || ts.isNewExpression(node) ? calleeName(node.expression) : undefined;
+      if (callee !== undefined && wanted.has(callee)) {
         const first = node.arguments?.[0];
-        if (wanted.has(node.expression.text) && first !== undefined && ts.isStringLiteralLike(first)) {
+        if (first !== undefined && ts.isStringLiteralLike(first)) {
           const { line } = source.getLineAndCharacterOfPosition(first.getStart());
-          found.push({ callee: node.expression.text, code: first.text, where: `${file}:${line + 1}` });
+          found.push({ callee, code: first.text, where: `${file}:${line + 1}` });
         }
       }
       ts.forEachChild(node, visit);
