@@ -1,5 +1,7 @@
 import { IPROTO_ERROR_CODES, type IProtoErrorCode } from '@iproto/client';
 
+export { isIProtoErrorCode } from '@iproto/client';
+
 // Tarantool 1.5's error numbers, symbolic names (errcode.h) and descriptions: see BOX_ERRORS.
 const TABLE = [
   [0x00, 'ER_OK', 'OK'],
@@ -99,10 +101,3 @@ export type BoxErrorCode = BoxOwnErrorCode | TarantoolErrorCode | IProtoErrorCod
 export const BOX_ERROR_CODES: readonly BoxErrorCode[] = [
   ...new Set<BoxErrorCode>([...BOX_OWN_ERROR_CODES, ...TARANTOOL_ERROR_CODES, ...IPROTO_ERROR_CODES]),
 ];
-
-const IPROTO_CODES: ReadonlySet<string> = new Set(IPROTO_ERROR_CODES);
-
-/** True when `code` is the code of an `IProtoError` (a failure of the layers below): narrows a {@link BoxErrorCode}. */
-export function isIProtoErrorCode(code: unknown): code is IProtoErrorCode {
-  return typeof code === 'string' && IPROTO_CODES.has(code);
-}

@@ -23,6 +23,7 @@ export {
   IProtoError,
   type IProtoErrorCode,
   isIProtoError,
+  isIProtoErrorCode,
   OS_ERROR_CODES,
   type OsErrorCode,
 } from '@iproto/connection';

@@ -7,4 +7,5 @@ export {
   IProtoError,
   type IProtoErrorCode,
   isIProtoError,
+  isIProtoErrorCode,
 } from '@iproto/connection';

@@ -16,6 +16,7 @@ export {
   IProtoError,
   type IProtoErrorCode,
   isIProtoError,
+  isIProtoErrorCode,
 } from './errors.js';
 export { HealthChecker, type HealthOptions, PING_MSG } from './health-checker.js';
 export { type BalanceKey, keyBytes, perlNumberString } from './key.js';

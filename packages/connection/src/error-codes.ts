@@ -130,3 +130,13 @@ const OS_CODES: ReadonlySet<string> = new Set(OS_ERROR_CODES);
 export function isOsErrorCode(code: string): code is OsErrorCode {
   return OS_CODES.has(code);
 }
+
+const IPROTO_CODES: ReadonlySet<string> = new Set(IPROTO_ERROR_CODES);
+
+/**
+ * True when `code` is one of {@link IPROTO_ERROR_CODES}: narrows a wider code (a `BoxError`'s, an
+ * unknown error's) to {@link IProtoErrorCode}.
+ */
+export function isIProtoErrorCode(code: unknown): code is IProtoErrorCode {
+  return typeof code === 'string' && IPROTO_CODES.has(code);
+}

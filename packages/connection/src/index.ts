@@ -20,6 +20,7 @@ export {
   type ConnectionErrorCode,
   IPROTO_ERROR_CODES,
   type IProtoErrorCode,
+  isIProtoErrorCode,
   OS_ERROR_CODES,
   type OsErrorCode,
 } from './error-codes.js';

@@ -10,6 +10,7 @@ import {
   CLUSTER_ERROR_CODES,
   CONNECTION_ERROR_CODES,
   IPROTO_ERROR_CODES,
+  isIProtoErrorCode,
   OS_ERROR_CODES,
 } from '../src/index.js';
 import { rejection } from './support/test-support.js';
@@ -47,6 +48,13 @@ describe('the list of IProtoError codes', () => {
     expect(new Set(IPROTO_ERROR_CODES)).toEqual(all);
     expect(IPROTO_ERROR_CODES.length).toBe(all.size);
     expect(IPROTO_ERROR_CODES).not.toContain('ABORT_ERR');
+  });
+
+  it('isIProtoErrorCode tells the codes of the list from any other value', () => {
+    for (const code of IPROTO_ERROR_CODES) expect(isIProtoErrorCode(code)).toBe(true);
+    for (const other of ['ABORT_ERR', 'EMFILE', 'ERR_BOX_REPLY', '', undefined, 110, null]) {
+      expect(isIProtoErrorCode(other)).toBe(false);
+    }
   });
 });
 
