@@ -1,4 +1,4 @@
-/** The `.ts` files of `dir`, as absolute paths. */
+/** The type tests (`*.test-d.ts`) of `dir`, as absolute paths. */
 export function typeTestFiles(dir: string): string[];
 /** Every diagnostic of compiling `files` under `tsconfigPath`'s options, as `file:line:col: text`. */
 export function typeErrors(files: readonly string[], tsconfigPath: string): string[];

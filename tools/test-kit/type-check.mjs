@@ -1,4 +1,4 @@
-// Compile-time checks for the packages' type tests: a package's test/types/*.ts files compiled by tsc
+// Compile-time checks for the packages' type tests: a package's test/types/*.test-d.ts files compiled by tsc
 // with the package's own strict tsconfig (an `@ts-expect-error` that stops being an error is an
 // error), and the type the checker prints for an expression, as an editor's hover shows it.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -20,10 +20,10 @@ function parseConfig(tsconfigPath) {
   return config.options;
 }
 
-/** The `.ts` files of `dir`, as absolute paths. */
+/** The type tests (`*.test-d.ts`) of `dir`, as absolute paths. */
 export function typeTestFiles(dir) {
   return readdirSync(dir)
-    .filter((name) => name.endsWith('.ts'))
+    .filter((name) => name.endsWith('.test-d.ts'))
     .map((name) => join(dir, name));
 }
 

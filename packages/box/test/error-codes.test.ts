@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { IPROTO_ERROR_CODES, IProtoError } from '@iproto/client';
-import { firstStringArguments } from '@iproto/test-kit';
+import { firstStringArguments } from '@iproto/test-kit/type-check';
 import { describe, expect, it } from 'vitest';
 import { asBoxError } from '../src/box-request.js';
 import {

@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
-import { typeErrors, typeTestFiles } from '@iproto/test-kit';
+import { typeErrors, typeTestFiles } from '@iproto/test-kit/type-check';
 import { expect, it } from 'vitest';
 
 /**
- * The type tests in test/types/ (`expectTypeOf` assertions, exhaustive switches and
+ * The type tests in test/types/*.test-d.ts (`expectTypeOf` assertions, exhaustive switches and
  * `@ts-expect-error` lines, which fail when they stop being errors) compiled by tsc with the
  * package's strict options: any error fails.
  */

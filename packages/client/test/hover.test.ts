@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { declaredTypes, typeErrors } from '@iproto/test-kit';
+import { declaredTypes, typeErrors } from '@iproto/test-kit/type-check';
 import { expect, it } from 'vitest';
 
 /**
@@ -8,7 +8,7 @@ import { expect, it } from 'vitest';
  * they are (`Response<Request<any> & {...}> & {...} & Response<Request<any>>`).
  */
 it('the types of defined messages, their requests and replies hover as short named types', () => {
-  const file = fileURLToPath(new URL('./hover/messages.ts', import.meta.url));
+  const file = fileURLToPath(new URL('./support/hover-messages.ts', import.meta.url));
   const tsconfig = fileURLToPath(new URL('../tsconfig.json', import.meta.url));
   expect(typeErrors([file], tsconfig)).toEqual([]);
   const Q = '{ id: number; }';

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { typeErrors, typeTestFiles } from '@iproto/test-kit';
+import { typeErrors, typeTestFiles } from '@iproto/test-kit/type-check';
 import { expect, it } from 'vitest';
 
 /**

@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { firstStringArguments } from '@iproto/test-kit';
+import { firstStringArguments } from '@iproto/test-kit/type-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Connection } from '../src/connection.js';
 import {

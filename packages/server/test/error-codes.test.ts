@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { firstStringArguments } from '@iproto/test-kit';
+import { firstStringArguments } from '@iproto/test-kit/type-check';
 import { expect, it } from 'vitest';
 import { SERVER_ERROR_CODES } from '../src/index.js';
 

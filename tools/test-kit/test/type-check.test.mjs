@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { declaredTypes, firstStringArguments, typeErrors } from '../index.mjs';
+import { declaredTypes, firstStringArguments, typeErrors } from '../type-check.mjs';
 
 function scratch(files) {
   const dir = mkdtempSync(join(tmpdir(), 'test-kit-types-'));
