@@ -134,8 +134,8 @@ export function isOsErrorCode(code: string): code is OsErrorCode {
 const IPROTO_CODES: ReadonlySet<string> = new Set(IPROTO_ERROR_CODES);
 
 /**
- * True when `code` is one of {@link IPROTO_ERROR_CODES}: narrows a wider code (a `BoxError`'s, an
- * unknown error's) to {@link IProtoErrorCode}.
+ * True when `code` is one of `IPROTO_ERROR_CODES`: narrows a wider code (a `BoxError`'s, an unknown
+ * error's) to `IProtoErrorCode`. (Plain names, not links: `@iproto/box` re-exports this function.)
  */
 export function isIProtoErrorCode(code: unknown): code is IProtoErrorCode {
   return typeof code === 'string' && IPROTO_CODES.has(code);
