@@ -1,21 +1,6 @@
-import { errorName } from './error-codes.js';
+import { type BoxErrorCode, type BoxOwnErrorCode, errorName } from './error-codes.js';
 
 const BRAND = Symbol.for('iproto.error');
-
-/**
- * Stable codes of a {@link BoxError} raised by this package. A server error has its symbolic name
- * as `code` (`ER_TUPLE_FOUND`, ...); a failure of the layers below keeps their code (`ETIMEDOUT`,
- * `ECONNREFUSED`, `ABORT_ERR`, ...).
- */
-export type BoxErrorCode =
-  /** The Box options or a space declaration are wrong. */
-  | 'ERR_BOX_SPEC'
-  /** A call's arguments are wrong: unknown space, index or field, a value that does not fit. */
-  | 'ERR_BOX_ARGUMENT'
-  /** A reply the server should never send: too short, counts beyond its bytes, fields unlike the format. */
-  | 'ERR_BOX_REPLY'
-  /** The Box was closed. */
-  | 'ERR_BOX_CLOSED';
 
 /** What a {@link BoxError} carries besides its code and message. */
 export interface BoxErrorOptions {
@@ -41,8 +26,11 @@ export interface BoxErrorOptions {
  */
 export class BoxError extends Error {
   override readonly name = 'BoxError' as const;
-  /** Stable: the symbolic name of a server error, one of {@link BoxErrorCode}, or the transport's code. */
-  readonly code: string;
+  /**
+   * Stable, one of {@link BoxErrorCode}: this package's own (`ERR_BOX_*`), the symbolic name of a
+   * server error (`ER_TUPLE_FOUND`, ..., `ER_UNKNOWN`), or the transport's (`ETIMEDOUT`, ...).
+   */
+  readonly code: BoxErrorCode;
   /** The server's return code (Perl's `$box->Error`), e.g. `0x3702`; undefined when the server did not answer one. */
   readonly returnCode?: number;
   /** The server's error number, `returnCode >> 8` (0x37 for `ER_TUPLE_FOUND`). */
@@ -60,7 +48,7 @@ export class BoxError extends Error {
   /** For a reply that could not be read: its sync. */
   readonly sync?: number;
 
-  constructor(code: BoxErrorCode | (string & {}), message: string, options: BoxErrorOptions = {}) {
+  constructor(code: BoxErrorCode, message: string, options: BoxErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     if (options.returnCode !== undefined) {
@@ -97,7 +85,7 @@ Object.defineProperty(BoxError, Symbol.hasInstance, {
 });
 
 /** A BoxError of this package's own codes. */
-export function boxError(code: BoxErrorCode, message: string, cause?: unknown): BoxError {
+export function boxError(code: BoxOwnErrorCode, message: string, cause?: unknown): BoxError {
   return new BoxError(code, message, { cause });
 }
 

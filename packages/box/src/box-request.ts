@@ -1,7 +1,7 @@
 import type { IProto, PlainMessage } from '@iproto/client';
 import { BoxError, serverError } from './box-error.js';
 import type { CallOptions } from './box-options.js';
-import { ER_MEMORY_ISSUE } from './error-codes.js';
+import { ER_MEMORY_ISSUE, isIProtoErrorCode } from './error-codes.js';
 import { type DecodedReply, decodeReply, type ReplyPlan } from './reply.js';
 
 /** A reply plan with the function the client unpacks replies with, made once per plan. */
@@ -99,8 +99,10 @@ export function asBoxError(error: unknown, where: string): BoxError {
       { address, msg, sync, cause: error },
     );
   }
+  // The code of an IProtoError is kept; any other error (no code, or a code of no layer of ours)
+  // is ERR_BOX_FAILED, itself the cause.
   return new BoxError(
-    typeof e?.code === 'string' ? e.code : 'ERR_BOX_FAILED',
+    isIProtoErrorCode(e?.code) ? e.code : 'ERR_BOX_FAILED',
     `${where}: ${typeof e?.message === 'string' ? e.message : String(error)}`,
     { cause: error, errno: typeof e?.errno === 'number' ? e.errno : undefined },
   );

@@ -1,5 +1,5 @@
 export { Box } from './box.js';
-export type { BoxErrorCode, BoxErrorOptions } from './box-error.js';
+export type { BoxErrorOptions } from './box-error.js';
 export { BoxError } from './box-error.js';
 export type {
   BoxOptions,
@@ -13,7 +13,17 @@ export type {
 } from './box-options.js';
 export { BOX_DEFAULTS } from './box-options.js';
 export { BoxSpace } from './box-space.js';
-export { BOX_ERRORS, errorName } from './error-codes.js';
+export {
+  BOX_ERROR_CODES,
+  BOX_ERRORS,
+  BOX_OWN_ERROR_CODES,
+  type BoxErrorCode,
+  type BoxOwnErrorCode,
+  errorName,
+  isIProtoErrorCode,
+  TARANTOOL_ERROR_CODES,
+  type TarantoolErrorCode,
+} from './error-codes.js';
 export type { FieldLetter, ParsedFormat } from './format.js';
 export { parseFormat } from './format.js';
 export { BoxMsg, InsertFlags } from './messages.js';

@@ -1,3 +1,47 @@
+import { BOX_ERROR_CODES, type BoxErrorCode } from '@iproto/box';
+import { FRAME_ERROR_CODES, type FrameErrorCode } from '@iproto/framing';
+import { PackErrorCode, type PackErrorCodeValue } from '@iproto/pack';
+
+/** The codes of a {@link CliError} of its own, not taken from a cause. */
+export const CLI_OWN_ERROR_CODES = [
+  /** The command line is wrong: unknown command or option, bad value (exit code 2). */
+  'ERR_CLI_USAGE',
+  /** A failure whose cause has no code of an `@iproto/*` package (exit code 1). */
+  'ERR_CLI_FAILURE',
+] as const;
+
+/**
+ * The `code` of a {@link CliError} (and of the `--json` error line): its own, or the code of its
+ * cause from a layer below: a `BoxError`'s (which covers every `IProtoError` code), a `PackError`'s
+ * or a `FrameError`'s. A closed union, so a `switch` over it can be exhaustive.
+ */
+export type CliErrorCode =
+  | (typeof CLI_OWN_ERROR_CODES)[number]
+  | BoxErrorCode
+  | PackErrorCodeValue
+  | FrameErrorCode;
+
+/** Every {@link CliErrorCode}, once each. */
+export const CLI_ERROR_CODES: readonly CliErrorCode[] = [
+  ...new Set<CliErrorCode>([
+    ...CLI_OWN_ERROR_CODES,
+    ...BOX_ERROR_CODES,
+    ...Object.values(PackErrorCode),
+    ...FRAME_ERROR_CODES,
+  ]),
+];
+
+const KNOWN: ReadonlySet<string> = new Set(CLI_ERROR_CODES);
+
+/**
+ * The code a failure with `cause` reports: the cause's `code` when it is one of {@link CLI_ERROR_CODES},
+ * otherwise `ERR_CLI_FAILURE` (a code of Node's own, `EISDIR` say, stays on the cause).
+ */
+export function failureCode(cause: unknown): CliErrorCode {
+  const code = (cause as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' && KNOWN.has(code) ? (code as CliErrorCode) : 'ERR_CLI_FAILURE';
+}
+
 /** Exit codes of the `iproto` command. */
 export const ExitCode = {
   /** Everything worked. */
@@ -17,17 +61,14 @@ export class CliError extends Error {
   readonly exitCode: number;
   /**
    * What went wrong, for code that runs the CLI programmatically: `ERR_CLI_USAGE` for a bad command
-   * line; for a failure, the `code` of its cause when it has one (`ECONNREFUSED`, `ETIMEDOUT`,
-   * `ERR_FRAME_TOO_LARGE`, ...), else `ERR_CLI_FAILURE`.
+   * line; for a failure, the `code` of its cause when it is one of an `@iproto/*` layer
+   * (`ECONNREFUSED`, `ETIMEDOUT`, `ERR_FRAME_TOO_LARGE`, ...), else `ERR_CLI_FAILURE`.
    */
-  readonly code: string;
+  readonly code: CliErrorCode;
 
   constructor(message: string, exitCode: number = ExitCode.USAGE, options?: { cause?: unknown }) {
     super(message, options);
     this.exitCode = exitCode;
-    const cause = options?.cause as { code?: unknown } | null | undefined;
-    if (exitCode === ExitCode.USAGE) this.code = 'ERR_CLI_USAGE';
-    else if (typeof cause?.code === 'string') this.code = cause.code;
-    else this.code = 'ERR_CLI_FAILURE';
+    this.code = exitCode === ExitCode.USAGE ? 'ERR_CLI_USAGE' : failureCode(options?.cause);
   }
 }

@@ -1,12 +1,12 @@
-import { CliError, ExitCode } from './cli-error.js';
+import { CliError, type CliErrorCode, ExitCode, failureCode } from './cli-error.js';
 import type { CliIO } from './io.js';
 import { describeError } from './values.js';
 
 /** An error as `--json` prints it on stderr: one object, one line. */
 export interface JsonError {
   error: {
-    /** `ERR_CLI_USAGE`, a cause's code (`ECONNREFUSED`, ...), or `ERR_CLI_FAILURE`. */
-    code: string;
+    /** `ERR_CLI_USAGE`, a cause's code (`ECONNREFUSED`, ...), or `ERR_CLI_FAILURE`: see `CliErrorCode`. */
+    code: CliErrorCode;
     /** The same line the command prints without `--json`. */
     message: string;
     exitCode: number;
@@ -20,7 +20,7 @@ export interface JsonError {
 export function describeFailure(
   error: unknown,
   command: string | undefined,
-): { message: string; code: string; exitCode: number } {
+): { message: string; code: CliErrorCode; exitCode: number } {
   if (error instanceof CliError) {
     // Helpers throw without knowing the command; name it so every error line says where it came from.
     const message = error.message.startsWith('iproto')
@@ -28,10 +28,9 @@ export function describeFailure(
       : `iproto ${command}: ${error.message}`;
     return { message, code: error.code, exitCode: error.exitCode };
   }
-  const code = (error as { code?: unknown } | null)?.code;
   return {
     message: `iproto${command ? ` ${command}` : ''}: ${describeError(error)}`,
-    code: typeof code === 'string' ? code : 'ERR_CLI_FAILURE',
+    code: failureCode(error),
     exitCode: ExitCode.FAILURE,
   };
 }
@@ -40,7 +39,7 @@ export function describeFailure(
 export function writeError(
   io: CliIO,
   json: boolean,
-  failure: { message: string; code: string; exitCode: number },
+  failure: { message: string; code: CliErrorCode; exitCode: number },
 ): void {
   if (!json) {
     io.stderr.write(`${failure.message}\n`);

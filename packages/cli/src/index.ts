@@ -8,7 +8,7 @@ export {
   DEFAULT_BENCH_COUNT,
   runBench,
 } from './bench/run-bench.js';
-export { CliError, ExitCode } from './cli-error.js';
+export { CLI_ERROR_CODES, CliError, type CliErrorCode, ExitCode } from './cli-error.js';
 export { formatBenchTable } from './commands/bench.js';
 export { type DecodedFrame, type DecodeOptions, decodeCapture } from './commands/decode.js';
 export { type PingOptions, type PingResult, pingServer } from './commands/ping.js';

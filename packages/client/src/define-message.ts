@@ -42,20 +42,58 @@ export interface DefineMessageSpec<Q extends readonly string[], S extends readon
   response: ResponseSpec<S> | { noReply: true };
 }
 
-/** The response a defined message resolves to: a `Response` with the named fields. */
-export type DefinedResponse<Q, S> = Response<Request<any> & Q> & S;
-/** A request of a defined message: a `Request` with the named fields. */
+/**
+ * The response a defined message resolves to: a `Response` to its {@link DefinedRequest}, with the
+ * response's named fields `S` (the request's are `Q`). A named type, so an editor shows
+ * `DefinedResponse<{ id: number }, { id: number; name: Buffer }>`.
+ */
+export type DefinedResponse<Q, S> = Response<DefinedRequest<Q, S>> & S;
+/** A request of a defined message: a `Request` with the named fields `Q`, answered by a {@link DefinedResponse}. */
 export type DefinedRequest<Q, S> = Request<DefinedResponse<Q, S>> & Q;
 
-/** What `defineMessage` returns: the message's `Request` class (with its `Response`), ready for `send`. */
-export interface MessagePair<Q, S, Res = DefinedResponse<Q, S>> {
+/** The request class of a defined message (`Get.Request`): `new Get.Request(fields)`. */
+export interface DefinedRequestClass<Q, S> {
+  new (fields: Q): DefinedRequest<Q, S>;
   readonly msg: number;
-  readonly Request: {
-    new (fields: Q): Request<Res & Response> & Q;
-    readonly msg: number;
-    readonly Response: ResponseClass<Res & Response>;
-  };
-  readonly Response: ResponseClass<Res & Response> & { readonly msg: number };
+  /** The paired response class. */
+  readonly Response: DefinedResponseClass<Q, S>;
+}
+
+/** The response class of a defined message (`Get.Response`), for a client's `messages`. */
+export interface DefinedResponseClass<Q, S> extends ResponseClass<DefinedResponse<Q, S>> {
+  readonly msg: number;
+}
+
+/** What `defineMessage` returns: the message's `Request` class (with its `Response`), ready for `send`. */
+export interface MessagePair<Q, S> {
+  readonly msg: number;
+  readonly Request: DefinedRequestClass<Q, S>;
+  readonly Response: DefinedResponseClass<Q, S>;
+}
+
+/** What sending a request of a defined no-reply message resolves to: a `NoResponse`, no data. */
+export type NoReplyResponse<Q> = NoResponse<NoReplyRequest<Q>>;
+/** A request of a defined no-reply message: a `Request` with the named fields `Q`, complete once written. */
+export type NoReplyRequest<Q> = Request<NoReplyResponse<Q>> & Q;
+
+/** The request class of a defined no-reply message: `new Fire.Request(fields)`. */
+export interface NoReplyRequestClass<Q> {
+  new (fields: Q): NoReplyRequest<Q>;
+  readonly msg: number;
+  /** The paired response class (a `NoResponse`). */
+  readonly Response: NoReplyResponseClass<Q>;
+}
+
+/** The response class of a defined no-reply message. */
+export interface NoReplyResponseClass<Q> extends ResponseClass<NoReplyResponse<Q>> {
+  readonly msg: number;
+}
+
+/** What `defineMessage` returns for `response: { noReply: true }`: the request class, and its `NoResponse` class. */
+export interface NoReplyMessagePair<Q> {
+  readonly msg: number;
+  readonly Request: NoReplyRequestClass<Q>;
+  readonly Response: NoReplyResponseClass<Q>;
 }
 
 /** Request field names refused (they would hide a `Request` member): a type error, and a TypeError at run time. */
@@ -191,10 +229,10 @@ export function defineMessage<const Q extends readonly string[], const QT extend
   name?: string;
   request: RequestSpec<Q, QT> & { fields: CheckedFields<Q, ReservedRequestField> };
   response: { noReply: true };
-}): MessagePair<TemplateFields<QT, Q, true>, object, NoResponse<Request<any> & TemplateFields<QT, Q, true>>>;
+}): NoReplyMessagePair<TemplateFields<QT, Q, true>>;
 export function defineMessage(
   spec: DefineMessageSpec<readonly string[], readonly string[]>,
-): MessagePair<any, any> {
+): MessagePair<any, any> | NoReplyMessagePair<any> {
   const { msg } = spec;
   if (!Number.isInteger(msg) || msg < 0 || msg > 0xffffffff) {
     throw new TypeError(`defineMessage: msg must be an unsigned 32-bit integer, got ${String(msg)}`);

@@ -1,17 +1,4 @@
-import { IProtoError, type IProtoErrorOptions } from '@iproto/connection';
-
-/** The codes this package adds to `IProtoError`'s. */
-export type ClientErrorCode =
-  | 'ERR_MSG_MISMATCH'
-  | 'ERR_UNKNOWN_RESPONSE'
-  | 'ERR_BAD_MESSAGE'
-  | 'ERR_TRAILING_DATA'
-  /** A reply's `unpack` (or its response class) threw: `address`, `msg`, `sync` say which; the error is `cause`. */
-  | 'ERR_REPLY_DECODE'
-  | 'ERR_CLIENT_CLOSED'
-  | 'ERR_CLIENT_DESTROYED'
-  | 'ETIMEDOUT'
-  | 'ABORT_ERR';
+import { type ClientErrorCode, IProtoError, type IProtoErrorOptions } from '@iproto/connection';
 
 /** An `IProtoError` raised by the client itself (no socket involved, so no errno). */
 export function clientError(

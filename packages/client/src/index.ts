@@ -10,8 +10,23 @@ export {
   type Server,
   type ServerOptions,
 } from '@iproto/cluster';
-export type { ConnectionErrorCode, ConnectionOptions, IProtoErrorOptions } from '@iproto/connection';
-export { AbortError, IProtoError, isIProtoError } from '@iproto/connection';
+export type { ConnectionOptions, IProtoErrorOptions } from '@iproto/connection';
+export {
+  AbortError,
+  CLIENT_ERROR_CODES,
+  CLUSTER_ERROR_CODES,
+  type ClientErrorCode,
+  type ClusterErrorCode,
+  CONNECTION_ERROR_CODES,
+  type ConnectionErrorCode,
+  IPROTO_ERROR_CODES,
+  IProtoError,
+  type IProtoErrorCode,
+  isIProtoError,
+  isIProtoErrorCode,
+  OS_ERROR_CODES,
+  type OsErrorCode,
+} from '@iproto/connection';
 export {
   type CompiledTemplate,
   compile,
@@ -32,10 +47,17 @@ export type {
 export type {
   CheckedFields,
   DefinedRequest,
+  DefinedRequestClass,
   DefinedResponse,
+  DefinedResponseClass,
   DefineMessageSpec,
   FieldValues,
   MessagePair,
+  NoReplyMessagePair,
+  NoReplyRequest,
+  NoReplyRequestClass,
+  NoReplyResponse,
+  NoReplyResponseClass,
   RequestSpec,
   ReservedRequestField,
   ReservedResponseField,
@@ -45,7 +67,6 @@ export { defineMessage } from './define-message.js';
 export type { RequestTraceContext } from './diagnostics.js';
 export { channels, requestTracing } from './diagnostics.js';
 export { ErrorReply } from './error-reply.js';
-export type { ClientErrorCode } from './errors.js';
 export { IProto } from './iproto.js';
 export type { MessagesOption } from './message-registry.js';
 export { MessageRegistry } from './message-registry.js';

@@ -19,6 +19,9 @@ it('re-exports pack, unpack, compile, PackError, the connection errors and Clust
   expect(client.IProtoError).toBe(connection.IProtoError);
   expect(client.isIProtoError).toBe(connection.isIProtoError);
   expect(client.AbortError).toBe(connection.AbortError);
+  expect(client.IPROTO_ERROR_CODES).toBe(connection.IPROTO_ERROR_CODES);
+  expect(client.CLIENT_ERROR_CODES).toBe(connection.CLIENT_ERROR_CODES);
+  expect(client.IPROTO_ERROR_CODES).toBe(cluster.IPROTO_ERROR_CODES);
   expect(client.Cluster).toBe(cluster.Cluster);
   expect([client.RR, client.HASH, client.KETAMA]).toEqual([cluster.RR, cluster.HASH, cluster.KETAMA]);
   const thrown = (() => {

@@ -1,22 +1,7 @@
 import { constants } from 'node:os';
+import { type ConnectionErrorCode, type IProtoErrorCode, isOsErrorCode } from './error-codes.js';
 
 const BRAND = Symbol.for('iproto.error');
-
-/** Stable codes of {@link IProtoError} raised by `@iproto/connection`; higher layers add their own. */
-export type ConnectionErrorCode =
-  | 'ETIMEDOUT'
-  | 'ECONNREFUSED'
-  | 'ECONNRESET'
-  | 'EPIPE'
-  | 'ECONNCLOSED'
-  | 'ERR_CONNECT_TIMEOUT'
-  | 'ERR_UNKNOWN_SYNC'
-  | 'ERR_FRAME_TOO_LARGE'
-  | 'ERR_QUEUE_FULL'
-  | 'ERR_CONNECTION_CLOSED'
-  | 'ABORT_ERR'
-  | 'ERR_DESTROYED'
-  | 'ERR_INVALID_OPTION';
 
 /** Where and why an {@link IProtoError} happened: the fields it carries besides its code and message. */
 export interface IProtoErrorOptions {
@@ -30,19 +15,21 @@ export interface IProtoErrorOptions {
 }
 
 /**
- * The error of the iproto network layers: `code` is stable (see the README for the list), `errno` is the
- * numeric OS error where the Perl client would have set `$!`, `address` says which server.
- * `@iproto/cluster` and `@iproto/client` throw it too, with their own codes.
+ * The error of the iproto network layers: `code` is stable, one of {@link IProtoErrorCode} (a closed
+ * union: `switch (error.code)` can be exhaustive), `errno` is the numeric OS error where the Perl client
+ * would have set `$!`, `address` says which server. `@iproto/cluster` and `@iproto/client` throw it
+ * too, with their own codes; a code outside the union is a compile error.
  */
 export class IProtoError extends Error {
   override readonly name = 'IProtoError' as const;
-  readonly code: string;
+  /** Stable: which failure this is (see the README's table, or `IPROTO_ERROR_CODES`). */
+  readonly code: IProtoErrorCode;
   readonly errno?: number;
   readonly address?: string;
   readonly msg?: number;
   readonly sync?: number;
 
-  constructor(code: ConnectionErrorCode | (string & {}), message: string, options: IProtoErrorOptions = {}) {
+  constructor(code: IProtoErrorCode, message: string, options: IProtoErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     if (options.errno !== undefined) this.errno = options.errno;
@@ -115,14 +102,20 @@ export function errnoOf(code: string): number | undefined {
 }
 
 /**
- * Wraps an error of a socket (or of a user's Duplex) into an `IProtoError` naming the server. OS codes
- * (`ECONNREFUSED`, `ECONNRESET`, `EPIPE`, `EHOSTUNREACH`, `ENOTFOUND`, ...) are kept as the code; an
- * error without one (a user's stream) becomes `ECONNRESET`.
+ * Wraps an error of a socket (or of a user's Duplex) into an `IProtoError` naming the server. An OS
+ * code of `OS_ERROR_CODES` (`ECONNREFUSED`, `ECONNRESET`, `EPIPE`, `EHOSTUNREACH`, `ENOENT`, ...)
+ * is kept as the code; any other OS code becomes `ERR_SOCKET` (the original error, with its code, is
+ * `cause`, and its number `errno`); an error without an OS code (a user's stream) becomes `ECONNRESET`.
  */
 export function fromSocketError(error: unknown, address: string, doing: string): IProtoError {
   const err = error as NodeJS.ErrnoException;
   const sysCode = typeof err?.code === 'string' ? err.code : undefined;
-  const code = sysCode !== undefined && /^E[A-Z0-9]+$/.test(sysCode) ? sysCode : 'ECONNRESET';
+  const code: ConnectionErrorCode =
+    sysCode === undefined || !/^E(?:AI_)?[A-Z0-9]+$/.test(sysCode)
+      ? 'ECONNRESET'
+      : isOsErrorCode(sysCode)
+        ? sysCode
+        : 'ERR_SOCKET';
   let errno = typeof err?.errno === 'number' ? Math.abs(err.errno) : undefined;
   if (errno === undefined && sysCode !== undefined) errno = errnoOf(sysCode);
   const detail = err instanceof Error ? err.message : String(error);

@@ -11,7 +11,20 @@ export type {
 export { Connection, formatAddress } from './connection.js';
 export { channels } from './diagnostics.js';
 export { dispatchPromise } from './dispatch.js';
-export type { ConnectionErrorCode, IProtoErrorOptions } from './errors.js';
+export {
+  CLIENT_ERROR_CODES,
+  CLUSTER_ERROR_CODES,
+  type ClientErrorCode,
+  type ClusterErrorCode,
+  CONNECTION_ERROR_CODES,
+  type ConnectionErrorCode,
+  IPROTO_ERROR_CODES,
+  type IProtoErrorCode,
+  isIProtoErrorCode,
+  OS_ERROR_CODES,
+  type OsErrorCode,
+} from './error-codes.js';
+export type { IProtoErrorOptions } from './errors.js';
 export { AbortError, abortReason, IProtoError, isIProtoError } from './errors.js';
 export {
   booleanOption,

@@ -1,7 +1,15 @@
 import type { Frame } from './frame.js';
 
-/** Stable codes of {@link FrameError}. */
-export type FrameErrorCode = 'ERR_FRAME_TOO_LARGE' | 'ERR_FRAME_TRUNCATED';
+/** Every `code` of a {@link FrameError}. */
+export const FRAME_ERROR_CODES = [
+  /** A header announces a body larger than `maxFrameSize`. */
+  'ERR_FRAME_TOO_LARGE',
+  /** A stream or capture ends in the middle of a frame. */
+  'ERR_FRAME_TRUNCATED',
+] as const;
+
+/** Stable codes of {@link FrameError}: one of {@link FRAME_ERROR_CODES}. */
+export type FrameErrorCode = (typeof FRAME_ERROR_CODES)[number];
 
 /** What a {@link FrameError} carries besides its code and message: the offending header's fields. */
 export interface FrameErrorOptions {

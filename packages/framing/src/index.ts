@@ -8,6 +8,6 @@ export { decodeHeader, encodeFrame, encodeHeader } from './frame.js';
 export type { FrameDecoderOptions, FrameSink } from './frame-decoder.js';
 export { FrameDecoder, frameBody } from './frame-decoder.js';
 export type { FrameErrorCode, FrameErrorOptions } from './frame-error.js';
-export { FrameError } from './frame-error.js';
+export { FRAME_ERROR_CODES, FrameError } from './frame-error.js';
 export type { FrameWriterOptions } from './frame-writer.js';
 export { FrameWriter } from './frame-writer.js';

@@ -9,7 +9,13 @@ export {
   type ServerAddress,
 } from './iproto-server.js';
 export { type ConnectionHooks, ServerConnection } from './server-connection.js';
-export { ServerError, type ServerErrorCode, type ServerErrorOptions } from './server-error.js';
+export {
+  SERVER_ERROR_CODES,
+  ServerError,
+  type ServerErrorCode,
+  type ServerErrorOptions,
+} from './server-error.js';
+export type { IProtoServerEvents } from './server-events.js';
 export {
   DEFAULT_FRAME_TIMEOUT,
   DEFAULT_HANDLER_TIMEOUT,

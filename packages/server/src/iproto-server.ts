@@ -4,6 +4,7 @@ import { dumpPacket, encodeHeader, type Frame, type FrameError } from '@iproto/f
 import { channels } from './diagnostics.js';
 import { ServerConnection } from './server-connection.js';
 import { ServerError } from './server-error.js';
+import type { IProtoServerEvents } from './server-events.js';
 import {
   type IProtoServerOptions,
   type ResolvedServerOptions,
@@ -70,13 +71,13 @@ function reasonOf(cause: unknown): string {
  * returns is sent back with the request's msg and sync. Replies to one connection may complete out of
  * order.
  *
- * Events: `accept` (connection), `disconnect` (connection, error?), `error` (error, connection?),
- * `request` (frame, connection), `drop` (error), `close`. Like MR::IProto::Server::Connection's
+ * Events ({@link IProtoServerEvents}): `accept` (connection), `disconnect` (connection, error?),
+ * `error` (error, connection?), `request` (frame, connection), `drop` (error), `close`. Like MR::IProto::Server::Connection's
  * `_recv_header`, a handler that throws answers nothing; the failure is emitted as `error` when
  * someone listens. Nothing a handler returns or throws, and nothing a client sends, is let through
  * to crash the process.
  */
-export class IProtoServer extends EventEmitter {
+export class IProtoServer extends EventEmitter<IProtoServerEvents> {
   /** The live connections. */
   readonly connections: ReadonlySet<ServerConnection> = new Set<ServerConnection>();
   /** Connections closed on arrival because `maxConnections` were open. */
@@ -137,16 +138,22 @@ export class IProtoServer extends EventEmitter {
 
   /** Routes requests with this msg code to `handler`. */
   override on(msg: number, handler: Handler): this;
-  override on(event: 'accept', listener: (connection: ServerConnection) => void): this;
-  override on(event: 'disconnect', listener: (connection: ServerConnection, error?: Error) => void): this;
-  override on(event: 'error', listener: (error: Error, connection?: ServerConnection) => void): this;
-  override on(event: 'request', listener: (request: Frame, connection: ServerConnection) => void): this;
-  override on(event: 'drop', listener: (error: ServerError) => void): this;
-  override on(event: 'close', listener: () => void): this;
-  override on(event: string | symbol, listener: (...args: any[]) => void): this;
-  override on(event: number | string | symbol, listener: (...args: any[]) => void): this {
+  /** Listens to one of {@link IProtoServerEvents}. */
+  override on<K extends keyof IProtoServerEvents>(
+    event: K,
+    listener: (...args: IProtoServerEvents[K]) => void,
+  ): this;
+  /** EventEmitter's own: a listener is added or removed. */
+  override on(
+    event: 'newListener' | 'removeListener',
+    listener: (event: string | symbol, listener: (...args: any[]) => void) => void,
+  ): this;
+  override on(
+    event: number | keyof IProtoServerEvents | 'newListener' | 'removeListener',
+    listener: (...args: any[]) => void,
+  ): this {
     if (typeof event === 'number') return this.route(event, listener as Handler);
-    return super.on(event, listener);
+    return super.on(event, listener as never);
   }
 
   /** Routes requests with this msg code to `handler`; `undefined` removes the route. */

@@ -32,7 +32,7 @@ describe('the server under hostile clients (seeded fuzz)', () => {
     const rng = createRng(0x5e7e7);
     const server = await startTestServer();
     const errors: string[] = [];
-    server.on('error', (error: { code?: string }) => errors.push(error.code ?? 'none'));
+    server.on('error', (error: Error & { code?: string }) => errors.push(error.code ?? 'none'));
     const client = new IProto({ servers: server.address, timeout: 5000 });
     try {
       for (let round = 0; round < 30; round++) {

@@ -1,0 +1,16 @@
+import { fileURLToPath } from 'node:url';
+import { firstStringArguments } from '@iproto/test-kit/type-check';
+import { expect, it } from 'vitest';
+import { CLIENT_ERROR_CODES, IPROTO_ERROR_CODES } from '../src/index.js';
+
+const src = fileURLToPath(new URL('../src/', import.meta.url));
+
+// The union cannot drift from the code: every IProtoError code the client raises (through
+// `clientError` or the constructor) is in its list, and every code of its list is raised somewhere.
+it('CLIENT_ERROR_CODES holds every code the sources raise, and nothing they do not', () => {
+  const raised = firstStringArguments(src, ['IProtoError', 'clientError']);
+  expect(raised.length).toBeGreaterThan(8);
+  for (const { code, where } of raised) expect(CLIENT_ERROR_CODES, where).toContain(code);
+  expect(new Set(raised.map(({ code }) => code))).toEqual(new Set(CLIENT_ERROR_CODES));
+  for (const code of CLIENT_ERROR_CODES) expect(IPROTO_ERROR_CODES).toContain(code);
+});
