@@ -153,22 +153,58 @@ type ReadSlash<S extends string> = S extends `(${string}`
           : Unreadable
     : Unreadable;
 
+/** Letters that, with a `*` count, read the rest of the body: nothing is left for what follows. */
+type ReadsAllLetter = 'a' | 'A' | 'b' | 'B' | 'h' | 'H';
+
+/** `R` when `S` starts with such an item (`a*`, `H<*`, ...), the template after it; else `false`. */
+type ReadsAll<S extends string> = S extends `${ReadsAllLetter}${infer M}`
+  ? SkipModifiers<M> extends `*${infer R}`
+    ? R
+    : false
+  : false;
+
+/**
+ * What follows an item that read the whole body: a number letter reads no value there (Perl's
+ * unpack returns none for it), a string letter an empty string or buffer; a move back (`X`, `@`,
+ * `.`), a group or a `/` is not followed.
+ */
+type ReadExhausted<S extends string, Acc extends unknown[], Tail> =
+  TrimStart<S> extends ''
+    ? Read<'', Acc, Tail>
+    : TrimStart<S> extends `${'X' | '@' | '.' | '('}${string}`
+      ? Unreadable
+      : ReadItem<TrimStart<S>> extends [infer Part, infer R extends string]
+        ? TrimStart<R> extends `/${string}`
+          ? Unreadable
+          : TrimStart<S> extends `${NumberLetter | BigLetter | 'w' | MoveLetter}${string}`
+            ? ReadExhausted<R, Acc, Tail>
+            : Add<Acc, Tail, Part> extends [infer A extends unknown[], infer T]
+              ? ReadExhausted<R, A, T>
+              : Unreadable
+        : Unreadable;
+
 type Read<S extends string, Acc extends unknown[], Tail> =
   TrimStart<S> extends ''
     ? [Tail] extends [never]
       ? Acc
       : [...Acc, ...Tail[]]
-    : ReadItem<TrimStart<S>> extends [infer Part, infer R extends string]
-      ? TrimStart<R> extends `/${infer AfterSlash}`
-        ? ReadSlash<TrimStart<AfterSlash>> extends [infer SlashPart, infer R2 extends string]
-          ? Add<Acc, Tail, SlashPart> extends [infer A extends unknown[], infer T]
-            ? Read<R2, A, T>
+    : ReadsAll<TrimStart<S>> extends infer After extends string
+      ? ReadItem<TrimStart<S>> extends [infer Part, string]
+        ? Add<Acc, Tail, Part> extends [infer A extends unknown[], infer T]
+          ? ReadExhausted<After, A, T>
+          : Unreadable
+        : Unreadable
+      : ReadItem<TrimStart<S>> extends [infer Part, infer R extends string]
+        ? TrimStart<R> extends `/${infer AfterSlash}`
+          ? ReadSlash<TrimStart<AfterSlash>> extends [infer SlashPart, infer R2 extends string]
+            ? Add<Acc, Tail, SlashPart> extends [infer A extends unknown[], infer T]
+              ? Read<R2, A, T>
+              : Unreadable
             : Unreadable
-          : Unreadable
-        : Add<Acc, Tail, Part> extends [infer A extends unknown[], infer T]
-          ? Read<R, A, T>
-          : Unreadable
-      : Unreadable;
+          : Add<Acc, Tail, Part> extends [infer A extends unknown[], infer T]
+            ? Read<R, A, T>
+            : Unreadable
+        : Unreadable;
 
 /** The tuple read from a literal template, or `Unreadable`. */
 type Values<S extends string> = Read<S, [], never>;

@@ -5,6 +5,14 @@ expectTypeOf<TemplateValues<'L'>>().toEqualTypeOf<[number]>();
 expectTypeOf<TemplateValues<'L w/a*'>>().toEqualTypeOf<[number, Buffer]>();
 expectTypeOf<TemplateValues<'L3'>>().toEqualTypeOf<[number, number, number]>();
 expectTypeOf<TemplateValues<'L*'>>().toEqualTypeOf<number[]>();
+// An item that reads the rest of the body leaves no value for the numbers after it (as Perl).
+expectTypeOf<TemplateValues<'L a*'>>().toEqualTypeOf<[number, Buffer]>();
+expectTypeOf<TemplateValues<'a* C'>>().toEqualTypeOf<[Buffer]>();
+expectTypeOf<TemplateValues<'H* n L2'>>().toEqualTypeOf<[string]>();
+expectTypeOf<TemplateValues<'a* X2 C'>>().toEqualTypeOf<unknown[]>();
+expectTypeOf<TemplateValues<'a* n a2 L'>>().toEqualTypeOf<[Buffer, Buffer]>();
+expectTypeOf<TemplateValues<'a* (L)2'>>().toEqualTypeOf<unknown[]>();
+expectTypeOf<TemplateValues<'L w/a* L'>>().toEqualTypeOf<[number, Buffer, number]>();
 expectTypeOf<TemplateValues<'Q q j J'>>().toEqualTypeOf<[bigint, bigint, bigint, bigint]>();
 expectTypeOf<TemplateValues<'w'>>().toEqualTypeOf<[number | bigint]>();
 expectTypeOf<TemplateValues<'a* A10 Z*'>>().toEqualTypeOf<[Buffer, Buffer, Buffer]>();
