@@ -162,7 +162,15 @@ export class TaskRunner {
     }
     task.server = server;
     const client = this.client;
-    if (client.debug >= 2) client.debugCb(`send msg=${task.msg} try ${task.tries} of ${task.maxTries} total`);
+    if (client.debug >= 2) {
+      try {
+        client.debugCb(`send msg=${task.msg} try ${task.tries} of ${task.maxTries} total`);
+      } catch (thrown) {
+        // The request fails with it, after `send()` returns, and its slot goes to the next one.
+        queueMicrotask(() => this.#escaped(task, thrown));
+        return;
+      }
+    }
     if (channels.send.hasSubscribers) {
       channels.send.publish({ client, message: task.message, msg: task.msg, try: task.tries, server });
     }
@@ -218,8 +226,14 @@ export class TaskRunner {
       return;
     }
     const client = this.client;
-    if (client.debug >= 2)
-      client.debugCb(`send: failed[${retry ? 1 : 0} ${task.tries + 1} ${task.maxTries}]`);
+    if (client.debug >= 2) {
+      try {
+        client.debugCb(`send: failed[${retry ? 1 : 0} ${task.tries + 1} ${task.maxTries}]`);
+      } catch (thrown) {
+        this.#escaped(task, thrown);
+        return;
+      }
+    }
     if (retry && task.tries < task.maxTries) this.#retry(task, failure, undefined);
     else this.#finish(task, undefined, failure);
   }

@@ -572,6 +572,31 @@ describe('IProto', () => {
       const already = AbortSignal.abort();
       expect(await errorOf(client.send({ msg: 7, unpack: 'L', signal: already }))).toBe(already.reason);
     });
+    it('a debugCb that throws fails its request after send() returns and frees the slot', async () => {
+      const [server] = await fixture.startServers(1);
+      const thrown = new Error('debug sink full');
+      const client = fixture.client([server], {
+        maxParallel: 1,
+        debug: 2,
+        debugCb: () => {
+          throw thrown;
+        },
+      });
+      let called = false;
+      const first = new Promise<unknown>((resolve) => {
+        client.send({ msg: 7, data: [1], unpack: 'L' }, (_reply, error) => {
+          called = true;
+          resolve(error);
+        });
+      });
+      expect(called).toBe(false);
+      const second = client.send({ msg: 7, data: [2], unpack: 'L' });
+      expect(await first).toBe(thrown);
+      // The first request's slot went to the second, which fails the same way instead of waiting.
+      await expect(second).rejects.toBe(thrown);
+      expect(client.inProgress).toBe(0);
+    });
+
     it('a queued request started within the ms it was queued keeps its timeout, even the longest allowed', async () => {
       const [server] = await fixture.startServers(1);
       const client = fixture.client([server], { maxParallel: 1 });
