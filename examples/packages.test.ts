@@ -30,6 +30,9 @@ test('every package packs, installs alone and loads from ESM, CJS and TypeScript
     expect(stdout).toMatch(new RegExp(`@iproto/${pkg} +alone: install with only its deps.* ok `));
     expect(stdout).toMatch(new RegExp(`@iproto/${pkg} +publint: no error, warning or suggestion +ok `));
     expect(stdout).toMatch(new RegExp(`@iproto/${pkg} +Are The Types Wrong: no problem +ok `));
+    expect(stdout).toMatch(
+      new RegExp(`@iproto/${pkg} +released version with a readable CHANGELOG entry +ok `),
+    );
   }
   expect(stdout).toMatch(/@iproto\/cli +npx iproto --help exits 0 +ok /);
   // An app that installs @iproto/client alone (its dependencies hidden from the app, as pnpm lays

@@ -188,6 +188,23 @@ async function inspectTarball(dir, tarball, source) {
 
   const missing = ['package.json', 'README.md', 'CHANGELOG.md'].filter((file) => !has(file));
   record(name, 'package.json, README, CHANGELOG packed', missing.length === 0, missing.join(' '));
+  // A released version a user can depend on, and a CHANGELOG written for them: its entry for this
+  // version, no commit hashes, no "Updated dependencies" lists (.changeset/changelog.cjs).
+  const changelog = has('CHANGELOG.md')
+    ? (await sh('tar', ['-xzOf', tarball, 'package/CHANGELOG.md'])).stdout
+    : '';
+  const changelogProblems = [
+    packed.version === '0.0.0' && 'version 0.0.0',
+    !changelog.includes(`\n## ${packed.version}\n`) && `no "## ${packed.version}" entry`,
+    /\b[0-9a-f]{7,40}\b/.test(changelog) && 'a commit hash',
+    /Updated dependencies/.test(changelog) && '"Updated dependencies"',
+  ].filter(Boolean);
+  record(
+    name,
+    'released version with a readable CHANGELOG entry',
+    changelogProblems.length === 0,
+    changelogProblems.join(', ') || packed.version,
+  );
   const dist = files.filter((file) => file.startsWith('dist/'));
   record(name, 'dist packed', dist.length > 0, `${dist.length} dist files`);
   const unwanted = files.filter((file) => /\.(test|spec)\.|(^|\/)(src|test|bench|node_modules)\//.test(file));
