@@ -1,4 +1,5 @@
 import { BOX_ERROR_CODES, type BoxErrorCode } from '@iproto/box';
+import { isIProtoError } from '@iproto/client';
 import { FRAME_ERROR_CODES, type FrameErrorCode } from '@iproto/framing';
 import { PackErrorCode, type PackErrorCodeValue } from '@iproto/pack';
 
@@ -34,11 +35,14 @@ export const CLI_ERROR_CODES: readonly CliErrorCode[] = [
 const KNOWN: ReadonlySet<string> = new Set(CLI_ERROR_CODES);
 
 /**
- * The code a failure with `cause` reports: the cause's `code` when it is one of {@link CLI_ERROR_CODES},
- * otherwise `ERR_CLI_FAILURE` (a code of Node's own, `EISDIR` say, stays on the cause).
+ * The code a failure with `cause` reports: the cause's `code` when the cause is an error of an
+ * `@iproto/*` package and the code one of {@link CLI_ERROR_CODES}, otherwise `ERR_CLI_FAILURE`. A
+ * code of Node's own stays on the cause, whatever it is (`EISDIR`, `EADDRINUSE`, and `ENOENT` for a
+ * missing file too, although an `IProtoError` may carry that code for a missing unix socket).
  */
 export function failureCode(cause: unknown): CliErrorCode {
-  const code = (cause as { code?: unknown } | null | undefined)?.code;
+  if (!isIProtoError(cause)) return 'ERR_CLI_FAILURE';
+  const code = (cause as { code?: unknown }).code;
   return typeof code === 'string' && KNOWN.has(code) ? (code as CliErrorCode) : 'ERR_CLI_FAILURE';
 }
 

@@ -43,6 +43,12 @@ describe('codes of failures', () => {
     expect(JSON.parse(t.stderr()).error.code).toBe('ERR_CLI_FAILURE');
   });
 
+  it('decode of a missing file reports ERR_CLI_FAILURE, as any code of Node own (ENOENT is one of ours only on an IProtoError)', async () => {
+    const t = fakeIO();
+    expect(await main(['decode', join(tmpdir(), 'iproto-no-such-capture.bin'), '--json'], t.io)).toBe(1);
+    expect(JSON.parse(t.stderr()).error.code).toBe('ERR_CLI_FAILURE');
+  });
+
   it('ping of a closed port reports the connection code ECONNREFUSED under --json', async () => {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

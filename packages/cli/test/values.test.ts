@@ -1,3 +1,4 @@
+import { IProtoError } from '@iproto/client';
 import { parseServers } from '@iproto/cluster';
 import { describe, expect, it } from 'vitest';
 import { CliError, ExitCode } from '../src/cli-error.js';
@@ -52,11 +53,14 @@ describe('CliError', () => {
     expect(() => parseAddress('host:0')).toThrow(
       expect.objectContaining({ code: 'ERR_CLI_USAGE', exitCode: 2 }),
     );
-    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    const refused = new IProtoError('ECONNREFUSED', 'connect ECONNREFUSED');
     expect(new CliError('down', ExitCode.FAILURE, { cause: refused })).toMatchObject({
       code: 'ECONNREFUSED',
       exitCode: 1,
     });
+    // The same code on an error of Node's own is not one of ours.
+    const plain = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    expect(new CliError('down', ExitCode.FAILURE, { cause: plain }).code).toBe('ERR_CLI_FAILURE');
     expect(new CliError('cannot read', ExitCode.FAILURE, { cause: new Error('plain') }).code).toBe(
       'ERR_CLI_FAILURE',
     );

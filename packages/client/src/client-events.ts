@@ -60,19 +60,30 @@ export function watchRequestListeners(client: EventEmitter, onChange: (heard: bo
  */
 export function forwardClusterEvents(client: EventEmitter, cluster: ClusterLike): () => void {
   const forwarded: Array<[string, (...args: unknown[]) => void]> = [];
-  // The event just forwarded, until its other name arrives: that one is the same event.
-  let last: { name: string; server: ServerLike; reason: unknown } | undefined;
+  // Events forwarded whose other name has not arrived yet: when it does, it is the same event. A
+  // listener may cause further events in between (setting a server active), so each is kept until
+  // matched; a cluster that emits one name only leaves them, and they go at the end of the tick.
+  const awaited: Array<{ name: string; server: ServerLike; reason: unknown }> = [];
+  let clearing = false;
   const forward = (event: 'serverDown' | 'serverUp', alias: 'server down' | 'server up') => {
     for (const [name, other] of [
       [event, alias],
       [alias, event],
     ]) {
       const listener = (server: ServerLike, reason: unknown) => {
-        if (last !== undefined && last.name === other && last.server === server && last.reason === reason) {
-          last = undefined;
+        const i = awaited.findIndex((a) => a.name === name && a.server === server && a.reason === reason);
+        if (i !== -1) {
+          awaited.splice(i, 1);
           return;
         }
-        last = { name, server, reason };
+        awaited.push({ name: other, server, reason });
+        if (!clearing) {
+          clearing = true;
+          queueMicrotask(() => {
+            clearing = false;
+            awaited.length = 0;
+          });
+        }
         client.emit(event, server, reason);
         client.emit(alias, server, reason);
       };

@@ -877,6 +877,33 @@ describe('IProto', () => {
       expect(await down.promise).toHaveProperty('address');
     });
 
+    it('forwards each event once under each name when a listener makes the cluster emit another', async () => {
+      const servers = await fixture.startServers(2);
+      const client = fixture.client(servers);
+      const [first, second] = client.cluster.servers as unknown as { active: boolean; address: string }[];
+      const seen: string[] = [];
+      client.on('serverDown', (server) => {
+        seen.push(`serverDown ${server.address}`);
+        // Put it back at once, and take the other one out: two more events inside this one.
+        if (server === (first as unknown)) {
+          first.active = true;
+          second.active = false;
+        }
+      });
+      client.on('server down', (server) => seen.push(`server down ${server.address}`));
+      client.on('serverUp', (server) => seen.push(`serverUp ${server.address}`));
+      client.on('server up', (server) => seen.push(`server up ${server.address}`));
+      first.active = false;
+      expect(seen).toEqual([
+        `serverDown ${first.address}`,
+        `serverUp ${first.address}`,
+        `server up ${first.address}`,
+        `serverDown ${second.address}`,
+        `server down ${second.address}`,
+        `server down ${first.address}`,
+      ]);
+    });
+
     it('forwards a cluster that emits only the Perl-style names, or only the Node-style ones, once under each', async () => {
       const { EventEmitter } = await import('node:events');
       const fake: ServerLike = {

@@ -156,6 +156,46 @@ export class IProtoServer extends EventEmitter<IProtoServerEvents> {
     return super.on(event, listener as never);
   }
 
+  /** Same as {@link IProtoServer.on}: a msg code routes, an event name listens. */
+  override addListener(event: any, listener: (...args: any[]) => void): this {
+    return this.on(event, listener);
+  }
+
+  /**
+   * Listens once to one of {@link IProtoServerEvents}. A msg code is refused with a `TypeError`: a
+   * route serves every request with its code, so use `on(msg, handler)` or `route(msg, handler)`.
+   */
+  override once<K extends keyof IProtoServerEvents>(
+    event: K,
+    listener: (...args: IProtoServerEvents[K]) => void,
+  ): this;
+  override once(event: any, listener: (...args: any[]) => void): this {
+    if (typeof event === 'number')
+      throw new TypeError(
+        `IProtoServer: once(${event}, ...) cannot route msg ${event} for one request; use on(msg, handler) or route(msg, handler)`,
+      );
+    return super.once(event, listener as never);
+  }
+
+  /** Removes a listener; with a msg code, the route when `handler` is the one routed there. */
+  override off(msg: number, handler: Handler): this;
+  override off<K extends keyof IProtoServerEvents>(
+    event: K,
+    listener: (...args: IProtoServerEvents[K]) => void,
+  ): this;
+  override off(event: any, listener: (...args: any[]) => void): this {
+    if (typeof event === 'number') {
+      if (this.routes.get(event) === listener) this.routes.delete(event);
+      return this;
+    }
+    return super.off(event, listener as never);
+  }
+
+  /** Same as {@link IProtoServer.off}. */
+  override removeListener(event: any, listener: (...args: any[]) => void): this {
+    return this.off(event, listener);
+  }
+
   /** Routes requests with this msg code to `handler`; `undefined` removes the route. */
   route(msg: number, handler: Handler | undefined): this {
     if (msg >>> 0 !== msg)

@@ -162,6 +162,37 @@ describe('IProtoServer', () => {
     expect(await c.bytes(expected.length)).toEqual(expected);
   });
 
+  test('off(msg, handler) removes the route, addListener(msg) adds one, once(msg) is refused', async () => {
+    const server = new IProtoServer({ handler: (request) => `default ${request.msg}` });
+    servers.push(server);
+    const ten = () => 'ten';
+    server.addListener(10, ten).on(20, () => 'twenty');
+    // Another handler is not the one routed there: the route stays.
+    server.off(20, () => 'other');
+    server.off(10, ten);
+    // Plain JavaScript can call once(msg, ...): a route serves every request, so it is refused.
+    const untyped = server as unknown as { once(event: unknown, listener: unknown): unknown };
+    expect(() => untyped.once(30, () => 'thirty')).toThrow(TypeError);
+    expect(() => untyped.once(30, () => 'thirty')).toThrow(/once\(30, \.\.\.\) cannot route msg 30/);
+    const { port } = await server.listen();
+    const c = await client(port);
+    c.write(frame(10, 1), frame(20, 2), frame(30, 3), frame(30, 4));
+    const expected = Buffer.concat([
+      frame(10, 1, 'default 10'),
+      frame(20, 2, 'twenty'),
+      frame(30, 3, 'default 30'),
+      frame(30, 4, 'default 30'),
+    ]);
+    expect(await c.bytes(expected.length)).toEqual(expected);
+    // Event names still work through once/off.
+    let closed = 0;
+    const onClose = () => closed++;
+    server.once('close', onClose);
+    server.off('close', onClose);
+    await server.close();
+    expect(closed).toBe(0);
+  });
+
   test('on() with a string or symbol still registers an EventEmitter listener', async () => {
     const server = new IProtoServer({ handler: () => undefined });
     servers.push(server);

@@ -1,5 +1,5 @@
 import { PING_MSG } from '@iproto/cluster';
-import { Connection } from '@iproto/connection';
+import { Connection, IProtoError, isIProtoErrorCode } from '@iproto/connection';
 import { CliError, ExitCode } from '../cli-error.js';
 import type { CliIO } from '../io.js';
 import { parseOptions, stringOption } from '../parse-options.js';
@@ -92,7 +92,7 @@ export async function pingCommand(argv: string[], io: CliIO): Promise<number> {
       `iproto ping: ${down.length} of ${results.length} server${results.length === 1 ? '' : 's'} down: ` +
         down.map((r) => r.address).join(', '),
       ExitCode.FAILURE,
-      { cause: { code: down[0].code } },
+      { cause: downCause(down[0]) },
     );
   }
   return ExitCode.OK;
@@ -104,4 +104,12 @@ function describeRtt(rtt: number[]): string {
   const max = Math.max(...rtt);
   const avg = rtt.reduce((a, b) => a + b, 0) / rtt.length;
   return `min/avg/max ${min.toFixed(3)}/${avg.toFixed(3)}/${max.toFixed(3)} ms (${rtt.length} pings)`;
+}
+
+/** The first down server's failure as an error, so the command's error code is the connection's. */
+function downCause(result: PingResult): unknown {
+  const { code, error } = result;
+  return code !== undefined && isIProtoErrorCode(code)
+    ? new IProtoError(code, error ?? code, { address: result.address })
+    : new Error(error);
 }
