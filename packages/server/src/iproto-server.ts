@@ -156,7 +156,7 @@ export class IProtoServer extends EventEmitter<IProtoServerEvents> {
     return super.on(event, listener as never);
   }
 
-  /** Same as {@link IProtoServer.on}: a msg code routes, an event name listens. */
+  /** Same as `on`: a msg code routes, an event name listens. */
   override addListener(event: any, listener: (...args: any[]) => void): this {
     return this.on(event, listener);
   }
@@ -191,7 +191,7 @@ export class IProtoServer extends EventEmitter<IProtoServerEvents> {
     return super.off(event, listener as never);
   }
 
-  /** Same as {@link IProtoServer.off}. */
+  /** Same as `off`. */
   override removeListener(event: any, listener: (...args: any[]) => void): this {
     return this.off(event, listener);
   }
