@@ -94,7 +94,10 @@ describe('errors under --json', () => {
     expect(error.message).toMatch(/^iproto send: cannot unpack the reply with "w": /);
     const missing = await runCli(['decode', 'no-such-file.bin', '--json']);
     expect(missing.code).toBe(1);
-    expect(JSON.parse(missing.stderr).error.code).toBe('ENOENT');
+    // ENOENT is Node's own code here (no @iproto error): a generic failure, the reason in the message.
+    const missingError = JSON.parse(missing.stderr).error;
+    expect(missingError.code).toBe('ERR_CLI_FAILURE');
+    expect(missingError.message).toMatch(/no-such-file\.bin: .*ENOENT/);
   });
 
   it('keeps text errors one line without --json, and "--json" after "--" is a value', async () => {
