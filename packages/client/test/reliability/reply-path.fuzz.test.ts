@@ -194,7 +194,9 @@ describe("the client's reply path against a hostile server (seeded fuzz)", () =>
       // Two tries of 250 ms each plus reconnects: far below this bound unless something hangs.
       await settlesWithin(Promise.all(batch), 10_000, `requests ${start}..${start + 24}`);
     }
-    expect(honestChecked).toBeGreaterThan(50);
+    // How many honest replies survive depends on timing: a lie fails every request in flight on its
+    // connection, and how many share it varies with load (44 to 96 seen). Enough must be compared.
+    expect(honestChecked).toBeGreaterThan(20);
     // The hostile paths were reached: replies matched to nobody, oversized announced lengths.
     expect(codes.get('ERR_UNKNOWN_SYNC')).toBeGreaterThan(0);
     expect(codes.get('ERR_FRAME_TOO_LARGE')).toBeGreaterThan(0);
