@@ -2,7 +2,7 @@
 // _server_callback, _send_retry, _finish_and_start): admitting each under `maxParallel` or queueing
 // it, trying it on a server picked afresh, acting on what comes back (settle or retry), and
 // starting the next queued one when it settles.
-import { abortReason } from '@iproto/connection';
+import { abortReason, ENTRY_DONE, ENTRY_IDLE, ENTRY_WAITING } from '@iproto/connection';
 import { CallbackOutcome } from './callback-outcome.js';
 import { emitFor } from './client-events.js';
 import { channels, type RequestTraceContext, requestTracing, traceOutcome } from './diagnostics.js';
@@ -92,9 +92,9 @@ export class TaskRunner {
     }
     if (this.inProgress < this.client.maxParallel) {
       this.inProgress++;
-      task.state = 'running';
       this.#try(task);
     } else {
+      task.state = ENTRY_WAITING;
       task.queuedAt = Math.ceil(performance.now());
       // One abort listener per request: the client's while the request waits here (or for a
       // retry); once dispatched, the connection's (it passes the abort up as an error).
@@ -145,7 +145,7 @@ export class TaskRunner {
 
   /** MR::IProto::_send_try: balance afresh, send once. */
   #try(task: Task): void {
-    if (task.state !== 'running') return;
+    if (task.state !== ENTRY_IDLE) return;
     let server: ServerLike;
     try {
       server = this.#pickServer(task);
@@ -183,7 +183,7 @@ export class TaskRunner {
    * and it is never left to become an unhandled rejection.
    */
   #escaped(task: Task, thrown: unknown): void {
-    if (task.state !== 'done') {
+    if (task.state !== ENTRY_DONE) {
       this.#finish(task, undefined, thrown instanceof Error ? thrown : new Error(String(thrown)));
       return;
     }
@@ -210,7 +210,7 @@ export class TaskRunner {
 
   /** MR::IProto::_server_callback, error branch. */
   #onError(task: Task, tries: number, error: unknown): void {
-    if (task.state !== 'running' || task.tries !== tries) return;
+    if (task.state !== ENTRY_IDLE || task.tries !== tries) return;
     const failure = error instanceof Error ? error : new Error(String(error));
     if (task.signal?.aborted || this.closed) {
       // An abort the layer below already reported (with its address and sync) is kept as it is.
@@ -244,7 +244,7 @@ export class TaskRunner {
       this.#onReplyBytes(task, tries, frame.msg, frame.sync, frame.body, 0, frame.body.length);
     } else if (task.noReply) {
       this.#onReplyBytes(task, tries, task.msg, 0, EMPTY, 0, 0);
-    } else if (task.state === 'running' && task.tries === tries) {
+    } else if (task.state === ENTRY_IDLE && task.tries === tries) {
       this.#finish(task, undefined, new TypeError(`message ${task.msg}: the server gave no reply frame`));
     }
   }
@@ -259,7 +259,7 @@ export class TaskRunner {
     start: number,
     end: number,
   ): void {
-    if (task.state !== 'running' || task.tries !== tries) return;
+    if (task.state !== ENTRY_IDLE || task.tries !== tries) return;
     let reply: unknown;
     let again: boolean;
     try {
@@ -313,9 +313,10 @@ export class TaskRunner {
 
   /** Settles a request once, frees its slot, and starts the next queued one (MR::IProto::_finish_and_start). */
   #finish(task: Task, reply: unknown, error: Error | undefined): void {
-    if (task.state === 'done') return;
-    const wasRunning = task.state === 'running';
-    task.state = 'done';
+    if (task.state === ENTRY_DONE) return;
+    // Never while at a connection: it hands a request back (IDLE) before reporting on it.
+    const wasRunning = task.state !== ENTRY_WAITING;
+    task.state = ENTRY_DONE;
     // Only a task waiting for a retry has a timer: the map is asked only when one does.
     if (this.#delayed.size !== 0) {
       const timer = this.#delayed.get(task);
@@ -346,7 +347,7 @@ export class TaskRunner {
   #startNext(): void {
     const next = this.queue.shift();
     if (next) {
-      next.state = 'running';
+      next.state = ENTRY_IDLE;
       next.signal?.removeEventListener('abort', next);
       // The time it waited here counts against its deadline: one deadline per request.
       const timeout = next.timeout ?? this.client.cluster.timeout;

@@ -1,7 +1,7 @@
 // One request of the client on its way: the Task (request and handler of every try), and how a
 // try reaches a server (its `dispatch`, or a Promise `send` adapted here).
 import type { AsyncResource } from 'node:async_hooks';
-import type { DispatchHandler, DispatchRequest } from '@iproto/connection';
+import { DispatchEntry, type DispatchHandler, ENTRY_QUEUED, ENTRY_SENT } from '@iproto/connection';
 import type { RequestTraceContext } from './diagnostics.js';
 import type { ReplyDecoder } from './plain-message.js';
 import type { Request } from './request.js';
@@ -11,21 +11,23 @@ import type { TaskRunner } from './task-runner.js';
 import type { MessageKey, ReplyFrame, ServerLike } from './types.js';
 
 /**
- * A request in progress: the request every try dispatches (`DispatchRequest`) and the handler of
- * its outcome (`DispatchHandler`), so a try costs no object of its own. Retries wrap nothing: the
- * handler decides whether to try again.
+ * A request in progress: the request every try dispatches, the handler of its outcome
+ * (`DispatchHandler`), and (a `DispatchEntry`) the connection's entry for it, so a request is one
+ * object from `send` down to the socket and back. Retries wrap nothing: the handler decides whether
+ * to try again. Its `state` is the one state machine of the request: WAITING in the client's queue,
+ * IDLE while the client routes it (or it waits for a retry), QUEUED or SENT at a connection, DONE.
  */
-export class Task implements DispatchRequest, DispatchHandler {
+export class Task extends DispatchEntry implements DispatchHandler {
   readonly message: Message;
-  readonly msg: number;
+  override readonly msg: number;
   readonly key: MessageKey | undefined;
-  readonly body: Uint8Array;
-  readonly noReply: boolean;
+  override readonly body: Uint8Array;
+  override readonly noReply: boolean;
   readonly responseClass: ResponseClass | undefined;
   readonly decode: ReplyDecoder | undefined;
   readonly maxTries: number;
   timeout: number | undefined;
-  readonly signal: AbortSignal | undefined;
+  override readonly signal: AbortSignal | undefined;
   /**
    * The caller's async context, where the client's events about this request (`retry`, `warning`)
    * run, and where its outcome goes when it is a `CallbackOutcome` (callback mode). For a Promise
@@ -44,7 +46,6 @@ export class Task implements DispatchRequest, DispatchHandler {
    */
   queuedAt = 0;
   server: ServerLike | undefined = undefined;
-  state: 'queued' | 'running' | 'done' = 'queued';
   /** Its context on the `iproto:client:request` tracing channel, when that had subscribers at send. */
   trace: RequestTraceContext | undefined = undefined;
   /** Neighbours in the client's queue (doubly linked, so an abort takes a task out in O(1)). */
@@ -69,6 +70,7 @@ export class Task implements DispatchRequest, DispatchHandler {
     resolve: (reply: unknown) => void,
     reject: (error: Error) => void,
   ) {
+    super();
     this.#runner = runner;
     this.message = message;
     this.msg = msg;
@@ -90,9 +92,14 @@ export class Task implements DispatchRequest, DispatchHandler {
     return this.responseClass === undefined ? undefined : (this.message as Request<any>);
   }
 
-  /** The `abort` listener of its signal (no closure per request). */
-  handleEvent(): void {
-    this.#runner.aborted(this);
+  /**
+   * The one `abort` listener of its signal (no closure per request): the connection's while the
+   * request is at one, else the client's.
+   */
+  override handleEvent(): void {
+    const state = this.state;
+    if (state === ENTRY_QUEUED || state === ENTRY_SENT) super.handleEvent();
+    else this.#runner.aborted(this);
   }
 
   onReply(frame: ReplyFrame | undefined): void {

@@ -4,6 +4,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { getEventListeners } from 'node:events';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { queryObjects } from 'node:v8';
+import { DispatchEntry } from '@iproto/connection';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IProto } from '../src/iproto.js';
 import { deferred, Fixture } from './support/test-helpers.js';
@@ -248,6 +250,18 @@ describe('issue 12: one request path', () => {
     }
     expect(getEventListeners(first.signal, 'abort')).toHaveLength(0);
     expect(getEventListeners(second.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('one object per request, from send() down to the socket: the connection holds the request itself', async () => {
+    const [server] = await fixture.startServers(1);
+    server.faults.add({ type: 'delay', ms: 300 });
+    const client = fixture.client([server], { maxParallel: 100 });
+    await client.send({ msg: 7, data: [0], unpack: 'L' }, { timeout: 2000 }); // the socket is open
+    // Every request object of the client and every entry of a connection is a DispatchEntry.
+    const before = queryObjects(DispatchEntry, { format: 'count' });
+    const sent = Array.from({ length: 50 }, (_, i) => client.send({ msg: 7, data: [i], unpack: 'L' }));
+    expect(queryObjects(DispatchEntry, { format: 'count' }) - before).toBe(50);
+    expect((await Promise.all(sent)).map(([n]) => n)).toEqual(Array.from({ length: 50 }, (_, i) => i));
   });
 
   it('#12.8 close() with timeout 0 and a silent server settles within closeTimeout', async () => {

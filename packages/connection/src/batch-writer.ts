@@ -1,5 +1,5 @@
 import { FrameWriter } from '@iproto/framing';
-import type { Entry } from './request-table.js';
+import type { DispatchEntry } from './entry.js';
 import type { Transport } from './transport.js';
 
 /** Batches up to this many bytes split over several chunks are joined into one write. */
@@ -46,11 +46,15 @@ export class BatchWriter {
   scheduled = false;
   /** Where flushes go: the open transport; null while connecting. */
   transport: Transport | null = null;
-  #noReply: Entry[] | null = null;
+  #noReply: DispatchEntry[] | null = null;
 
   /** `onWritten(batch, transport, error)`: the write holding these noReply entries finished. */
   constructor(
-    readonly onWritten: (batch: Entry[], transport: Transport, error: Error | null | undefined) => void,
+    readonly onWritten: (
+      batch: DispatchEntry[],
+      transport: Transport,
+      error: Error | null | undefined,
+    ) => void,
   ) {}
 
   /** Bytes gathered and not yet handed to the socket. */
@@ -59,7 +63,7 @@ export class BatchWriter {
   }
 
   /** Adds an entry's frame; the batch goes out at the end of the turn, or now when large. */
-  add(entry: Entry): void {
+  add(entry: DispatchEntry): void {
     this.frames.add(entry.msg, entry.sync, entry.body);
     if (entry.noReply) (this.#noReply ??= []).push(entry);
     if (!this.scheduled) {

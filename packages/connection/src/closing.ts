@@ -5,9 +5,9 @@
 import { DEFAULT_TIMEOUT } from './connection-options.js';
 import type { ConnectionState } from './connection-state.js';
 import { channels } from './diagnostics.js';
+import { SENT } from './entry.js';
 import { IProtoError } from './errors.js';
-import { ABANDONED, SENT } from './request-table.js';
-import { reject } from './settling.js';
+import { entomb, reject } from './settling.js';
 import { dropTransport, forgetIfIdle, teardown } from './sockets.js';
 import { CLOSED } from './transport.js';
 
@@ -54,12 +54,8 @@ function closeExpired(c: ConnectionState): void {
   );
   for (const entry of c.table.drainQueue()) reject(c, entry, error);
   for (const entry of c.table.values()) {
-    if (entry.state === SENT) {
-      // Its sync stays until the socket goes, so a late reply is not taken for another's.
-      reject(c, entry, error);
-      entry.state = ABANDONED;
-      entry.transport!.live--;
-    }
+    // Its sync stays (with a stand-in) until the socket goes, so a late reply is not taken for another's.
+    if (entry.state === SENT) entomb(c, entry, error);
   }
   maybeFinishClose(c);
 }

@@ -2,11 +2,12 @@ import { BatchWriter } from './batch-writer.js';
 import type { Connection } from './connection.js';
 import type { ResolvedOptions } from './connection-options.js';
 import { Deadlines } from './deadlines.js';
+import type { DispatchEntry } from './entry.js';
 import type { IProtoError } from './errors.js';
 import { onTimer } from './expiry.js';
 import { ReplyBatch } from './reply-batch.js';
 import { pump, written } from './request-path.js';
-import { type Entry, RequestTable } from './request-table.js';
+import { RequestTable } from './request-table.js';
 import { abort, replyFrame, replyRead } from './settling.js';
 import { ended, failed, opened } from './sockets.js';
 import type { ConnectionTarget, Transport, TransportOwner } from './transport.js';
@@ -60,7 +61,7 @@ export class ConnectionState implements TransportOwner {
     this.maxWriteBuffer = o.maxWriteBuffer;
     this.closeTimeout = o.closeTimeout;
     this.timeout = o.timeout;
-    this.table = new RequestTable((entry: Entry) => abort(this, entry));
+    this.table = new RequestTable((entry: DispatchEntry) => abort(this, entry));
     this.deadlines = new Deadlines((now) => onTimer(this, now));
     this.writer = new BatchWriter((batch, transport, error) => written(this, batch, transport, error));
   }

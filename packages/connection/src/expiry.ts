@@ -5,8 +5,8 @@
 import { maybeFinishClose } from './closing.js';
 import type { ConnectionState } from './connection-state.js';
 import { channels } from './diagnostics.js';
+import { ABANDONED, type DispatchEntry, QUEUED } from './entry.js';
 import { errnoOf, IProtoError } from './errors.js';
-import { ABANDONED, type Entry, QUEUED } from './request-table.js';
 import { abandon, reject, release } from './settling.js';
 import { dropTransport, retire } from './sockets.js';
 import { OPEN, RETIRED } from './transport.js';
@@ -15,7 +15,7 @@ import { OPEN, RETIRED } from './transport.js';
 export function onTimer(c: ConnectionState, now: number): void {
   c.now = now;
   if (c.deadlines.sweep(now)) {
-    const victims: Entry[] = [];
+    const victims: DispatchEntry[] = [];
     for (const entry of c.table.queuedEntries()) if (entry.bucket?.expired) victims.push(entry);
     for (const entry of c.table.values()) if (entry.bucket?.expired) victims.push(entry);
     victims.sort((a, b) => a.deadline - b.deadline);
@@ -27,7 +27,7 @@ export function onTimer(c: ConnectionState, now: number): void {
   c.deadlines.rearm();
 }
 
-function expire(c: ConnectionState, entry: Entry, now: number): void {
+function expire(c: ConnectionState, entry: DispatchEntry, now: number): void {
   if (entry.state === ABANDONED) {
     // Its grace is over: forget the sync; a reply arriving later is an unknown sync.
     const transport = entry.transport!;
@@ -40,20 +40,20 @@ function expire(c: ConnectionState, entry: Entry, now: number): void {
   const sync = queued ? undefined : entry.sync;
   const error = new IProtoError(
     'ETIMEDOUT',
-    `${c.address}: request timed out after ${entry.timeout} ms ${queued ? 'waiting in the queue' : 'waiting for the reply'}, msg ${entry.msg}` +
+    `${c.address}: request timed out after ${entry.timeoutMs} ms ${queued ? 'waiting in the queue' : 'waiting for the reply'}, msg ${entry.msg}` +
       (queued ? '' : ` sync ${sync}`),
     { address: c.address, errno: errnoOf('ETIMEDOUT'), msg: entry.msg, sync },
   );
   if (queued) {
     reject(c, entry, error);
-    c.table.forgetQueued();
+    c.table.forgetQueued(entry);
   } else {
     const transport = entry.transport!;
     abandon(c, entry, error, now);
     // Perl (MR::IProto::Connection::Async, `on_timeout`) kills a handle silent for `timeout` while
     // callbacks wait. We retire it instead: new requests go to a fresh socket, and those still
     // within their own deadlines keep waiting on this one.
-    const silence = c.timeout > 0 ? c.timeout : entry.timeout;
+    const silence = c.timeout > 0 ? c.timeout : entry.timeoutMs;
     if (transport === c.current && transport.state === OPEN && now - transport.lastActivity >= silence) {
       retire(
         c,

@@ -12,6 +12,14 @@ export { Connection, formatAddress } from './connection.js';
 export { channels } from './diagnostics.js';
 export { dispatchPromise } from './dispatch.js';
 export {
+  DispatchEntry,
+  DONE as ENTRY_DONE,
+  IDLE as ENTRY_IDLE,
+  QUEUED as ENTRY_QUEUED,
+  SENT as ENTRY_SENT,
+  WAITING as ENTRY_WAITING,
+} from './entry.js';
+export {
   CLIENT_ERROR_CODES,
   CLUSTER_ERROR_CODES,
   type ClientErrorCode,

@@ -6,9 +6,9 @@ import { closedError, maybeFinishClose } from './closing.js';
 import type { ConnectionState } from './connection-state.js';
 import { channels } from './diagnostics.js';
 import type { DispatchHandler, DispatchRequest } from './dispatch.js';
+import { ABANDONED, DispatchEntry, DONE, Entry, isFreeEntry, QUEUED, SENT } from './entry.js';
 import { IProtoError } from './errors.js';
 import { invalidOption, MAX_TIMEOUT } from './options.js';
-import { ABANDONED, DONE, Entry, SENT } from './request-table.js';
 import { abortError, settle } from './settling.js';
 import { dropTransport, open } from './sockets.js';
 import { tickNow } from './tick-clock.js';
@@ -19,12 +19,16 @@ const EMPTY = new Uint8Array(0);
 /** `Connection#dispatch`: the entry of a valid request is launched; an invalid one fails in a microtask. */
 export function dispatch(c: ConnectionState, request: DispatchRequest, handler: DispatchHandler): void {
   const entry = entryOf(c, request, handler);
-  if (entry instanceof Entry) launch(c, entry);
+  if (entry instanceof DispatchEntry) launch(c, entry);
   else queueMicrotask(() => handler.onError(entry));
 }
 
 /** Checks a request: the entry to launch, or the error to fail it with. */
-function entryOf(c: ConnectionState, request: DispatchRequest, handler: DispatchHandler): Entry | Error {
+function entryOf(
+  c: ConnectionState,
+  request: DispatchRequest,
+  handler: DispatchHandler,
+): DispatchEntry | Error {
   const msg = request.msg;
   if (c.closing) return closedError(c);
   if (msg >>> 0 !== msg) {
@@ -58,7 +62,15 @@ function entryOf(c: ConnectionState, request: DispatchRequest, handler: Dispatch
       { address: c.address, msg },
     );
   }
-  return new Entry(c.table, msg, body ?? EMPTY, request.noReply === true, timeout, signal, handler);
+  // The request is its own entry when it can be (one object per request); else one is made.
+  const entry = isFreeEntry(request, handler)
+    ? request
+    : new Entry(msg, body ?? EMPTY, request.noReply === true, signal);
+  entry.state = QUEUED;
+  entry.table = c.table;
+  entry.timeoutMs = timeout;
+  entry.handler = handler;
+  return entry;
 }
 
 /** Whether a request with this body would start at once (a slot and room), were it sent now. */
@@ -77,12 +89,13 @@ function fits(c: ConnectionState, transport: Transport, size: number): boolean {
 }
 
 /** Tracks a new request's deadline and signal, then starts it or queues it. */
-function launch(c: ConnectionState, entry: Entry): void {
+function launch(c: ConnectionState, entry: DispatchEntry): void {
   c.unsettled++;
   const now = readClock(c);
-  const timeout = entry.timeout;
+  const timeout = entry.timeoutMs;
   if (timeout > 0) c.deadlines.track(entry, now, timeout);
-  if (entry.signal !== null) entry.signal.addEventListener('abort', entry);
+  const signal = entry.signal;
+  if (signal != null) signal.addEventListener('abort', entry);
   const transport = c.current ?? open(c);
   if (c.table.queued === 0 && fits(c, transport, entry.size)) start(c, transport, entry, now);
   else c.table.enqueue(entry);
@@ -95,7 +108,7 @@ function readClock(c: ConnectionState): number {
 }
 
 /** Gives an entry a sync on `transport` and hands its frame to the writer (Perl: `_send`). */
-function start(c: ConnectionState, transport: Transport, entry: Entry, now: number): void {
+function start(c: ConnectionState, transport: Transport, entry: DispatchEntry, now: number): void {
   // The silence clock starts when we begin to wait for something.
   if (transport.held === 0) transport.lastActivity = now;
   c.table.add(entry);
@@ -126,16 +139,15 @@ export function pump(c: ConnectionState): void {
 /** NoReply requests are done once their bytes are written (Perl: on drain). */
 export function written(
   c: ConnectionState,
-  batch: Entry[],
+  batch: DispatchEntry[],
   transport: Transport,
   error: Error | null | undefined,
 ): void {
   if (error || transport.state === CLOSED) return; // the failure path settles them
   for (const entry of batch) {
-    if (entry.state !== SENT && entry.state !== ABANDONED) continue;
-    c.table.remove(entry);
-    transport.held--;
-    if (entry.state === SENT) {
+    if (entry.state === SENT && entry.transport === transport) {
+      c.table.remove(entry);
+      transport.held--;
       transport.live--;
       settle(c, entry);
       if (channels.reply.hasSubscribers) {
@@ -147,11 +159,17 @@ export function written(
           error: undefined,
         });
       }
-      const handler = entry.handler;
+      const handler = entry.handler!;
       queueMicrotask(() => handler.onReply(undefined));
     } else {
-      entry.state = DONE;
-      c.deadlines.untrack(entry);
+      // Settled before it was written (deadline, abort): the stand-in keeping its sync goes now.
+      const stand = c.table.get(entry.sync);
+      if (stand !== undefined && stand.state === ABANDONED && stand.transport === transport) {
+        c.table.remove(stand);
+        transport.held--;
+        stand.state = DONE;
+        c.deadlines.untrack(stand);
+      }
     }
   }
   if (transport.state === RETIRED && transport.live === 0) dropTransport(c, transport);

@@ -5,22 +5,26 @@ import { frameBody } from '@iproto/framing';
 import { maybeFinishClose } from './closing.js';
 import type { ConnectionState } from './connection-state.js';
 import { channels } from './diagnostics.js';
+import { ABANDONED, type DispatchEntry, DONE, IDLE, placeholder, QUEUED, SENT } from './entry.js';
 import { abortReason, IProtoError } from './errors.js';
 import { pump } from './request-path.js';
-import { ABANDONED, DONE, type Entry, QUEUED, SENT } from './request-table.js';
 import { dropTransport, failed } from './sockets.js';
 import { RETIRED, type Transport } from './transport.js';
 
-/** Marks a request settled and frees what it holds but its slot; the caller tells its handler. */
-export function settle(c: ConnectionState, entry: Entry): void {
-  entry.state = DONE;
+/**
+ * Marks a request settled and frees what it holds but its slot; the caller tells its handler. The
+ * request is handed back (IDLE): a dispatcher above may send the same object again.
+ */
+export function settle(c: ConnectionState, entry: DispatchEntry): void {
+  entry.state = IDLE;
   c.deadlines.untrack(entry);
-  if (entry.signal !== null) entry.signal.removeEventListener('abort', entry);
+  const signal = entry.signal;
+  if (signal != null) signal.removeEventListener('abort', entry);
   c.unsettled--;
 }
 
 /** Settles a request as failed (it leaves the table or queue on its caller's side). */
-export function reject(c: ConnectionState, entry: Entry, error: Error): void {
+export function reject(c: ConnectionState, entry: DispatchEntry, error: Error): void {
   const wasSent = entry.state === SENT;
   settle(c, entry);
   if (wasSent && channels.reply.hasSubscribers) {
@@ -32,25 +36,37 @@ export function reject(c: ConnectionState, entry: Entry, error: Error): void {
       error,
     });
   }
-  const handler = entry.handler;
+  const handler = entry.handler!;
   queueMicrotask(() => handler.onError(error));
 }
 
 /**
  * Settles a sent request early (deadline or abort) but keeps its sync and slot until its reply comes
  * or one more `timeout` passes, so the late reply is dropped quietly rather than taken for an unknown
- * sync.
+ * sync. A stand-in keeps them: the request itself is handed back at once.
  */
-export function abandon(c: ConnectionState, entry: Entry, error: Error, now: number): void {
-  reject(c, entry, error);
-  entry.state = ABANDONED;
-  entry.transport!.live--;
-  if (c.timeout > 0) c.deadlines.track(entry, now, c.timeout);
-  else release(c, entry);
+export function abandon(c: ConnectionState, entry: DispatchEntry, error: Error, now: number): void {
+  const stand = entomb(c, entry, error);
+  if (c.timeout > 0) c.deadlines.track(stand, now, c.timeout);
+  else release(c, stand);
 }
 
-/** Frees an abandoned request's slot. */
-export function release(c: ConnectionState, entry: Entry): void {
+/**
+ * Fails a sent request and files a stand-in (ABANDONED) under its sync, which keeps its slot; the
+ * stand-in is returned.
+ */
+export function entomb(c: ConnectionState, entry: DispatchEntry, error: Error): DispatchEntry {
+  const stand = placeholder(entry);
+  c.table.replace(entry, stand);
+  entry.transport!.live--;
+  // A noReply request is still in its write batch, which forgets it only once written.
+  if (entry.noReply) entry.pinned = true;
+  reject(c, entry, error);
+  return stand;
+}
+
+/** Frees an abandoned request's slot (held by its stand-in). */
+export function release(c: ConnectionState, entry: DispatchEntry): void {
   c.table.remove(entry);
   entry.transport!.held--;
   entry.state = DONE;
@@ -59,12 +75,13 @@ export function release(c: ConnectionState, entry: Entry): void {
 }
 
 /** A request's signal was aborted. */
-export function abort(c: ConnectionState, entry: Entry): void {
-  const error = abortError(c, entry.msg, entry.sync || undefined, entry.signal!);
+export function abort(c: ConnectionState, entry: DispatchEntry): void {
+  const sent = entry.state === SENT;
+  const error = abortError(c, entry.msg, sent ? entry.sync : undefined, entry.signal!);
   if (entry.state === QUEUED) {
     reject(c, entry, error);
-    c.table.forgetQueued();
-  } else if (entry.state === SENT) {
+    c.table.forgetQueued(entry);
+  } else if (sent) {
     abandon(c, entry, error, (c.now = performance.now()));
     const transport = entry.transport!;
     if (transport.state === RETIRED && transport.live === 0) dropTransport(c, transport);
@@ -126,7 +143,7 @@ export function replyFrame(
     const reply = { msg, sync, body: frameBody(bytes, start, end) };
     channels.reply.publish({ connection: c.connection, msg: entry.msg, sync, reply, error: undefined });
   }
-  c.replies.push(entry.handler, msg, sync, bytes, start, end);
+  c.replies.push(entry.handler!, msg, sync, bytes, start, end);
 }
 
 /** A read was decoded: hand its replies over, then let waiting requests in. */

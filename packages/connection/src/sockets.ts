@@ -5,10 +5,10 @@
 import { closedError, maybeFinishClose, resolveClose } from './closing.js';
 import type { ConnectionState } from './connection-state.js';
 import { channels } from './diagnostics.js';
+import { ABANDONED, DONE } from './entry.js';
 import { IProtoError } from './errors.js';
 import { rethrowLater } from './reply-batch.js';
 import { pump } from './request-path.js';
-import { DONE, SENT } from './request-table.js';
 import { reject } from './settling.js';
 import { CLOSED, OPEN, RETIRED, Transport } from './transport.js';
 
@@ -112,11 +112,10 @@ function failOn(c: ConnectionState, transport: Transport, error: Error | undefin
   for (const entry of c.table.values()) {
     if (entry.transport !== transport) continue;
     c.table.remove(entry);
-    if (entry.state === SENT && error !== undefined) reject(c, entry, error);
-    else {
+    if (entry.state === ABANDONED) {
       entry.state = DONE;
       c.deadlines.untrack(entry);
-    }
+    } else if (error !== undefined) reject(c, entry, error);
   }
   transport.held = 0;
   transport.live = 0;
