@@ -1,63 +1,51 @@
+import { ENTRY_WAITING, RingQueue } from '@iproto/connection';
 import type { Task } from './task.js';
 
 /**
- * The client's queue: the requests waiting behind `maxParallel`, oldest first. A doubly linked list
- * through the tasks themselves (`prev` / `next`), so queueing costs no node and an aborted request
- * leaves from the middle in O(1).
+ * The client's queue: the requests waiting behind `maxParallel`, oldest first. The same ring as a
+ * connection's queue, and the same lazy removal: a request that settles while it waits (aborted,
+ * the client closed) leaves the count at once and the ring when it reaches the front, or when the
+ * dead outnumber the living. So queueing costs a request one slot of an array and no field of its
+ * own, and an abort from the middle is O(1). A task waits here exactly while its state is WAITING.
  */
 export class TaskQueue {
-  head: Task | undefined = undefined;
-  tail: Task | undefined = undefined;
+  readonly #ring = new RingQueue<Task>();
+  /** Tasks waiting (WAITING); the ring may also hold settled ones not yet dropped. */
   length = 0;
 
   push(task: Task): void {
-    task.prev = this.tail;
-    if (this.tail) this.tail.next = task;
-    else this.head = task;
-    this.tail = task;
+    this.#ring.push(task);
     this.length++;
   }
 
-  /** Takes the oldest task out, or undefined when none waits. */
+  /** Takes the oldest waiting task out, or undefined when none waits. */
   shift(): Task | undefined {
-    const task = this.head;
-    if (task) {
-      this.head = task.next;
-      if (this.head) this.head.prev = undefined;
-      else this.tail = undefined;
-      task.next = undefined;
-      this.length--;
-    }
-    return task;
+    this.#dropDead();
+    if (this.length === 0) return undefined;
+    this.length--;
+    return this.#ring.shift();
   }
 
-  /**
-   * Takes a task out from wherever it is: aborting many queued requests newest first must not walk
-   * the queue once per abort. A task not in the queue is left alone.
-   */
-  remove(task: Task): void {
-    const { prev, next } = task;
-    if (prev) prev.next = next;
-    else if (this.head === task) this.head = next;
-    else return; // not in the queue
-    if (next) next.prev = prev;
-    else this.tail = prev;
-    task.next = task.prev = undefined;
+  /** A waiting task settled: it leaves the count now and the ring later. */
+  forget(): void {
     this.length--;
+    this.#dropDead();
   }
 
   /** Empties the queue; returns the tasks that waited, oldest first. */
   drain(): Task[] {
-    const tasks: Task[] = [];
-    let task = this.head;
-    this.head = this.tail = undefined;
     this.length = 0;
-    while (task) {
-      const next: Task | undefined = task.next;
-      task.next = task.prev = undefined;
-      tasks.push(task);
-      task = next;
-    }
-    return tasks;
+    return this.#ring.drain().filter((task) => task.state === ENTRY_WAITING);
+  }
+
+  /**
+   * Drops settled tasks: those at the front at once, the rest when they outnumber the living, so
+   * that requests aborted from the middle of a long queue do not keep their bodies.
+   */
+  #dropDead(): void {
+    const ring = this.#ring;
+    while (ring.length !== 0 && ring.peek()!.state !== ENTRY_WAITING) ring.shift();
+    if (ring.length > 64 && ring.length > 2 * this.length)
+      ring.filter((task) => task.state === ENTRY_WAITING);
   }
 }

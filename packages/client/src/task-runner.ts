@@ -35,6 +35,8 @@ export class TaskRunner {
   eventsHeard = false;
   /** Requests waiting for a retry, and the timer of each. */
   readonly #delayed = new Map<Task, NodeJS.Timeout>();
+  /** The tracing context of each request traced (`iproto:client:request` had subscribers at send). */
+  readonly #traced = new Map<Task, RequestTraceContext>();
   /** Servers each request tried so far; only round-robin retries record them. */
   readonly #tried = new WeakMap<Task, ServerLike[]>();
 
@@ -79,7 +81,7 @@ export class TaskRunner {
       });
       return;
     }
-    task.trace = trace;
+    if (trace !== undefined) this.#traced.set(task, trace);
     const { signal } = task;
     if (signal) {
       if (signal.aborted) {
@@ -327,15 +329,19 @@ export class TaskRunner {
     }
     if (task.signal !== undefined) task.signal.removeEventListener('abort', task);
     if (wasRunning) this.#startNext();
-    else if (this.queue.length > 0) this.queue.remove(task);
+    else if (this.queue.length > 0) this.queue.forget(); // none after a drain (close)
     if (error) {
       if (channels.error.hasSubscribers)
         channels.error.publish({ client: this.client, message: task.message, error });
     } else if (channels.reply.hasSubscribers) {
       channels.reply.publish({ client: this.client, message: task.message, reply });
     }
-    const trace = task.trace;
-    if (trace !== undefined) traceOutcome(trace, reply, error);
+    // Traced requests are few (only while the channel has subscribers): a map, not a field of every task.
+    const trace = this.#traced.size === 0 ? undefined : this.#traced.get(task);
+    if (trace !== undefined) {
+      this.#traced.delete(task);
+      traceOutcome(trace, reply, error);
+    }
     const scope = task.scope;
     if (scope instanceof CallbackOutcome) scope.settle(reply, error);
     else if (error) task.reject(error);

@@ -1,8 +1,7 @@
-// One request of the client on its way: the Task (request and handler of every try), and how a
-// try reaches a server (its `dispatch`, or a Promise `send` adapted here).
+// One request of the client on its way: the Task (request, handler and connection entry of every
+// try), and how a try reaches a server (its `dispatch`, or a Promise `send` adapted here).
 import type { AsyncResource } from 'node:async_hooks';
 import { DispatchEntry, type DispatchHandler, ENTRY_QUEUED, ENTRY_SENT } from '@iproto/connection';
-import type { RequestTraceContext } from './diagnostics.js';
 import type { ReplyDecoder } from './plain-message.js';
 import type { Request } from './request.js';
 import type { ResponseClass } from './response.js';
@@ -16,18 +15,22 @@ import type { MessageKey, ReplyFrame, ServerLike } from './types.js';
  * object from `send` down to the socket and back. Retries wrap nothing: the handler decides whether
  * to try again. Its `state` is the one state machine of the request: WAITING in the client's queue,
  * IDLE while the client routes it (or it waits for a retry), QUEUED or SENT at a connection, DONE.
+ *
+ * The fields its constructor sets are `declare`d: defined once, by the assignment, rather than
+ * first as undefined by a field definition (a smaller constructor, inlined where a request is
+ * prepared).
  */
 export class Task extends DispatchEntry implements DispatchHandler {
-  readonly message: Message;
-  override readonly msg: number;
-  readonly key: MessageKey | undefined;
-  override readonly body: Uint8Array;
-  override readonly noReply: boolean;
-  readonly responseClass: ResponseClass | undefined;
-  readonly decode: ReplyDecoder | undefined;
-  readonly maxTries: number;
-  timeout: number | undefined;
-  override readonly signal: AbortSignal | undefined;
+  declare readonly message: Message;
+  declare readonly msg: number;
+  declare readonly key: MessageKey | undefined;
+  declare readonly body: Uint8Array;
+  declare readonly noReply: boolean;
+  declare readonly responseClass: ResponseClass | undefined;
+  declare readonly decode: ReplyDecoder | undefined;
+  declare readonly maxTries: number;
+  declare timeout: number | undefined;
+  declare readonly signal: AbortSignal | undefined;
   /**
    * The caller's async context, where the client's events about this request (`retry`, `warning`)
    * run, and where its outcome goes when it is a `CallbackOutcome` (callback mode). For a Promise
@@ -35,9 +38,9 @@ export class Task extends DispatchEntry implements DispatchHandler {
    * already run in the caller's context). One field for both keeps a task, of which 100,000 may
    * wait at once, a word smaller.
    */
-  readonly scope: AsyncResource | undefined;
-  readonly resolve: (reply: unknown) => void;
-  readonly reject: (error: Error) => void;
+  declare readonly scope: AsyncResource | undefined;
+  declare readonly resolve: (reply: unknown) => void;
+  declare readonly reject: (error: Error) => void;
   tries = 1;
   /**
    * When it entered the client's queue (only then read): queue time counts against the deadline.
@@ -46,11 +49,6 @@ export class Task extends DispatchEntry implements DispatchHandler {
    */
   queuedAt = 0;
   server: ServerLike | undefined = undefined;
-  /** Its context on the `iproto:client:request` tracing channel, when that had subscribers at send. */
-  trace: RequestTraceContext | undefined = undefined;
-  /** Neighbours in the client's queue (doubly linked, so an abort takes a task out in O(1)). */
-  next: Task | undefined = undefined;
-  prev: Task | undefined = undefined;
   /** Where each try's outcome is reported; private, as the task is handed to user server objects. */
   readonly #runner: TaskRunner;
 

@@ -61,7 +61,7 @@ export class ConnectionState implements TransportOwner {
     this.maxWriteBuffer = o.maxWriteBuffer;
     this.closeTimeout = o.closeTimeout;
     this.timeout = o.timeout;
-    this.table = new RequestTable((entry: DispatchEntry) => abort(this, entry));
+    this.table = new RequestTable();
     this.deadlines = new Deadlines((now) => onTimer(this, now));
     this.writer = new BatchWriter((batch, transport, error) => written(this, batch, transport, error));
   }
@@ -99,5 +99,9 @@ export class ConnectionState implements TransportOwner {
 
   transportEnded(transport: Transport): void {
     ended(this, transport);
+  }
+
+  entryAborted(entry: DispatchEntry): void {
+    abort(this, entry);
   }
 }

@@ -6,7 +6,11 @@ export class Bucket {
   live = 0;
   expired = false;
   next: Bucket | null = null;
-  constructor(readonly deadline: number) {}
+  constructor(
+    readonly deadline: number,
+    /** The timeout its requests were given, in ms. */
+    readonly timeout: number,
+  ) {}
 }
 
 /** The buckets of one timeout value, in creation order, which is also deadline order. */
@@ -16,10 +20,9 @@ class DeadlineList {
   constructor(readonly timeout: number) {}
 }
 
-/** What a `Deadlines` tracks: anything that can hold its bucket and deadline. */
+/** What a `Deadlines` tracks: anything that can hold its bucket (its deadline and timeout). */
 export interface Timed {
   bucket: Bucket | null;
-  deadline: number;
 }
 
 /**
@@ -59,7 +62,7 @@ export class Deadlines {
     if (bucket === null || bucket.deadline !== deadline) {
       // Buckets whose requests all settled go as soon as a newer one comes.
       while (list.head !== null && list.head.live === 0) list.head = list.head.next;
-      bucket = new Bucket(deadline);
+      bucket = new Bucket(deadline, timeout);
       if (list.head === null) list.head = bucket;
       else list.tail!.next = bucket;
       list.tail = bucket;
@@ -67,7 +70,6 @@ export class Deadlines {
     }
     bucket.live++;
     entry.bucket = bucket;
-    entry.deadline = deadline;
   }
 
   untrack(entry: Timed): void {

@@ -18,7 +18,7 @@ export function onTimer(c: ConnectionState, now: number): void {
     const victims: DispatchEntry[] = [];
     for (const entry of c.table.queuedEntries()) if (entry.bucket?.expired) victims.push(entry);
     for (const entry of c.table.values()) if (entry.bucket?.expired) victims.push(entry);
-    victims.sort((a, b) => a.deadline - b.deadline);
+    victims.sort((a, b) => a.bucket!.deadline - b.bucket!.deadline);
     for (const entry of victims) {
       // An earlier expiry may have failed the connection and settled the rest.
       if (entry.bucket?.expired) expire(c, entry, now);
@@ -38,9 +38,10 @@ function expire(c: ConnectionState, entry: DispatchEntry, now: number): void {
   }
   const queued = entry.state === QUEUED;
   const sync = queued ? undefined : entry.sync;
+  const timeout = entry.bucket!.timeout;
   const error = new IProtoError(
     'ETIMEDOUT',
-    `${c.address}: request timed out after ${entry.timeoutMs} ms ${queued ? 'waiting in the queue' : 'waiting for the reply'}, msg ${entry.msg}` +
+    `${c.address}: request timed out after ${timeout} ms ${queued ? 'waiting in the queue' : 'waiting for the reply'}, msg ${entry.msg}` +
       (queued ? '' : ` sync ${sync}`),
     { address: c.address, errno: errnoOf('ETIMEDOUT'), msg: entry.msg, sync },
   );
@@ -53,7 +54,7 @@ function expire(c: ConnectionState, entry: DispatchEntry, now: number): void {
     // Perl (MR::IProto::Connection::Async, `on_timeout`) kills a handle silent for `timeout` while
     // callbacks wait. We retire it instead: new requests go to a fresh socket, and those still
     // within their own deadlines keep waiting on this one.
-    const silence = c.timeout > 0 ? c.timeout : entry.timeoutMs;
+    const silence = c.timeout > 0 ? c.timeout : timeout;
     if (transport === c.current && transport.state === OPEN && now - transport.lastActivity >= silence) {
       retire(
         c,

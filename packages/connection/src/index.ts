@@ -42,3 +42,4 @@ export {
   MAX_TIMEOUT,
   timeoutOption,
 } from './options.js';
+export { RingQueue } from './ring-queue.js';

@@ -6,7 +6,7 @@ import { closedError, maybeFinishClose } from './closing.js';
 import type { ConnectionState } from './connection-state.js';
 import { channels } from './diagnostics.js';
 import type { DispatchHandler, DispatchRequest } from './dispatch.js';
-import { ABANDONED, DispatchEntry, DONE, Entry, isFreeEntry, QUEUED, SENT } from './entry.js';
+import { ABANDONED, type DispatchEntry, DONE, Entry, isFreeEntry, QUEUED, SENT } from './entry.js';
 import { IProtoError } from './errors.js';
 import { invalidOption, MAX_TIMEOUT } from './options.js';
 import { abortError, settle } from './settling.js';
@@ -18,17 +18,26 @@ const EMPTY = new Uint8Array(0);
 
 /** `Connection#dispatch`: the entry of a valid request is launched; an invalid one fails in a microtask. */
 export function dispatch(c: ConnectionState, request: DispatchRequest, handler: DispatchHandler): void {
-  const entry = entryOf(c, request, handler);
-  if (entry instanceof DispatchEntry) launch(c, entry);
-  else queueMicrotask(() => handler.onError(entry));
+  const error = refusal(c, request);
+  if (error !== undefined) {
+    queueMicrotask(() => handler.onError(error));
+    return;
+  }
+  // The request is its own entry when it can be (one object per request); else one is made.
+  const entry = isFreeEntry(request, handler)
+    ? request
+    : new Entry(
+        request.msg,
+        request.body ?? EMPTY,
+        request.noReply === true,
+        request.signal ?? null,
+        handler,
+      );
+  launch(c, entry, request.timeout ?? c.timeout);
 }
 
-/** Checks a request: the entry to launch, or the error to fail it with. */
-function entryOf(
-  c: ConnectionState,
-  request: DispatchRequest,
-  handler: DispatchHandler,
-): DispatchEntry | Error {
+/** Checks a request: the error to fail it with, or undefined when it may go. */
+function refusal(c: ConnectionState, request: DispatchRequest): Error | undefined {
   const msg = request.msg;
   if (c.closing) return closedError(c);
   if (msg >>> 0 !== msg) {
@@ -40,9 +49,8 @@ function entryOf(
   if (body !== undefined && !(ArrayBuffer.isView(body) && (body as Uint8Array).BYTES_PER_ELEMENT === 1)) {
     return new TypeError(`Connection.send: body must be a Uint8Array or Buffer, msg ${msg}`);
   }
-  let timeout = request.timeout;
-  if (timeout === undefined) timeout = c.timeout;
-  else if (typeof timeout !== 'number' || !(timeout >= 0 && timeout <= MAX_TIMEOUT)) {
+  const timeout = request.timeout;
+  if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout >= 0 && timeout <= MAX_TIMEOUT))) {
     return invalidOption(
       `${c.address}: msg ${msg}`,
       'timeout',
@@ -62,15 +70,7 @@ function entryOf(
       { address: c.address, msg },
     );
   }
-  // The request is its own entry when it can be (one object per request); else one is made.
-  const entry = isFreeEntry(request, handler)
-    ? request
-    : new Entry(msg, body ?? EMPTY, request.noReply === true, signal);
-  entry.state = QUEUED;
-  entry.table = c.table;
-  entry.timeoutMs = timeout;
-  entry.handler = handler;
-  return entry;
+  return undefined;
 }
 
 /** Whether a request with this body would start at once (a slot and room), were it sent now. */
@@ -89,14 +89,16 @@ function fits(c: ConnectionState, transport: Transport, size: number): boolean {
 }
 
 /** Tracks a new request's deadline and signal, then starts it or queues it. */
-function launch(c: ConnectionState, entry: DispatchEntry): void {
+function launch(c: ConnectionState, entry: DispatchEntry, timeout: number): void {
   c.unsettled++;
   const now = readClock(c);
-  const timeout = entry.timeoutMs;
   if (timeout > 0) c.deadlines.track(entry, now, timeout);
+  const transport = c.current ?? open(c);
+  // While queued, a socket of this connection: its owner is where the entry's abort goes.
+  entry.transport = transport;
+  entry.state = QUEUED;
   const signal = entry.signal;
   if (signal != null) signal.addEventListener('abort', entry);
-  const transport = c.current ?? open(c);
   if (c.table.queued === 0 && fits(c, transport, entry.size)) start(c, transport, entry, now);
   else c.table.enqueue(entry);
 }
@@ -159,8 +161,7 @@ export function written(
           error: undefined,
         });
       }
-      const handler = entry.handler!;
-      queueMicrotask(() => handler.onReply(undefined));
+      queueMicrotask(() => entry.onReply(undefined));
     } else {
       // Settled before it was written (deadline, abort): the stand-in keeping its sync goes now.
       const stand = c.table.get(entry.sync);

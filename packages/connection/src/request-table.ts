@@ -1,4 +1,4 @@
-import { type DispatchEntry, QUEUED } from './entry.js';
+import { type DispatchEntry, PINNED, QUEUED } from './entry.js';
 import { RingQueue } from './ring-queue.js';
 import { SyncTable } from './sync-table.js';
 
@@ -14,9 +14,6 @@ export class RequestTable {
   /** Live (QUEUED) entries in the queue: aborted and expired ones stay in it until they reach the front. */
   queued = 0;
   #lastSync = 0;
-
-  /** `onAbort(entry)`: the entry's signal fired. */
-  constructor(readonly onAbort: (entry: DispatchEntry) => void) {}
 
   /** Entries holding a sync, on every transport. */
   get size(): number {
@@ -81,10 +78,10 @@ export class RequestTable {
 
   /**
    * A queued entry settled (aborted or expired): it leaves the count now and the queue later, and
-   * until then is not taken as an entry again (see `DispatchEntry#pinned`).
+   * until then is not taken as an entry again (see `DispatchEntry#transport`).
    */
   forgetQueued(entry: DispatchEntry): void {
-    entry.pinned = true;
+    entry.transport = PINNED;
     this.queued--;
     this.dropDead();
   }

@@ -1,7 +1,9 @@
 /**
  * A FIFO queue over a power-of-two ring that grows by doubling and never shifts an array. Items are
  * taken out from the front only; a caller that must drop an item from the middle marks it dead and
- * skips it when it reaches the front (see `Connection`), so removal stays O(1).
+ * skips it when it reaches the front (see `RequestTable`; `@iproto/client`'s queue is one too), so
+ * removal stays O(1).
+ * @internal
  */
 export class RingQueue<T> {
   #items: (T | undefined)[];

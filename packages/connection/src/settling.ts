@@ -5,7 +5,17 @@ import { frameBody } from '@iproto/framing';
 import { maybeFinishClose } from './closing.js';
 import type { ConnectionState } from './connection-state.js';
 import { channels } from './diagnostics.js';
-import { ABANDONED, type DispatchEntry, DONE, IDLE, placeholder, QUEUED, SENT } from './entry.js';
+import {
+  ABANDONED,
+  type DispatchEntry,
+  DONE,
+  handlerOf,
+  IDLE,
+  PINNED,
+  placeholder,
+  QUEUED,
+  SENT,
+} from './entry.js';
 import { abortReason, IProtoError } from './errors.js';
 import { pump } from './request-path.js';
 import { dropTransport, failed } from './sockets.js';
@@ -36,8 +46,7 @@ export function reject(c: ConnectionState, entry: DispatchEntry, error: Error): 
       error,
     });
   }
-  const handler = entry.handler!;
-  queueMicrotask(() => handler.onError(error));
+  queueMicrotask(() => entry.onError(error));
 }
 
 /**
@@ -60,7 +69,7 @@ export function entomb(c: ConnectionState, entry: DispatchEntry, error: Error): 
   c.table.replace(entry, stand);
   entry.transport!.live--;
   // A noReply request is still in its write batch, which forgets it only once written.
-  if (entry.noReply) entry.pinned = true;
+  if (entry.noReply) entry.transport = PINNED;
   reject(c, entry, error);
   return stand;
 }
@@ -82,8 +91,8 @@ export function abort(c: ConnectionState, entry: DispatchEntry): void {
     reject(c, entry, error);
     c.table.forgetQueued(entry);
   } else if (sent) {
-    abandon(c, entry, error, (c.now = performance.now()));
     const transport = entry.transport!;
+    abandon(c, entry, error, (c.now = performance.now()));
     if (transport.state === RETIRED && transport.live === 0) dropTransport(c, transport);
   }
   if (c.closing) maybeFinishClose(c);
@@ -143,7 +152,7 @@ export function replyFrame(
     const reply = { msg, sync, body: frameBody(bytes, start, end) };
     channels.reply.publish({ connection: c.connection, msg: entry.msg, sync, reply, error: undefined });
   }
-  c.replies.push(entry.handler!, msg, sync, bytes, start, end);
+  c.replies.push(handlerOf(entry), msg, sync, bytes, start, end);
 }
 
 /** A read was decoded: hand its replies over, then let waiting requests in. */

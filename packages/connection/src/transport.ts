@@ -2,6 +2,7 @@ import { connect as netConnect, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import { FrameDecoder, FrameError, type FrameSink } from '@iproto/framing';
+import type { DispatchEntry } from './entry.js';
 import { errnoOf, fromSocketError, IProtoError } from './errors.js';
 import { rethrowLater } from './reply-batch.js';
 
@@ -47,6 +48,8 @@ export interface TransportOwner {
   transportFailed(transport: Transport, error: IProtoError): void;
   /** A socket we ended has closed. */
   transportEnded(transport: Transport): void;
+  /** The signal of a request waiting or in flight on this connection was aborted. */
+  entryAborted(entry: DispatchEntry): void;
 }
 
 export interface TransportOptions {

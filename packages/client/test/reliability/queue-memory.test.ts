@@ -1,5 +1,6 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { IProto } from '@iproto/client';
 import { Connection } from '@iproto/connection';
 import { startTestServer } from '@iproto/server/testing';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -111,5 +112,50 @@ describe('requests that die in a connection queue release what they hold', () =>
     expect(new Set(await Promise.all(sends))).toEqual(new Set(['AbortError']));
     expect(connection.queued).toBe(0);
     expect(await survivors(refs)).toBeLessThanOrEqual(DEAD_SLACK);
+  });
+});
+
+describe("requests that die in the client's queue release what they hold", () => {
+  it('aborted while waiting behind maxParallel, from the middle of the queue: freed, and the rest still run', async () => {
+    const held: (() => void)[] = [];
+    const server = await startTestServer({
+      handler: (request) => new Promise<Uint8Array>((resolve) => held.push(() => resolve(request.body))),
+    });
+    cleanup.push(() => server.close());
+    const client = new IProto({ servers: server.address, maxParallel: 10, timeout: 0 });
+    cleanup.push(() => client.close());
+    const refs: WeakRef<object>[] = [];
+    const controllers: AbortController[] = [];
+    const sends: Promise<string>[] = [];
+    for (let i = 0; i < 1010; i++) {
+      const payload = Buffer.alloc(16 * 1024);
+      if (i > 10) refs.push(new WeakRef(payload));
+      const controller = new AbortController();
+      controllers.push(controller);
+      sends.push(
+        client
+          .send({ msg: 1, payload, unpack: (data: Buffer) => data.length }, { signal: controller.signal })
+          .then(
+            () => 'ok',
+            (error: { name?: string }) => error.name ?? 'error',
+          ),
+      );
+    }
+    expect(client.queued).toBe(1000);
+    // Every queued request but the first, newest first then the rest: the living front keeps them
+    // from leaving the queue at its head, so only its compaction frees them.
+    for (let i = 1009; i > 10; i -= 2) controllers[i]!.abort();
+    for (let i = 1008; i > 10; i -= 2) controllers[i]!.abort();
+    expect(client.queued).toBe(1);
+    expect(await survivors(refs)).toBeLessThanOrEqual(DEAD_SLACK);
+    // The running ten are answered; the first queued request still runs.
+    while (held.length < 10) await new Promise((resolve) => setTimeout(resolve, 5));
+    for (const release of held.splice(0)) release();
+    while (held.length < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    held.splice(0)[0]!();
+    const outcomes = await Promise.all(sends);
+    expect(outcomes.filter((o) => o === 'ok')).toHaveLength(11);
+    expect(outcomes.filter((o) => o === 'AbortError')).toHaveLength(999);
+    expect(client.queued).toBe(0);
   });
 });
