@@ -87,8 +87,10 @@ export class TaskRunner {
       if (signal.aborted) {
         // Deferred, as any failure before sending: a callback never runs inside `send()`, and a
         // traced request's `end` comes before its outcome.
+        // It never took a slot nor a place in the queue: it settles without freeing either.
         const error = this.#abortError(task);
-        queueMicrotask(() => this.#finish(task, undefined, error));
+        task.state = ENTRY_DONE;
+        queueMicrotask(() => this.#report(task, undefined, error));
         return;
       }
     }
@@ -330,6 +332,11 @@ export class TaskRunner {
     if (task.signal !== undefined) task.signal.removeEventListener('abort', task);
     if (wasRunning) this.#startNext();
     else if (this.queue.length > 0) this.queue.forget(); // none after a drain (close)
+    this.#report(task, reply, error);
+  }
+
+  /** Tells the channels, the tracing and the caller how a request settled. */
+  #report(task: Task, reply: unknown, error: Error | undefined): void {
     if (error) {
       if (channels.error.hasSubscribers)
         channels.error.publish({ client: this.client, message: task.message, error });

@@ -264,6 +264,23 @@ describe('issue 12: one request path', () => {
     expect((await Promise.all(sent)).map(([n]) => n)).toEqual(Array.from({ length: 50 }, (_, i) => i));
   });
 
+  it('a send with an already aborted signal takes no slot: maxParallel still holds after it', async () => {
+    const [server] = await fixture.startServers(1);
+    server.faults.add({ type: 'delay', ms: 300 }, { times: 2 });
+    const client = fixture.client([server], { maxParallel: 1 });
+    const first = client.send({ msg: 7, data: [1], unpack: 'L' });
+    const aborted = await errorOf(
+      client.send({ msg: 7, data: [2], unpack: 'L' }, { signal: AbortSignal.abort() }),
+    );
+    expect(aborted.name).toBe('AbortError');
+    const third = client.send({ msg: 7, data: [3], unpack: 'L' });
+    // The first request still holds the only slot: the third waits for it.
+    expect(client.queued).toBe(1);
+    expect(await first).toEqual([1]);
+    expect(await third).toEqual([3]);
+    expect(client.queued).toBe(0);
+  });
+
   it('#12.8 close() with timeout 0 and a silent server settles within closeTimeout', async () => {
     const silent = await silentServer();
     const before = tcpHandles();
