@@ -2,7 +2,7 @@
 // _server_callback, _send_retry, _finish_and_start): admitting each under `maxParallel` or queueing
 // it, trying it on a server picked afresh, acting on what comes back (settle or retry), and
 // starting the next queued one when it settles.
-import { abortReason, ENTRY_DONE, ENTRY_IDLE, ENTRY_WAITING } from '@iproto/connection';
+import { abortReason, ENTRY_DONE, ENTRY_IDLE, ENTRY_WAITING, LiveQueue } from '@iproto/connection';
 import { CallbackOutcome } from './callback-outcome.js';
 import { emitFor } from './client-events.js';
 import { channels, type RequestTraceContext, requestTracing, traceOutcome } from './diagnostics.js';
@@ -13,7 +13,6 @@ import type { Response } from './response.js';
 import type { Message, SendOptions } from './send-types.js';
 import { dispatchTo, type Task } from './task.js';
 import { errorAllowsRetry, readReply, replyAsksRetry, trailingDataError } from './task-outcome.js';
-import { TaskQueue } from './task-queue.js';
 import type { ReplyFrame, ServerLike } from './types.js';
 
 const EMPTY = new Uint8Array(0);
@@ -28,7 +27,12 @@ export class TaskRunner {
   /** Requests in progress (sent, or waiting for a retry). */
   inProgress = 0;
   /** Requests waiting behind `maxParallel`. */
-  readonly queue = new TaskQueue();
+  /**
+   * Requests waiting behind `maxParallel`, oldest first: the same queue as a connection's, where a
+   * request that settles while it waits leaves the count at once and the ring later. A task waits
+   * here exactly while its state is WAITING.
+   */
+  readonly queue = new LiveQueue<Task>((task) => task.state === ENTRY_WAITING);
   /** No new requests: `close()` or `destroy()` was called. */
   closed = false;
   /** A `retry` or `warning` listener is attached: requests then keep their caller's async context. */

@@ -42,4 +42,4 @@ export {
   MAX_TIMEOUT,
   timeoutOption,
 } from './options.js';
-export { RingQueue } from './ring-queue.js';
+export { LiveQueue } from './ring-queue.js';

@@ -1,5 +1,5 @@
 import { type DispatchEntry, PINNED, QUEUED } from './entry.js';
-import { RingQueue } from './ring-queue.js';
+import { LiveQueue } from './ring-queue.js';
 import { SyncTable } from './sync-table.js';
 
 const MAX_SYNC = 0xfffffffe;
@@ -10,9 +10,11 @@ const MAX_SYNC = 0xfffffffe;
  */
 export class RequestTable {
   readonly #bySync = new SyncTable<DispatchEntry>();
-  readonly #queue = new RingQueue<DispatchEntry>();
-  /** Live (QUEUED) entries in the queue: aborted and expired ones stay in it until they reach the front. */
-  queued = 0;
+  readonly #queue = new LiveQueue<DispatchEntry>((entry) => entry.state === QUEUED);
+  /** Live (QUEUED) entries in the queue: aborted and expired ones stay in it until dropped. */
+  get queued(): number {
+    return this.#queue.length;
+  }
   #lastSync = 0;
 
   /** Entries holding a sync, on every transport. */
@@ -61,19 +63,16 @@ export class RequestTable {
 
   enqueue(entry: DispatchEntry): void {
     this.#queue.push(entry);
-    this.queued++;
   }
 
-  /** The oldest live queued entry, left in the queue; dead ones in front of it are dropped. */
+  /** The oldest live queued entry, left in the queue. */
   peek(): DispatchEntry | undefined {
-    this.dropDead();
     return this.#queue.peek();
   }
 
   /** Takes the front entry (after `peek` found it live). */
   dequeue(): void {
     this.#queue.shift();
-    this.queued--;
   }
 
   /**
@@ -82,30 +81,16 @@ export class RequestTable {
    */
   forgetQueued(entry: DispatchEntry): void {
     entry.transport = PINNED;
-    this.queued--;
-    this.dropDead();
-  }
-
-  /**
-   * Forgets queued entries that were aborted or expired: those at the front at once, the rest when
-   * they outnumber the living. Runs on every such death too, not only when a slot frees, because
-   * while a stuck server holds every slot nothing moves, and dead entries would keep their bodies.
-   */
-  dropDead(): void {
-    const queue = this.#queue;
-    while (queue.length !== 0 && queue.peek()!.state !== QUEUED) queue.shift();
-    if (queue.length > 64 && queue.length > 2 * this.queued) queue.filter((e) => e.state === QUEUED);
+    this.#queue.forget();
   }
 
   /** The live queued entries, in order, left in place. */
   queuedEntries(): DispatchEntry[] {
-    return this.#queue.toArray().filter((e) => e.state === QUEUED);
+    return this.#queue.live();
   }
 
   /** Empties the queue; returns its live entries in order. */
   drainQueue(): DispatchEntry[] {
-    const live = this.#queue.drain().filter((e) => e.state === QUEUED);
-    this.queued = 0;
-    return live;
+    return this.#queue.drain();
   }
 }
