@@ -2,9 +2,11 @@
 // contender in a fresh process of its own (bench/lib/contender.mjs), all doing the same work
 // ({ msg: 17, data: [1, 2, 3], pack: 'L3', unpack: 'L3' }) against native echo servers:
 //
-//   bare Node loop | Connection | IProto, defaults | IProto, tuned   (one server)
+//   bare Node loop | Promise floor | Connection | IProto, defaults | IProto, tuned   (one server)
 //   bare loop over 3 sockets | IProto, defaults, 3 servers          (three servers)
 //
+// (the Promise floor, bench/lib/promise-floor.mjs, is the least any client with a Promise per
+// request costs: the bare loop's wire work behind `send`, no checks, table or deadlines)
 // at 1, 256 and 1024 in flight, medians of the rounds, ratios against the baseline of the same
 // run; then the heap of 100,000 requests in flight on IProto with its defaults; then the Perl
 // MR::IProto client (sync and async, bench/perl/client.pl).
@@ -141,10 +143,12 @@ async function startHoldingServer() {
 
 const CONTENDERS = [
   { kind: 'bare', label: 'bare Node loop', servers: 1 },
+  { kind: 'floor', label: 'Promise floor', servers: 1 },
   { kind: 'connection', label: 'Connection', servers: 1 },
   { kind: 'iproto', label: 'IProto, defaults', servers: 1 },
   { kind: 'iproto-tuned', label: 'IProto, tuned', servers: 1 },
   { kind: 'bare3', label: 'bare loop over 3 sockets', servers: 3 },
+  { kind: 'floor3', label: 'Promise floor over 3 sockets', servers: 3 },
   { kind: 'iproto3', label: 'IProto, defaults, 3 servers', servers: 3 },
 ];
 
@@ -195,6 +199,8 @@ try {
   for (const depth of DEPTHS) {
     const bare = med('bare', depth);
     const baseline = `bare Node loop, ${depth} in flight`;
+    // The ceiling of every Promise client here (bench/lib/promise-floor.mjs): the targets beside it.
+    figure(`Promise floor, ${depth} in flight`, med('floor', depth), baseline, bare);
     figure(`Connection, ${depth} in flight`, med('connection', depth), baseline, bare);
     figure(
       `IProto send (defaults), ${depth} in flight`,
@@ -204,6 +210,12 @@ try {
       DEFAULT_TARGETS[depth],
     );
     figure(`IProto send (tuned), ${depth} in flight`, med('iproto-tuned', depth), baseline, bare);
+    figure(
+      `Promise floor over 3 sockets, ${depth} in flight`,
+      med('floor3', depth),
+      `bare loop over 3 sockets, ${depth} in flight`,
+      med('bare3', depth),
+    );
     figure(
       `IProto send (defaults), 3 servers, ${depth} in flight`,
       med('iproto3', depth),

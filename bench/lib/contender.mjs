@@ -5,7 +5,7 @@
 //   node --expose-gc bench/lib/contender.mjs KIND DEPTH WARMUP_MS DURATION_MS HOST:PORT[,HOST:PORT...]
 //   node --expose-gc bench/lib/contender.mjs heap COUNT 0 0 HOST:PORT     (a holding echo server)
 //
-// KIND: bare | bare3 | connection | iproto | iproto-tuned | iproto3. Prints one JSON line:
+// KIND: bare | bare3 | floor | floor3 | connection | iproto | iproto-tuned | iproto3. Prints one JSON line:
 // { rps } or, for heap, { heapMB }.
 import { bareLoop } from './bare-loop.mjs';
 import { clientLoop, message } from './client-loop.mjs';
@@ -35,6 +35,26 @@ async function run() {
       );
       const results = await Promise.all(parts.filter(Boolean));
       return { rps: results.reduce((sum, r) => sum + r.rps, 0) };
+    }
+    case 'floor':
+    case 'floor3': {
+      // The least any Promise client costs here (promise-floor.mjs): the ceiling of every ratio.
+      // Over three sockets, requests go to each in turn, as the client's round-robin sends them.
+      const { PromiseFloor } = await import('./promise-floor.mjs');
+      const floors = await Promise.all(servers.map((server) => PromiseFloor.connect(server)));
+      let next = 0;
+      const client = {
+        send(message) {
+          const floor = floors[next];
+          next = next + 1 === floors.length ? 0 : next + 1;
+          return floor.send(message);
+        },
+      };
+      try {
+        return await clientLoop({ ...common, depth, client });
+      } finally {
+        for (const floor of floors) floor.close();
+      }
     }
     case 'connection': {
       const { Connection } = await import('@iproto/connection');
