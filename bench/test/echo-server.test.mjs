@@ -3,6 +3,7 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { bareLoop } from '../lib/bare-loop.mjs';
 import { findCompiler, startEchoServer } from '../lib/echo-server.mjs';
+import { PromiseFloor } from '../lib/promise-floor.mjs';
 
 function frame(msg, sync, body) {
   const header = Buffer.alloc(12);
@@ -117,6 +118,19 @@ describe('echo server', () => {
     assert.ok(result.requests > 0, 'no request completed');
     assert.ok(result.seconds > 0);
     assert.equal(result.rps, result.requests / result.seconds);
+  });
+
+  it('answers each Promise floor request with its own reply, past the size of its first ring', async () => {
+    const floor = await PromiseFloor.connect({ host: server.host, port: server.port });
+    try {
+      // 3000 at once: the settler ring (1024) doubles twice while all are in flight.
+      const replies = await Promise.all(
+        Array.from({ length: 3000 }, (_, i) => floor.send({ msg: 17, data: [i, i + 1, i * 2] })),
+      );
+      replies.forEach((reply, i) => assert.deepEqual(reply, [i, i + 1, i * 2]));
+    } finally {
+      floor.close();
+    }
   });
 });
 

@@ -51,6 +51,21 @@ describe('bench/run.mjs --quick', () => {
         ),
       );
     }
+    // The Promise floor, the ceiling of any Promise client's ratio, beside the bare loops.
+    for (const depth of [1, 256, 1024]) {
+      assert.match(
+        report,
+        new RegExp(
+          `\\| Promise floor, ${depth} in flight \\| [\\d.]+ [kM]? ?req/s \\| bare Node loop, ${depth} in flight \\|`,
+        ),
+      );
+      assert.match(
+        report,
+        new RegExp(
+          `\\| Promise floor over 3 sockets, ${depth} in flight \\| [\\d.]+ [kM]? ?req/s \\| bare loop over 3 sockets, ${depth} in flight \\|`,
+        ),
+      );
+    }
     assert.match(report, /\| IProto \(defaults\), heap with 100,000 requests in flight \| [\d.]+ MB \|/);
     assert.ok(report.includes('![Client against its peers: throughput against depth](throughput.svg)'));
     const svg = readFileSync(join(dir, 'throughput.svg'), 'utf8');
