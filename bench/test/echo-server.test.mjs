@@ -127,7 +127,7 @@ describe('echo server', () => {
       const replies = await Promise.all(
         Array.from({ length: 3000 }, (_, i) => floor.send({ msg: 17, data: [i, i + 1, i * 2] })),
       );
-      replies.forEach((reply, i) => assert.deepEqual(reply, [i, i + 1, i * 2]));
+      for (const [i, reply] of replies.entries()) assert.deepEqual(reply, [i, i + 1, i * 2]);
     } finally {
       floor.close();
     }
