@@ -6,7 +6,8 @@
 //
 // KIND: bare (bench/lib/bare-loop.mjs) | dispatch (Connection#dispatch with one handler object per
 // loop, no promise) | connection (Connection#send, a promise per request, replies checked by hand)
-// | iproto (IProto#send with its defaults).
+// | floor (bench/lib/promise-floor.mjs: a Promise per request and nothing else) | iproto
+// (IProto#send with its defaults).
 import { bareLoop } from './bare-loop.mjs';
 
 const [kind, depthArg, countArg, address] = process.argv.slice(2);
@@ -106,6 +107,17 @@ switch (kind) {
     const connection = new Connection(target, { maxParallel: depth });
     await measureLoops(async () => check((await connection.send(17, body)).body));
     await connection.close();
+    break;
+  }
+  case 'floor': {
+    const { PromiseFloor } = await import('./promise-floor.mjs');
+    const floor = await PromiseFloor.connect(target);
+    const message = () => ({ msg: 17, data: [1, 2, 3] });
+    await measureLoops(async () => {
+      const r = await floor.send(message());
+      if (r[2] !== 3) throw new Error('bad reply');
+    });
+    floor.close();
     break;
   }
   case 'iproto': {
