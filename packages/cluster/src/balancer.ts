@@ -48,11 +48,17 @@ export class Balancer<S extends Balanced> {
    * points sharing the hash's top 12 bits (usually none to two) rather than at all of them.
    */
   readonly ketamaBucket: Uint32Array;
-  /** RR: the working copy that picks are taken out of (_rr_servers). */
-  #rrLeft: S[] = [];
+  /**
+   * RR: the working copy that picks are taken out of (_rr_servers), kept without an array per
+   * round: the servers still to pick this round are `#rrOrder[0..#rrLeft)`, and a pick swaps its
+   * server to the end of that range.
+   */
+  readonly #rrOrder: S[];
+  #rrLeft = 0;
 
   constructor(servers: readonly S[]) {
     this.servers = servers.slice();
+    this.#rrOrder = servers.slice();
     this.hashList = new WeightedList(this.servers);
 
     const points: { point: number; text: string; owner: S }[] = [];
@@ -86,25 +92,26 @@ export class Balancer<S extends Balanced> {
    * pick falls back to non-excluded servers, then to any (Perl's behaviour).
    */
   pickRoundRobin(exclude: Exclusion<S>): S {
-    let left = this.#rrLeft;
-    if (left.length === 0) left = this.#rrLeft = this.servers.slice();
+    const order = this.#rrOrder;
+    if (this.#rrLeft === 0) this.#rrLeft = order.length;
     // Fast path, and uniform: a random entry, kept if usable (conditioned on that, it is uniform
     // among the usable ones); otherwise pick uniformly among the usable ones.
-    let index = Math.floor(Math.random() * left.length);
-    if (!usable(left[index], exclude)) {
-      index = randomIndexWhere(left, (s) => usable(s, exclude));
+    let index = Math.floor(Math.random() * this.#rrLeft);
+    if (!usable(order[index], exclude)) {
+      index = randomIndexWhere(order, this.#rrLeft, (s) => usable(s, exclude));
       if (index < 0) {
         // Nothing usable is left in this round: start a new one.
-        left = this.#rrLeft = this.servers.slice();
-        index = randomIndexWhere(left, (s) => usable(s, exclude));
-        if (index < 0) index = randomIndexWhere(left, (s) => !exclude?.has(s));
-        if (index < 0) index = Math.floor(Math.random() * left.length);
+        const all = (this.#rrLeft = order.length);
+        index = randomIndexWhere(order, all, (s) => usable(s, exclude));
+        if (index < 0) index = randomIndexWhere(order, all, (s) => !exclude?.has(s));
+        if (index < 0) index = Math.floor(Math.random() * all);
       }
     }
-    const picked = left[index];
-    // Order within the copy does not matter (picks are random), so remove in O(1).
-    left[index] = left[left.length - 1];
-    left.pop();
+    // Taken out of this round: swapped to the end of the range still to pick.
+    const last = --this.#rrLeft;
+    const picked = order[index];
+    order[index] = order[last];
+    order[last] = picked;
     return picked;
   }
 
@@ -175,12 +182,12 @@ function usable<S extends Balanced>(server: S, exclude: Exclusion<S>): boolean {
   return server.active && (exclude === undefined || !exclude.has(server));
 }
 
-/** A uniformly random index among the entries that pass, or -1. */
-function randomIndexWhere<S>(list: readonly S[], pass: (s: S) => boolean): number {
+/** A uniformly random index among the first `length` entries that pass, or -1. */
+function randomIndexWhere<S>(list: readonly S[], length: number, pass: (s: S) => boolean): number {
   let count = 0;
-  for (const s of list) if (pass(s)) count++;
+  for (let i = 0; i < length; i++) if (pass(list[i])) count++;
   if (count === 0) return -1;
   let nth = Math.floor(Math.random() * count);
-  for (let i = 0; i < list.length; i++) if (pass(list[i]) && nth-- === 0) return i;
+  for (let i = 0; i < length; i++) if (pass(list[i]) && nth-- === 0) return i;
   return -1;
 }
