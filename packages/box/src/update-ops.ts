@@ -32,16 +32,19 @@ const SPLICE_END = 0x7fffffff;
 
 /**
  * An arithmetic argument, packed as MR::Tarantool::Box::UpdateMulti does (`l` for add, `L` for the
- * bit operations: 4 bytes, two's complement). On a 64-bit field a value beyond 32 bits goes as 8
- * bytes, which a 1.5 server takes (Perl would wrap it to 32 bits).
+ * bit operations: 4 bytes, two's complement) where the server reads it as the value meant. A 1.5
+ * server sign-extends a 4-byte argument on a 64-bit field (tuple_update.cc), so there only a value
+ * from -2^31 to 2^31-1 goes as 4 bytes and any other as 8 (Perl would send 4 bytes, which the
+ * server takes as another value).
  */
 function writeArith(w: Writer, letter: FieldLetter, value: bigint, what: string): void {
-  if (value >= -0x8000_0000n && value <= 0xffff_ffffn) {
+  const wide = INT_SIZE[letter] === 8;
+  if (value >= -0x8000_0000n && value <= (wide ? 0x7fff_ffffn : 0xffff_ffffn)) {
     w.ber(4);
     w.u32(Number(BigInt.asUintN(32, value)));
     return;
   }
-  if (INT_SIZE[letter] === 8 && value >= -0x8000_0000_0000_0000n && value <= 0xffff_ffff_ffff_ffffn) {
+  if (wide && value >= -0x8000_0000_0000_0000n && value <= 0xffff_ffff_ffff_ffffn) {
     w.ber(8);
     w.u64(BigInt.asUintN(64, value));
     return;
@@ -176,11 +179,14 @@ export function writeUpdateOp(w: Writer, space: Space, op: unknown, position: nu
       return;
     case 'bit_clear': {
       // MR::Tarantool::Box: `and` with `~value`, packed as `L` (the low 32 bits of Perl's 64-bit ~).
+      // On a 64-bit field the complement is taken over 64 bits (a signed 4-byte one where it fits:
+      // the server sign-extends it), so the high half of the field is kept.
       expectArgs(op, 1, 1, what);
       numeric(UpdateOpCode.AND);
       const value = integerArgument(op[2], what);
-      const wide = value < -0x8000_0000n || value > 0xffff_ffffn;
-      writeArith(w, letter, wide ? BigInt.asUintN(64, ~value) : BigInt.asUintN(32, ~value), what);
+      if (INT_SIZE[letter] === 8) writeArith(w, letter, BigInt.asIntN(64, ~value), what);
+      else if (value < -0x8000_0000n || value > 0xffff_ffffn) writeArith(w, letter, value, what); // refused there
+      else writeArith(w, letter, BigInt.asUintN(32, ~value), what);
       return;
     }
     case 'splice':

@@ -36,6 +36,14 @@ const NAMES = {
   indexes: [{ name: 'pk', keys: ['name'] }],
 } as const;
 
+const COUNTERS = {
+  space: 3,
+  name: 'counters',
+  format: 'LQ',
+  fields: ['id', 'n'],
+  indexes: [{ name: 'pk', keys: ['id'] }],
+} as const;
+
 const DOUBLE_SPACES = [
   {
     space: 0,
@@ -46,14 +54,15 @@ const DOUBLE_SPACES = [
   },
   { space: 1, indexes: [{ parts: [{ field: 0, type: 'NUM64' as const }] }] },
   { space: 2, indexes: [{ parts: [{ field: 0, type: 'STR' as const }] }] },
+  { space: 3, indexes: [{ parts: [{ field: 0, type: 'NUM' as const }] }] },
 ];
 
 let double: BoxDouble | undefined;
-let box: Box<readonly [typeof USERS, typeof EVENTS, typeof NAMES]> | undefined;
+let box: Box<readonly [typeof USERS, typeof EVENTS, typeof NAMES, typeof COUNTERS]> | undefined;
 
 async function start(options: Parameters<typeof startBoxDouble>[0] = {}) {
   double = await startBoxDouble({ spaces: DOUBLE_SPACES, ...options });
-  box = new Box({ servers: double.address, spaces: [USERS, EVENTS, NAMES], retryDelay: 0, timeout: 5000 });
+  box = new Box({ servers: double.address, spaces: [USERS, EVENTS, NAMES, COUNTERS], retryDelay: 0, timeout: 5000 });
   return { double, box };
 }
 
@@ -138,6 +147,28 @@ describe('Box against the box double', () => {
     expect(double.space(0).tuples()[0]).toHaveLength(4);
     expect(await apply([[2, 'delete']])).toEqual([1, 'Yde', 7]);
     expect(double.space(0).tuples()[0]).toHaveLength(3);
+  });
+
+  it('updates a 64-bit field with arguments from 2^31 to 2^32 as the values given (a 1.5 server sign-extends a 4-byte one)', async () => {
+    const { box } = await start();
+    const MAX = 0xffff_ffff_ffff_ffffn;
+    const cases: [string, bigint, number, bigint][] = [
+      ['add', 0n, 3_000_000_000, 3_000_000_000n],
+      ['num_add', 0n, 0x8000_0000, 0x8000_0000n],
+      ['num_sub', 5_000_000_000n, 3_000_000_000, 2_000_000_000n],
+      ['or', 0n, 0x8000_0000, 0x8000_0000n],
+      ['bit_set', 0n, 0x8000_0000, 0x8000_0000n],
+      ['xor', 0n, 0xffff_ffff, 0xffff_ffffn],
+      ['and', MAX, 0xffff_ffff, 0xffff_ffffn],
+      ['bit_clear', MAX, 0x8000_0000, MAX - 0x8000_0000n],
+      ['bit_clear', MAX, 1, MAX - 1n],
+      ['add', 10n, -3, 7n],
+    ];
+    for (const [op, start, argument, expected] of cases) {
+      await box.insert('counters', [1, start]);
+      const updated = await box.update('counters', 1, [['n', op, argument]] as never, { wantResult: true });
+      expect({ op, argument, n: updated?.n }).toEqual({ op, argument, n: expected });
+    }
   });
 
   it('keeps UTF-8 text, 64-bit fields, long tuples and a 900 KiB field intact', async () => {
