@@ -2,7 +2,16 @@
 // _server_callback, _send_retry, _finish_and_start): admitting each under `maxParallel` or queueing
 // it, trying it on a server picked afresh, acting on what comes back (settle or retry), and
 // starting the next queued one when it settles.
-import { abortReason, ENTRY_DONE, ENTRY_IDLE, ENTRY_WAITING, LiveQueue } from '@iproto/connection';
+import {
+  abortReason,
+  DEFAULT_TIMEOUT,
+  Deadlines,
+  ENTRY_DONE,
+  ENTRY_IDLE,
+  ENTRY_WAITING,
+  LiveQueue,
+  tickNow,
+} from '@iproto/connection';
 import { CallbackOutcome } from './callback-outcome.js';
 import { emitFor } from './client-events.js';
 import { channels, type RequestTraceContext, requestTracing, traceOutcome } from './diagnostics.js';
@@ -26,13 +35,18 @@ const noop = (): void => {};
 export class TaskRunner {
   /** Requests in progress (sent, or waiting for a retry). */
   inProgress = 0;
-  /** Requests waiting behind `maxParallel`. */
   /**
    * Requests waiting behind `maxParallel`, oldest first: the same queue as a connection's, where a
    * request that settles while it waits leaves the count at once and the ring later. A task waits
    * here exactly while its state is WAITING.
    */
   readonly queue = new LiveQueue<Task>((task) => task.state === ENTRY_WAITING);
+  /**
+   * The deadlines of the requests in the queue, on one timer, as a connection keeps those of its
+   * requests: a request that waits here past its deadline fails then, not when a slot frees. A
+   * waiting task's `bucket` is its deadline here; a connection gives it another once it is sent.
+   */
+  readonly #deadlines = new Deadlines((now) => this.#expireWaiting(now));
   /** No new requests: `close()` or `destroy()` was called. */
   closed = false;
   /** A `retry` or `warning` listener is attached: requests then keep their caller's async context. */
@@ -103,7 +117,8 @@ export class TaskRunner {
       this.#try(task);
     } else {
       task.state = ENTRY_WAITING;
-      task.queuedAt = Math.ceil(performance.now());
+      const timeout = this.#deadlineOf(task);
+      if (timeout !== undefined && timeout > 0) this.#deadlines.track(task, tickNow(), timeout);
       // One abort listener per request: the client's while the request waits here (or for a
       // retry); once dispatched, the connection's (it passes the abort up as an error).
       signal?.addEventListener('abort', task);
@@ -149,6 +164,46 @@ export class TaskRunner {
     this.closed = true;
     for (const task of this.queue.drain()) this.#finish(task, undefined, makeError());
     for (const task of [...this.#delayed.keys()]) this.#finish(task, undefined, makeError());
+    this.#deadlines.stop();
+  }
+
+  /**
+   * The deadline (ms) of a request from the moment it is sent: its own timeout, else its servers'
+   * (their common one, or the connection's default when none has one). Undefined when the servers'
+   * timeouts differ: then only the server picked knows it.
+   */
+  #deadlineOf(task: Task): number | undefined {
+    if (task.timeout !== undefined) return task.timeout;
+    const cluster = this.client.cluster;
+    const common = cluster.timeout;
+    if (common !== undefined) return common;
+    return cluster.servers.every((server) => server.timeout === undefined) ? DEFAULT_TIMEOUT : undefined;
+  }
+
+  /** The queue's timer: requests whose deadline passed while they waited fail now. */
+  #expireWaiting(now: number): void {
+    const deadlines = this.#deadlines;
+    if (deadlines.sweep(now)) {
+      // With one timeout for all, the expired are the oldest: the scan stops at the first one not.
+      const inOrder = deadlines.oneTimeout;
+      const expired: Task[] = [];
+      this.queue.scan((task) => {
+        const bucket = task.bucket;
+        if (bucket === null) return true;
+        if (bucket.expired) expired.push(task);
+        return bucket.expired || !inOrder;
+      });
+      for (const task of expired) this.#finish(task, undefined, this.#queueTimeoutError(task, task.bucket!.timeout));
+    }
+    deadlines.rearm();
+  }
+
+  #queueTimeoutError(task: Task, timeout: number): Error {
+    return clientError(
+      'ETIMEDOUT',
+      `message ${task.msg}: request timed out after ${timeout} ms waiting in the client's queue`,
+      { msg: task.msg },
+    );
   }
 
   /** MR::IProto::_send_try: balance afresh, send once. */
@@ -334,6 +389,8 @@ export class TaskRunner {
       }
     }
     if (task.signal !== undefined) task.signal.removeEventListener('abort', task);
+    // A waiting task's bucket is the queue's (at a connection it was the connection's, given back).
+    if (!wasRunning) this.#deadlines.untrack(task);
     if (wasRunning) this.#startNext();
     else if (this.queue.length > 0) this.queue.forget(); // none after a drain (close)
     this.#report(task, reply, error);
@@ -366,22 +423,20 @@ export class TaskRunner {
     if (next) {
       next.state = ENTRY_IDLE;
       next.signal?.removeEventListener('abort', next);
-      // The time it waited here counts against its deadline: one deadline per request.
-      const timeout = next.timeout ?? this.client.cluster.timeout;
-      if (timeout !== undefined && timeout > 0) {
-        const left = Math.ceil(timeout - (performance.now() - next.queuedAt));
+      const bucket = next.bucket;
+      if (bucket !== null) {
+        // The time it waited here counts against its deadline: one deadline per request.
+        this.#deadlines.untrack(next);
+        const left = Math.ceil(bucket.deadline - tickNow());
         if (left <= 0) {
-          const error = clientError(
-            'ETIMEDOUT',
-            `message ${next.msg}: request timed out after ${timeout} ms waiting in the client's queue`,
-            { msg: next.msg },
-          );
+          // Due, but the timer has not fired yet.
+          const error = this.#queueTimeoutError(next, bucket.timeout);
           queueMicrotask(() => this.#finish(next, undefined, error));
           return;
         }
-        // Queue time is counted in whole ms, rounded up: within the same ms `left` can exceed the
-        // timeout itself, which must never grow (the longest one allowed would then be refused).
-        next.timeout = Math.min(left, timeout);
+        // Whole ms, rounded up; never more than the timeout itself (the longest one allowed would
+        // then be refused).
+        next.timeout = Math.min(left, bucket.timeout);
       }
       this.#try(next);
     } else {

@@ -42,12 +42,6 @@ export class Task extends DispatchEntry implements DispatchHandler {
   declare readonly resolve: (reply: unknown) => void;
   declare readonly reject: (error: Error) => void;
   tries = 1;
-  /**
-   * When it entered the client's queue (only then read): queue time counts against the deadline.
-   * Whole ms, rounded up (so the deadline is never shortened): a small integer is stored in the
-   * task itself, where a fractional `performance.now()` would box a number per queued task.
-   */
-  queuedAt = 0;
   server: ServerLike | undefined = undefined;
   /** Where each try's outcome is reported; private, as the task is handed to user server objects. */
   readonly #runner: TaskRunner;

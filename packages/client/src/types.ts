@@ -24,6 +24,8 @@ export interface ServerLike {
   readonly port: number;
   readonly address: string;
   readonly active: boolean;
+  /** Its per-request timeout in ms; undefined for the connection's default (2000). */
+  readonly timeout?: number | undefined;
   /** The request path's contract (`@iproto/cluster`'s `Server` has it); preferred when present. */
   dispatch?(request: DispatchRequest, handler: DispatchHandler): void;
   /** Used for a server object that has no `dispatch`. */

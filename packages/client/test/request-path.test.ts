@@ -281,6 +281,60 @@ describe('issue 12: one request path', () => {
     expect(client.queued).toBe(0);
   });
 
+  it("a request's deadline runs out while it waits in the client's queue: it fails then, not when a slot frees", async () => {
+    const silent = await silentServer();
+    // The first request has no deadline and is never answered: its slot never frees.
+    const client = new IProto({ servers: silent.address, maxParallel: 1, timeout: 0 });
+    const first = errorOf(client.send({ msg: 7, data: [1], unpack: 'L' }));
+    const started = Date.now();
+    const error = await errorOf(client.send({ msg: 7, data: [2], unpack: 'L' }, { timeout: 150 }));
+    expect(error.code).toBe('ETIMEDOUT');
+    expect(error.message).toMatch(/timed out after 150 ms waiting in the client's queue/);
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(client.queued).toBe(0);
+    expect(client.inProgress).toBe(1);
+    client.destroy();
+    expect((await first).code).toBe('ERR_CLIENT_DESTROYED');
+    await silent.close();
+  });
+
+  it('waiting in the queue counts against the default deadline too (one deadline per request)', async () => {
+    const [server] = await fixture.startServers(1);
+    server.faults.add({ type: 'delay', ms: 500 }, { times: 1, msg: 7 });
+    server.faults.add({ type: 'delay', ms: 1800 }, { times: 1, msg: 8 });
+    // No timeout anywhere: the connection's default (2000 ms) is each request's deadline.
+    const client = fixture.client([server], { maxParallel: 1 });
+    expect(client.timeout).toBeUndefined();
+    const first = client.send({ msg: 7, data: [1], unpack: 'L' });
+    const second = errorOf(client.send({ msg: 8, data: [2], unpack: 'L' }));
+    expect(await first).toEqual([1]);
+    // Queued ~500 ms behind the first, it is sent with ~1500 ms left: the 1800 ms answer is late.
+    const error = await second;
+    expect(error.code).toBe('ETIMEDOUT');
+    expect(error.message).toMatch(/timed out after 1[3-5]\d\d ms/);
+  });
+
+  it("requests of different timeouts in the client's queue each fail at their own deadline", async () => {
+    const silent = await silentServer();
+    const client = new IProto({ servers: silent.address, maxParallel: 1, timeout: 0 });
+    const first = errorOf(client.send({ msg: 7, data: [1], unpack: 'L' }));
+    const started = Date.now();
+    const at = (timeout: number) =>
+      errorOf(client.send({ msg: 7, data: [timeout], unpack: 'L' }, { timeout })).then((error) => ({
+        code: error.code,
+        after: Date.now() - started,
+      }));
+    const [long, short] = await Promise.all([at(600), at(100)]);
+    expect(short.code).toBe('ETIMEDOUT');
+    expect(long.code).toBe('ETIMEDOUT');
+    // The shorter one, queued behind the longer, fails at its own deadline, not at the longer's.
+    expect(short.after).toBeLessThan(long.after);
+    expect(long.after).toBeGreaterThanOrEqual(550);
+    client.destroy();
+    await first;
+    await silent.close();
+  });
+
   it('#12.8 close() with timeout 0 and a silent server settles within closeTimeout', async () => {
     const silent = await silentServer();
     const before = tcpHandles();

@@ -52,7 +52,7 @@ export interface ConnectionOptions {
   ): void;
 }
 
-/** Perl's `timeout` of 2 s. */
+/** A connection's `timeout` (ms) when none is given: Perl's 2 s. */
 export const DEFAULT_TIMEOUT = 2000;
 const DEFAULT_MAX_WRITE_BUFFER = 4 * 1024 * 1024;
 const DEFAULT_CLOSE_TIMEOUT = 10_000;

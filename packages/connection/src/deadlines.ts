@@ -26,9 +26,10 @@ export interface Timed {
 }
 
 /**
- * Every deadline of one connection, on one timer armed for the earliest. Requests tracked in the
+ * Every deadline of one connection (or of `@iproto/client`'s queue), on one timer armed for the earliest. Requests tracked in the
  * same tick with the same timeout share a bucket, so tracking a request is a counter increment and
  * the timer is re-armed once per bucket, not once per request.
+ * @internal
  */
 export class Deadlines {
   #lists = new Map<number, DeadlineList>();
@@ -44,6 +45,14 @@ export class Deadlines {
       this.#timer = null;
       onTimer(performance.now());
     };
+  }
+
+  /**
+   * Whether every deadline tracked was given the same timeout: then they fall due in the order they
+   * were tracked.
+   */
+  get oneTimeout(): boolean {
+    return this.#lists.size <= 1;
   }
 
   /** Starts counting `timeout` ms from `now` for `entry`. */

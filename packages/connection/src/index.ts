@@ -9,6 +9,8 @@ export type {
   SendOptions,
 } from './connection.js';
 export { Connection, formatAddress } from './connection.js';
+export { DEFAULT_TIMEOUT } from './connection-options.js';
+export { Deadlines } from './deadlines.js';
 export { channels } from './diagnostics.js';
 export { dispatchPromise } from './dispatch.js';
 export {
@@ -43,3 +45,4 @@ export {
   timeoutOption,
 } from './options.js';
 export { LiveQueue } from './ring-queue.js';
+export { tickNow } from './tick-clock.js';

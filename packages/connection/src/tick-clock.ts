@@ -10,6 +10,7 @@ function expire(): void {
  * deadline bucket (deadlines.ts) and reading the clock per request would cost more than the rest
  * of tracking. Per tick, not per turn of the event loop: a turn can run long callbacks between its
  * ticks, and a clock that old would fail requests before their deadlines.
+ * @internal
  */
 export function tickNow(): number {
   if (fresh) return now;
