@@ -1,5 +1,5 @@
 // Deadlines passing on a connection (the one timer of `Deadlines` fired): a queued request fails, a
-// sent one is abandoned (its sync kept for one more `timeout`), an abandoned one's grace ends, and
+// sent one is abandoned (its sync kept for one more timeout, see `abandon`), an abandoned one's grace ends, and
 // a socket silent for `timeout` while a request waited is retired (Perl kills it).
 
 import { maybeFinishClose } from './closing.js';

@@ -50,14 +50,20 @@ export function reject(c: ConnectionState, entry: DispatchEntry, error: Error): 
 }
 
 /**
- * Settles a sent request early (deadline or abort) but keeps its sync and slot until its reply comes
- * or one more `timeout` passes, so the late reply is dropped quietly rather than taken for an unknown
- * sync. A stand-in keeps them: the request itself is handed back at once.
+ * Settles a sent request early (deadline or abort) but keeps its sync and slot until its reply comes,
+ * so the late reply is dropped quietly rather than taken for an unknown sync (which fails the
+ * socket). A stand-in keeps them, the request itself is handed back at once. The stand-in waits
+ * until the request's own deadline would have passed (an aborted request's reply may come until
+ * then), and at least one more timeout (the connection's, else the request's); a request with no
+ * deadline anywhere keeps its stand-in until the reply or the socket's end.
  */
 export function abandon(c: ConnectionState, entry: DispatchEntry, error: Error, now: number): void {
+  const bucket = entry.bucket;
   const stand = entomb(c, entry, error);
-  if (c.timeout > 0) c.deadlines.track(stand, now, c.timeout);
-  else release(c, stand);
+  const grace = c.timeout > 0 ? c.timeout : (bucket?.timeout ?? 0);
+  if (grace === 0) return;
+  const until = Math.max(bucket === null ? 0 : bucket.deadline, now + grace);
+  c.deadlines.track(stand, now, Math.ceil(until - now));
 }
 
 /**

@@ -267,6 +267,44 @@ describe('issue 12 at the connection', () => {
       'second',
     ]);
   });
+
+  it("an aborted request's late reply, within its own deadline, is dropped quietly: the socket and the next request are unharmed", async () => {
+    const connection = ledger.connection({ host: server.host, port: server.port }, { timeout: 100 });
+    server.faults.add({ type: 'delay', ms: 400 }, { times: 1, msg: 1 });
+    server.faults.add({ type: 'delay', ms: 500 }, { times: 1, msg: 2 });
+    const controller = new AbortController();
+    const aborted = ledger.track(connection.send(1, body('aborted'), { timeout: 3000, signal: controller.signal }));
+    const next = ledger.track(connection.send(2, body('next'), { timeout: 3000 }));
+    setTimeout(() => controller.abort(), 30);
+    expect((await rejection(aborted)).name).toBe('AbortError');
+    // The reply to the aborted request comes at 400 ms, long after one connection timeout (100 ms)
+    // but within its own deadline: it must not be taken for an unknown sync.
+    expect(Buffer.from((await next).body).toString()).toBe('next');
+  });
+
+  it("with no deadline anywhere (timeout 0), an aborted request's late reply is dropped quietly", async () => {
+    const connection = ledger.connection({ host: server.host, port: server.port }, { timeout: 0 });
+    server.faults.add({ type: 'delay', ms: 200 }, { times: 1, msg: 1 });
+    server.faults.add({ type: 'delay', ms: 300 }, { times: 1, msg: 2 });
+    const controller = new AbortController();
+    const aborted = ledger.track(connection.send(1, body('aborted'), { signal: controller.signal }));
+    const next = ledger.track(connection.send(2, body('next')));
+    setTimeout(() => controller.abort(), 30);
+    expect((await rejection(aborted)).name).toBe('AbortError');
+    expect(Buffer.from((await next).body).toString()).toBe('next');
+    expect(connection.inFlight).toBe(0);
+  });
+
+  it('with timeout 0 on the connection, a request past its own deadline keeps its sync for its late reply', async () => {
+    const connection = ledger.connection({ host: server.host, port: server.port }, { timeout: 0 });
+    // Timed out at 200 ms, its sync is kept one more of its timeouts: the reply at 300 ms is dropped.
+    server.faults.add({ type: 'delay', ms: 300 }, { times: 1, msg: 1 });
+    server.faults.add({ type: 'delay', ms: 450 }, { times: 1, msg: 2 });
+    const late = ledger.track(connection.send(1, body('late'), { timeout: 200 }));
+    const next = ledger.track(connection.send(2, body('next'), { timeout: 3000 }));
+    expect((await rejection(late)).code).toBe('ETIMEDOUT');
+    expect(Buffer.from((await next).body).toString()).toBe('next');
+  });
 });
 
 describe('what a caller can get wrong (review of issue 12)', () => {
