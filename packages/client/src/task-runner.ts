@@ -357,6 +357,11 @@ export class TaskRunner {
     }
     if (client.listenerCount('retry') > 0)
       emitFor(client, task, 'retry', { message: task.message, try: task.tries, error, reply });
+    if (task.signal?.aborted) {
+      // Aborted meanwhile (a `retry` listener may do it): no listener would hear it now.
+      this.#finish(task, undefined, this.#abortError(task));
+      return;
+    }
     if (client.retryDelay > 0) {
       task.signal?.addEventListener('abort', task);
       const timer = setTimeout(() => {

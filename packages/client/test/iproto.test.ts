@@ -404,6 +404,21 @@ describe('IProto', () => {
       expect(servers[0].requests).toBe(1);
     });
 
+    it('an abort from a retry listener settles the request at once, not after the retry delay', async () => {
+      const servers = await fixture.startServers(1);
+      servers[0].faults.add({ type: 'close' }, { times: 1 });
+      const client = fixture.client(servers, { retryDelay: 60_000 });
+      const controller = new AbortController();
+      client.on('retry', () => controller.abort());
+      const pending = client.send(
+        { msg: 7, data: [3], unpack: 'L', retry: true },
+        { signal: controller.signal },
+      );
+      expect(await errorOf(pending)).toBe(controller.signal.reason);
+      expect(client.inProgress).toBe(0);
+      expect(servers[0].requests).toBe(1);
+    });
+
     it('a throwing retry listener fails the request instead of escaping as an unhandled rejection', async () => {
       const servers = await fixture.startServers(1);
       servers[0].faults.add({ type: 'close' }, { times: 1 });
