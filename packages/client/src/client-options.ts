@@ -1,7 +1,7 @@
 // The client's options (MR::IProto's attributes and BUILDARGS): their types, their checks and
 // defaults, and the cluster they build. A bad option throws `ERR_INVALID_OPTION` from the constructor.
 import { type Balance, Cluster } from '@iproto/cluster';
-import { integerOption, invalidOption, timeoutOption } from '@iproto/connection';
+import { functionOption, integerOption, invalidOption, timeoutOption } from '@iproto/connection';
 import { MessageRegistry, type MessagesOption } from './message-registry.js';
 import type { ClusterLike } from './types.js';
 
@@ -124,8 +124,8 @@ export function resolveClientOptions(options: IProtoOptions): ResolvedClientOpti
     throw invalidOption(WHERE, 'trailingData', "'warn', 'error' or 'ignore'", trailingData);
   }
   const messages = new MessageRegistry(options.messages);
-  const debug = options.debug ?? 0;
-  const debugCb = options.debugCb ?? defaultDebug;
+  const debug = integerOption(WHERE, 'debug', options.debug, 0, 0);
+  const debugCb = functionOption(WHERE, 'debugCb', options.debugCb) ?? defaultDebug;
   const { cluster, ownsCluster } = clusterOf(options, maxParallel);
   // Our name or Perl's constant (MR::IProto::Cluster's RR = 1); a cluster without one balances RR.
   const balance = String(cluster.balance ?? 'round-robin');

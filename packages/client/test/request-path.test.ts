@@ -5,6 +5,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { getEventListeners } from 'node:events';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { queryObjects } from 'node:v8';
+import { Cluster } from '@iproto/cluster';
 import { DispatchEntry } from '@iproto/connection';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IProto } from '../src/iproto.js';
@@ -128,6 +129,22 @@ describe('issue 12: one request path', () => {
       expect(error.code).toBe('ERR_INVALID_OPTION');
       expect(error.message).toContain('timeout');
     }
+  });
+
+  it.each([
+    ['debug', 'x'],
+    ['debug', -1],
+    ['debugCb', 5],
+  ])('the client itself checks %s (%j), also with a cluster given: ERR_INVALID_OPTION from IProto', (name, value) => {
+    const cluster = new Cluster({ servers: '127.0.0.1:1' });
+    let thrown: any;
+    try {
+      new IProto({ cluster, [name]: value } as never);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown?.code).toBe('ERR_INVALID_OPTION');
+    expect(thrown.message).toMatch(new RegExp(`^IProto: ${name} `));
   });
 
   it('a signal that is not an AbortSignal fails that request alone, and close() still settles', async () => {
