@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import {
+  booleanOption,
   type Dispatcher,
   type DispatchHandler,
   type DispatchRequest,
@@ -23,7 +24,7 @@ export interface ClusterOptions extends ServerDefaults {
   /** `'round-robin'` (default), `'hash-crc32'`, `'ketama'`, or Perl's constants 1, 2, 3. */
   balance?: Balance | 1 | 2 | 3;
   /** Bringing failed servers back; `false` keeps Perl's behaviour (they stay down). */
-  health?: HealthOptions | false;
+  health?: HealthOptions | boolean;
   /**
    * KETAMA: pass over inactive servers as if they were not in the list. Default false: Perl's
    * MR::IProto::Cluster::_balance_ketama ignores `active`, and mixed fleets must agree.
@@ -84,7 +85,7 @@ export class Cluster extends EventEmitter<ClusterEvents> implements Dispatcher {
     super();
     const { servers, balance, health, ketamaSkipInactive, ...defaults } = options;
     this.balance = normalizeBalance(balance);
-    this.ketamaSkipInactive = ketamaSkipInactive ?? false;
+    this.ketamaSkipInactive = booleanOption('Cluster', 'ketamaSkipInactive', ketamaSkipInactive, false);
     this.#defaults = defaults;
     const entries = typeof servers === 'string' ? parseServers(servers) : servers;
     if (!entries || entries.length === 0) {
@@ -93,7 +94,7 @@ export class Cluster extends EventEmitter<ClusterEvents> implements Dispatcher {
     const list = entries.map((entry) => this.#toServer(entry));
     this.#balancer = new Balancer(list);
     this.health = new HealthChecker(
-      health === false ? { enabled: false } : (health ?? {}),
+      health === false ? { enabled: false } : health === true ? {} : (health ?? {}),
       () => this.servers,
       this,
     );

@@ -1,3 +1,4 @@
+import { booleanOption, invalidOption, MAX_TIMEOUT, timeoutOption } from '@iproto/connection';
 import { channels } from './diagnostics.js';
 import type { Server } from './server.js';
 
@@ -54,38 +55,11 @@ export class HealthChecker {
 
   /** `servers` lists the current members; `owner` (the cluster) is named in diagnostics messages. */
   constructor(options: HealthOptions, servers: () => readonly Server[], owner?: unknown) {
-    this.options = {
-      enabled: options.enabled ?? true,
-      probe: options.probe ?? 'ping',
-      pingMsg: options.pingMsg ?? PING_MSG,
-      pingBody: options.pingBody ?? EMPTY,
-      probeTimeout: options.probeTimeout ?? 1000,
-      minDelay: options.minDelay ?? 200,
-      maxDelay: options.maxDelay ?? 10_000,
-      factor: options.factor ?? 2,
-      jitter: options.jitter ?? 0.2,
-      interval: options.interval ?? 0,
-    };
-    const { jitter, minDelay, maxDelay, factor, interval, probeTimeout, pingMsg } = this.options;
-    if (!(jitter >= 0 && jitter < 1)) throw new RangeError(`health.jitter must be in [0, 1), got ${jitter}`);
-    if (!(minDelay >= 0 && maxDelay >= minDelay && Number.isFinite(maxDelay) && factor >= 1)) {
-      throw new RangeError(
-        'health: need 0 <= minDelay <= maxDelay (finite) and factor >= 1, ' +
-          `got minDelay ${minDelay}, maxDelay ${maxDelay}, factor ${factor}`,
-      );
-    }
-    if (!(probeTimeout > 0 && Number.isFinite(probeTimeout))) {
-      throw new RangeError(`health.probeTimeout must be a positive number of ms, got ${probeTimeout}`);
-    }
-    if (!(interval >= 0 && Number.isFinite(interval))) {
-      throw new RangeError(`health.interval must be 0 (off) or a positive number of ms, got ${interval}`);
-    }
-    if (pingMsg >>> 0 !== pingMsg) {
-      throw new RangeError(`health.pingMsg must be an integer from 0 to 4294967295, got ${pingMsg}`);
-    }
+    this.options = resolve(options);
     this.#servers = servers;
     this.#owner = owner;
-    if (this.options.enabled && interval > 0) {
+    const { enabled, interval } = this.options;
+    if (enabled && interval > 0) {
       this.#interval = setInterval(() => this.#checkActive(), interval);
       this.#interval.unref();
     }
@@ -129,7 +103,8 @@ export class HealthChecker {
   delay(attempt: number): number {
     const { minDelay, maxDelay, factor, jitter } = this.options;
     const base = Math.min(maxDelay, minDelay * factor ** attempt);
-    return base * (1 - jitter + 2 * jitter * Math.random());
+    // Jitter may push maxDelay past what a Node timer holds, and a longer timer fires at once.
+    return Math.min(MAX_TIMEOUT, base * (1 - jitter + 2 * jitter * Math.random()));
   }
 
   #schedule(server: Server): void {
@@ -189,8 +164,9 @@ export class HealthChecker {
       else await server.send(pingMsg, pingBody, { timeout: probeTimeout });
       return undefined;
     } catch (error) {
-      // A connection that failed a probe may be wedged (a reply that never comes): start afresh.
-      server.destroyConnection(error instanceof Error ? error : undefined);
+      // The connection is left alone: other requests may be in flight on it, and a probe's failure
+      // is no failure of theirs. A silent socket is retired by the connection itself, a broken one
+      // closed, and either marks the server down (see @iproto/connection, "Deadlines").
       return error ?? new Error(`${server.address}: probe failed`);
     }
   }
@@ -198,4 +174,59 @@ export class HealthChecker {
   #isMember(server: Server): boolean {
     return this.#servers().includes(server);
   }
+}
+
+/** Fills in the defaults and refuses what the checker cannot use, naming the option. */
+function resolve(options: HealthOptions): Resolved {
+  const where = 'Cluster';
+  if (typeof options !== 'object' || options === null) {
+    throw invalidOption(where, 'health', 'an object of health options, true or false', options);
+  }
+  const { probe = 'ping', pingMsg = PING_MSG, pingBody = EMPTY, probeTimeout = 1000 } = options;
+  if (probe !== 'ping' && probe !== 'connect' && typeof probe !== 'function') {
+    throw invalidOption(where, 'health.probe', "'ping', 'connect' or a function", probe);
+  }
+  if (!Number.isInteger(pingMsg) || pingMsg < 0 || pingMsg > 0xffffffff) {
+    throw invalidOption(where, 'health.pingMsg', 'an integer from 0 to 4294967295', pingMsg);
+  }
+  if (!(pingBody instanceof Uint8Array))
+    throw invalidOption(where, 'health.pingBody', 'a Uint8Array', pingBody);
+  // 0 would mean "no deadline" to the connection: a ping to a silent server would never end.
+  if (typeof probeTimeout !== 'number' || !(probeTimeout >= 1 && probeTimeout <= MAX_TIMEOUT)) {
+    throw invalidOption(
+      where,
+      'health.probeTimeout',
+      `a number of ms from 1 to ${MAX_TIMEOUT}`,
+      probeTimeout,
+    );
+  }
+  const minDelay = timeoutOption(where, 'health.minDelay', options.minDelay, 200);
+  const maxDelay = timeoutOption(where, 'health.maxDelay', options.maxDelay, 10_000);
+  if (maxDelay < minDelay) {
+    throw invalidOption(
+      where,
+      'health.maxDelay',
+      `a number of ms from minDelay (${minDelay}) to ${MAX_TIMEOUT}`,
+      maxDelay,
+    );
+  }
+  const { factor = 2, jitter = 0.2 } = options;
+  if (typeof factor !== 'number' || !(factor >= 1 && Number.isFinite(factor))) {
+    throw invalidOption(where, 'health.factor', 'a finite number >= 1', factor);
+  }
+  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter < 1)) {
+    throw invalidOption(where, 'health.jitter', 'a number from 0 up to (not including) 1', jitter);
+  }
+  return {
+    enabled: booleanOption(where, 'health.enabled', options.enabled, true),
+    probe,
+    pingMsg,
+    pingBody,
+    probeTimeout,
+    minDelay,
+    maxDelay,
+    factor,
+    jitter,
+    interval: timeoutOption(where, 'health.interval', options.interval, 0),
+  };
 }

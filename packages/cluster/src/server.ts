@@ -62,6 +62,8 @@ export class Server extends EventEmitter<ServerEvents> implements Dispatcher {
   readonly options: ConnectionOptions;
   #active: boolean;
   #connection: Connection | undefined;
+  /** Connections `close()` let go of but that are still finishing: `destroyConnection()` ends them. */
+  #closing = new Set<Connection>();
   #factory: ConnectionFactory;
 
   constructor(options: ServerOptions) {
@@ -174,18 +176,27 @@ export class Server extends EventEmitter<ServerEvents> implements Dispatcher {
    */
   async close(): Promise<void> {
     const connection = this.#connection;
+    if (connection === undefined) return;
     this.#connection = undefined;
-    if (connection) await connection.close();
+    this.#closing.add(connection);
+    try {
+      await connection.close();
+    } finally {
+      this.#closing.delete(connection);
+    }
   }
 
   /**
-   * Destroys the current connection at once, failing what is in flight on it with `error` (and
-   * marking the server inactive when there is an error); the next use opens a new one.
+   * Destroys the current connection, and any that `close()` is still closing, at once, failing what
+   * is in flight on them with `error` (and marking the server inactive when there is an error); the
+   * next use opens a new one.
    */
   destroyConnection(error?: Error): void {
     const connection = this.#connection;
     this.#connection = undefined;
     connection?.destroy(error);
+    for (const closing of this.#closing) closing.destroy(error);
+    this.#closing.clear();
   }
 
   override toString(): string {

@@ -62,17 +62,71 @@ describe('health', () => {
     });
 
     it('rejects nonsense', () => {
-      expect(() => new HealthChecker({ jitter: 1 }, () => [])).toThrow(RangeError);
+      expect(() => new HealthChecker({ jitter: 1 }, () => [])).toThrow(/health\.jitter .* got 1$/);
       expect(() => new HealthChecker({ minDelay: 10, maxDelay: 5 }, () => [])).toThrow(
-        /got minDelay 10, maxDelay 5, factor 2/,
+        /health\.maxDelay must be a number of ms from minDelay \(10\) .* got 5$/,
       );
-      expect(() => new HealthChecker({ probeTimeout: 0 }, () => [])).toThrow(/health\.probeTimeout .* got 0/);
-      expect(() => new HealthChecker({ interval: -1 }, () => [])).toThrow(/health\.interval .* got -1/);
+      expect(() => new HealthChecker({ probeTimeout: 0 }, () => [])).toThrow(
+        /health\.probeTimeout .* got 0$/,
+      );
+      expect(() => new HealthChecker({ interval: -1 }, () => [])).toThrow(/health\.interval .* got -1$/);
       expect(() => new HealthChecker({ pingMsg: 2 ** 32 }, () => [])).toThrow(
-        /health\.pingMsg .* got 4294967296/,
+        /health\.pingMsg .* got 4294967296$/,
       );
-      expect(() => new HealthChecker({ maxDelay: Number.NaN }, () => [])).toThrow(RangeError);
+      expect(() => new HealthChecker({ maxDelay: Number.NaN }, () => [])).toThrow(
+        /health\.maxDelay .* got NaN$/,
+      );
     });
+  });
+
+  it('refuses a bad health option or ketamaSkipInactive in the constructor with ERR_INVALID_OPTION (regression)', () => {
+    const refused = (options: Partial<ClusterOptions>, message: string) =>
+      expect(() => new Cluster({ servers: '127.0.0.1:1,127.0.0.1:2', ...options })).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_OPTION', message: `Cluster: ${message}` }),
+      );
+    // Above what a Node timer holds: every ping failed, and the server never came back.
+    refused(
+      { health: { probeTimeout: 2 ** 32 } },
+      'health.probeTimeout must be a number of ms from 1 to 2147483647, got 4294967296',
+    );
+    // Was taken for 'ping'.
+    refused(
+      { health: { probe: 'pong' as 'ping' } },
+      `health.probe must be 'ping', 'connect' or a function, got "pong"`,
+    );
+    refused(
+      { health: { jitter: 2 } },
+      'health.jitter must be a number from 0 up to (not including) 1, got 2',
+    );
+    refused(
+      { health: { minDelay: -1 } },
+      'health.minDelay must be a number of ms from 0 to 2147483647, got -1',
+    );
+    refused(
+      { health: { maxDelay: 2 ** 31 } },
+      'health.maxDelay must be a number of ms from 0 to 2147483647, got 2147483648',
+    );
+    refused({ health: { factor: 0.5 } }, 'health.factor must be a finite number >= 1, got 0.5');
+    refused(
+      { health: { pingBody: 'x' as unknown as Uint8Array } },
+      'health.pingBody must be a Uint8Array, got "x"',
+    );
+    refused({ health: { enabled: 1 as unknown as boolean } }, 'health.enabled must be true or false, got 1');
+    refused(
+      { health: 'on' as unknown as false },
+      'health must be an object of health options, true or false, got "on"',
+    );
+    refused(
+      { ketamaSkipInactive: 'yes' as unknown as boolean },
+      'ketamaSkipInactive must be true or false, got "yes"',
+    );
+    // The bounds themselves are fine, and a long delay stays within what a timer holds.
+    const h = new HealthChecker(
+      { probeTimeout: 2 ** 31 - 1, minDelay: 0, maxDelay: 2 ** 31 - 1, jitter: 0.5 },
+      () => [],
+    );
+    for (let i = 0; i < 50; i++) expect(h.delay(40)).toBeLessThanOrEqual(2 ** 31 - 1);
+    h.close();
   });
 
   for (const probe of ['ping', 'connect'] as const) {
@@ -142,6 +196,26 @@ describe('health', () => {
     const up = event<[Server, string]>(cl, 'server up', cl.health.maxWait + 5000);
     const [back] = await up;
     expect(back).toBe(cl.servers[0]);
+  });
+
+  it('a failed probe leaves the requests in flight on the same connection alone (regression)', async () => {
+    const a = await start();
+    const b = await start();
+    a.faults.add({ type: 'delay', ms: 500 }, { msg: 7 });
+    a.faults.add({ type: 'drop' }, { msg: PING_MSG });
+    const cl = cluster({
+      servers: `${a.address},${b.address}`,
+      balance: RR,
+      health: { ...fast, interval: 30, probeTimeout: 100 },
+    });
+    const down = event<[Server, unknown]>(cl, 'server down', 10_000);
+    const slow = cl.servers[0].send(7, body('slow'), { timeout: 5000 });
+    const [server, reason] = await down;
+    expect(server).toBe(cl.servers[0]);
+    expect(reason).toMatchObject({ code: 'ETIMEDOUT', msg: PING_MSG });
+    // The ping's failure is no failure of the request: it is answered, within its own deadline.
+    const reply = (await slow) as Frame;
+    expect(Buffer.from(reply.body).toString()).toBe('slow');
   });
 
   it('a server set inactive by hand is not probed back; with health: false nothing is', async () => {

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { Connection, type ConnectionOptions } from '@iproto/connection';
 import { startTestServer, type TestServer } from '@iproto/server/testing';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -156,5 +157,23 @@ describe('Server: what a caller can get wrong (review of issue 12)', () => {
       expect.objectContaining({ code: 'ERR_WEIGHT_LIMIT' }),
     );
     expect(new Server({ host: 'db1', port: 1, weight: 1_000_000 }).weight).toBe(1_000_000);
+  });
+
+  it('destroyConnection() after close() ends the connection still closing at once (regression)', async () => {
+    test = await startTestServer();
+    test.faults.add({ type: 'delay', ms: 3000 }, { msg: 7 });
+    const s = server({ host: '127.0.0.1', port: test.port, timeout: 10_000 });
+    const arrived = once(test, 'request', { signal: AbortSignal.timeout(5000) });
+    const inflight = s.send(7, new Uint8Array(0));
+    await arrived;
+    // close() waits for the reply; destroy must not.
+    const closing = s.close();
+    const started = performance.now();
+    const error = new Error('gone');
+    s.destroyConnection(error);
+    await expect(inflight).rejects.toBe(error);
+    await closing;
+    expect(performance.now() - started).toBeLessThan(1000);
+    while (test.connections.size > 0) await new Promise((resolve) => setTimeout(resolve, 5));
   });
 });
