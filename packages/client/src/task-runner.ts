@@ -193,7 +193,8 @@ export class TaskRunner {
         if (bucket.expired) expired.push(task);
         return bucket.expired || !inOrder;
       });
-      for (const task of expired) this.#finish(task, undefined, this.#queueTimeoutError(task, task.bucket!.timeout));
+      for (const task of expired)
+        this.#finish(task, undefined, this.#queueTimeoutError(task, task.bucket!.timeout));
     }
     deadlines.rearm();
   }

@@ -135,17 +135,20 @@ describe('issue 12: one request path', () => {
     ['debug', 'x'],
     ['debug', -1],
     ['debugCb', 5],
-  ])('the client itself checks %s (%j), also with a cluster given: ERR_INVALID_OPTION from IProto', (name, value) => {
-    const cluster = new Cluster({ servers: '127.0.0.1:1' });
-    let thrown: any;
-    try {
-      new IProto({ cluster, [name]: value } as never);
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown?.code).toBe('ERR_INVALID_OPTION');
-    expect(thrown.message).toMatch(new RegExp(`^IProto: ${name} `));
-  });
+  ])(
+    'the client itself checks %s (%j), also with a cluster given: ERR_INVALID_OPTION from IProto',
+    (name, value) => {
+      const cluster = new Cluster({ servers: '127.0.0.1:1' });
+      let thrown: any;
+      try {
+        new IProto({ cluster, [name]: value } as never);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown?.code).toBe('ERR_INVALID_OPTION');
+      expect(thrown.message).toMatch(new RegExp(`^IProto: ${name} `));
+    },
+  );
 
   it('a signal that is not an AbortSignal fails that request alone, and close() still settles', async () => {
     const [server] = await fixture.startServers(1);

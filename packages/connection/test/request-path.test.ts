@@ -273,7 +273,9 @@ describe('issue 12 at the connection', () => {
     server.faults.add({ type: 'delay', ms: 400 }, { times: 1, msg: 1 });
     server.faults.add({ type: 'delay', ms: 500 }, { times: 1, msg: 2 });
     const controller = new AbortController();
-    const aborted = ledger.track(connection.send(1, body('aborted'), { timeout: 3000, signal: controller.signal }));
+    const aborted = ledger.track(
+      connection.send(1, body('aborted'), { timeout: 3000, signal: controller.signal }),
+    );
     const next = ledger.track(connection.send(2, body('next'), { timeout: 3000 }));
     setTimeout(() => controller.abort(), 30);
     expect((await rejection(aborted)).name).toBe('AbortError');
