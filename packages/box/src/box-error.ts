@@ -1,4 +1,4 @@
-import { type BoxErrorCode, type BoxOwnErrorCode, errorName } from './error-codes.js';
+import { BOX_ERRORS, type BoxErrorCode, type BoxOwnErrorCode, errorName } from './error-codes.js';
 
 const BRAND = Symbol.for('iproto.error');
 
@@ -92,7 +92,9 @@ export function boxError(code: BoxOwnErrorCode, message: string, cause?: unknown
 /** The error a server reply carries: `Error 00003702: Duplicate key exists in unique index 0`, as Perl's `ErrorStr`. */
 export function serverError(returnCode: number, serverMessage: string, where: string): BoxError {
   const hex = returnCode.toString(16).toUpperCase().padStart(8, '0');
-  return new BoxError(errorName(returnCode), `${where}: Error ${hex}: ${serverMessage}`, {
+  // A reply with no text of its own reads as MR::Tarantool::Box::_chat's fallback to %ERRORS.
+  const text = serverMessage || (BOX_ERRORS.get(returnCode >>> 8)?.description ?? 'Unknown error');
+  return new BoxError(errorName(returnCode), `${where}: Error ${hex}: ${text}`, {
     returnCode,
     serverMessage,
   });

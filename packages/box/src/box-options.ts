@@ -14,6 +14,11 @@ export const BOX_DEFAULTS = {
   softRetry: 3,
   /** `retry_delay`: 1 s between tries (for a client the Box builds). */
   retryDelay: 1_000,
+  /**
+   * `maxReplyFields`: fields one reply may hold. Each field read costs about 100 bytes of heap for
+   * as little as one byte received; this bounds what one reply can make us hold (about 100 MB).
+   */
+  maxReplyFields: 1_000_000,
 } as const;
 
 /** Options of `new Box(...)`: where to send (`servers` or `client`) and the spaces to describe. */
@@ -39,6 +44,8 @@ export interface BoxOptions<Spaces extends readonly SpaceSpec[], Raise extends b
   softRetry?: number;
   /** ms between tries of a client the Box builds (Perl's `retry_delay`, 1 s). */
   retryDelay?: number;
+  /** Most fields one reply may hold, all its tuples together (1,000,000); more is `ERR_BOX_REPLY`. */
+  maxReplyFields?: number;
   /** false: a failed call resolves to its BoxError instead of rejecting (Perl's `raise => 0`). */
   raise?: Raise;
   /** A name for messages (Perl's `name`). */

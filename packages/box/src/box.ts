@@ -44,6 +44,27 @@ function tries(value: number | undefined, fallback: number, name: string): numbe
   return value;
 }
 
+/** The longest timer Node keeps: a longer timeout would fire at once (TimeoutOverflowWarning). */
+const MAX_TIMER_MS = 0x7fffffff;
+
+function ms(value: number | undefined, fallback: number, name: string, zero: boolean): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(zero ? value >= 0 : value > 0) || value > MAX_TIMER_MS) {
+    const range = zero ? `from 0 to ${MAX_TIMER_MS}` : `> 0 and at most ${MAX_TIMER_MS}`;
+    throw boxError('ERR_BOX_SPEC', `${name} must be a number of ms ${range}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/**
+ * A call's boolean option, decided once: a truthy `1` (Perl's `want_result => 1`) would set the flag
+ * while the reply was read as a count, so anything but a boolean is refused before sending.
+ */
+function flag(value: boolean | undefined, name: string, where: string): boolean {
+  if (value === undefined || typeof value === 'boolean') return value === true;
+  throw boxError('ERR_BOX_ARGUMENT', `${where}: ${name} must be a boolean, got ${describe(value)}`);
+}
+
 function u32Option(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
@@ -83,6 +104,8 @@ export class Box<
   readonly selectRetry: number;
   readonly softRetry: number;
   readonly raise: boolean;
+  /** Most fields one reply may hold (its tuples' fields together), checked before they are read. */
+  readonly maxReplyFields: number;
   readonly #spaces = new Map<string | number, Space>();
   readonly #spaceList: Space[] = [];
   readonly #defaultSpace: Space;
@@ -93,23 +116,21 @@ export class Box<
   readonly #writeTries: Tries;
   readonly #selectTries: Tries;
   #closed = false;
+  /** The first `close()`'s promise: every later call waits for the same. */
+  #closing: Promise<void> | undefined;
 
   constructor(options: BoxOptions<Spaces, Raise>) {
     if (options === null || typeof options !== 'object')
       throw boxError('ERR_BOX_SPEC', 'Box: options are required');
     this.name = options.name ?? 'Box';
-    this.timeout = options.timeout ?? BOX_DEFAULTS.timeout;
-    this.selectTimeout = options.selectTimeout ?? this.timeout;
-    for (const [name, value] of [
-      ['timeout', this.timeout],
-      ['selectTimeout', this.selectTimeout],
-    ] as const) {
-      if (!(value > 0) || !Number.isFinite(value))
-        throw boxError('ERR_BOX_SPEC', `${name} must be a number of ms > 0, got ${describe(value)}`);
-    }
+    // Checked here, not at the first call: the client refuses a timer Node cannot keep, per call.
+    this.timeout = ms(options.timeout, BOX_DEFAULTS.timeout, 'timeout', false);
+    this.selectTimeout = ms(options.selectTimeout, this.timeout, 'selectTimeout', false);
+    const retryDelay = ms(options.retryDelay, BOX_DEFAULTS.retryDelay, 'retryDelay', true);
     this.retry = tries(options.retry, BOX_DEFAULTS.retry, 'retry');
     this.selectRetry = tries(options.selectRetry, BOX_DEFAULTS.selectRetry, 'selectRetry');
     this.softRetry = tries(options.softRetry, BOX_DEFAULTS.softRetry, 'softRetry');
+    this.maxReplyFields = tries(options.maxReplyFields, BOX_DEFAULTS.maxReplyFields, 'maxReplyFields');
     this.raise = options.raise !== false;
     this.#writeTries = { retry: this.retry, softRetry: this.softRetry, timeout: this.timeout };
     this.#selectTries = { retry: this.selectRetry, softRetry: this.softRetry, timeout: this.selectTimeout };
@@ -138,11 +159,13 @@ export class Box<
     if (options.client) {
       if (options.servers !== undefined)
         throw boxError('ERR_BOX_SPEC', 'Box: give either servers or client, not both');
+      if (typeof (options.client as { send?: unknown }).send !== 'function')
+        throw boxError('ERR_BOX_SPEC', 'Box: client must be an IProto (it has no send method)');
       this.client = options.client;
       this.#ownsClient = false;
     } else if (options.servers !== undefined && options.servers !== '') {
       this.client = new IProto({
-        retryDelay: options.retryDelay ?? BOX_DEFAULTS.retryDelay,
+        retryDelay,
         timeout: this.timeout,
         ...options.clientOptions,
         servers: options.servers,
@@ -183,7 +206,9 @@ export class Box<
     return this.#run(options, () => {
       const s = this.#space(space);
       const o: InsertOptions = options ?? NO_OPTIONS;
-      let flags = o.wantResult ? InsertFlags.WANT_RESULT : 0;
+      const want = flag(o.wantResult, 'wantResult', s.label);
+      const raw = flag(o.raw, 'raw', s.label);
+      let flags = want ? InsertFlags.WANT_RESULT : 0;
       const action = o.action ?? 'set';
       if (action === 'add') flags |= InsertFlags.ADD;
       else if (action === 'replace') flags |= InsertFlags.REPLACE;
@@ -193,7 +218,7 @@ export class Box<
       w.u32(s.id);
       w.u32(flags);
       s.writeTuple(w, tuple);
-      const plan = this.#plan(s, Op.INSERT, o.wantResult === true, o.raw === true);
+      const plan = this.#plan(s, Op.INSERT, want, raw);
       return boxRequest(
         this.client,
         BoxMsg.INSERT,
@@ -201,7 +226,7 @@ export class Box<
         plan,
         o,
         this.#writeTries,
-        o.wantResult ? first : undefined,
+        want ? first : undefined,
       );
     }) as never;
   }
@@ -241,12 +266,13 @@ export class Box<
     return this.#run(options, () => {
       const s = this.#space(space);
       const o: SelectOptions = options ?? NO_OPTIONS;
+      const raw = flag(o.raw, 'raw', s.label);
       const index = s.index(o.index, s.defaultIndex);
       const list = keyList(index, keys);
       if (list.length === 0) return Promise.resolve([]);
       const w = this.#writer.reset();
       this.#writeSelect(s, index, list, o);
-      const plan = this.#plan(s, Op.SELECT, true, o.raw === true);
+      const plan = this.#plan(s, Op.SELECT, true, raw);
       return boxRequest(this.client, BoxMsg.SELECT, w.finish(), plan, o, this.#selectTries);
     }) as never;
   }
@@ -282,6 +308,8 @@ export class Box<
     return this.#run(options, () => {
       const s = this.#space(space);
       const o: WriteOptions = options ?? NO_OPTIONS;
+      const want = flag(o.wantResult, 'wantResult', s.label);
+      const raw = flag(o.raw, 'raw', s.label);
       if (!Array.isArray(ops)) throw boxError('ERR_BOX_ARGUMENT', `${s.label}: update ops must be an array`);
       if (ops.length > MAX_UPDATE_OPS) {
         throw boxError(
@@ -291,11 +319,11 @@ export class Box<
       }
       const w = this.#writer.reset();
       w.u32(s.id);
-      w.u32(o.wantResult ? InsertFlags.WANT_RESULT : 0);
+      w.u32(want ? InsertFlags.WANT_RESULT : 0);
       s.writeKey(w, s.primaryKeyIndex, key);
       w.u32(ops.length);
       for (let i = 0; i < ops.length; i++) writeUpdateOp(w, s, ops[i], i);
-      const plan = this.#plan(s, Op.UPDATE, o.wantResult === true, o.raw === true);
+      const plan = this.#plan(s, Op.UPDATE, want, raw);
       return boxRequest(
         this.client,
         BoxMsg.UPDATE,
@@ -303,7 +331,7 @@ export class Box<
         plan,
         o,
         this.#writeTries,
-        o.wantResult ? first : undefined,
+        want ? first : undefined,
       );
     }) as never;
   }
@@ -320,21 +348,15 @@ export class Box<
     return this.#run(options, () => {
       const s = this.#space(space);
       const o: WriteOptions = options ?? NO_OPTIONS;
+      const want = flag(o.wantResult, 'wantResult', s.label);
+      const raw = flag(o.raw, 'raw', s.label);
       const w = this.#writer.reset();
       w.u32(s.id);
-      if (o.wantResult) w.u32(InsertFlags.WANT_RESULT);
+      if (want) w.u32(InsertFlags.WANT_RESULT);
       s.writeKey(w, s.primaryKeyIndex, key);
-      const plan = this.#plan(s, Op.DELETE, o.wantResult === true, o.raw === true);
-      const msg = o.wantResult ? BoxMsg.DELETE : BoxMsg.DELETE_1_3;
-      return boxRequest(
-        this.client,
-        msg,
-        w.finish(),
-        plan,
-        o,
-        this.#writeTries,
-        o.wantResult ? first : undefined,
-      );
+      const plan = this.#plan(s, Op.DELETE, want, raw);
+      const msg = want ? BoxMsg.DELETE : BoxMsg.DELETE_1_3;
+      return boxRequest(this.client, msg, w.finish(), plan, o, this.#writeTries, want ? first : undefined);
     }) as never;
   }
 
@@ -376,7 +398,13 @@ export class Box<
             `${this.name}: call ${proc}: argument ${i} must be a string, bytes or a number, got ${describe(arg)}`,
           );
       });
-      const plan: ReplyPlan = { kind: 'tuples', where: `call ${proc}`, decoder, shape: undefined };
+      const plan: ReplyPlan = {
+        kind: 'tuples',
+        where: `call ${proc}`,
+        decoder,
+        shape: undefined,
+        maxFields: this.maxReplyFields,
+      };
       return boxRequest(this.client, BoxMsg.CALL, w.finish(), withUnpack(plan), o, this.#writeTries);
     }) as never;
   }
@@ -430,23 +458,34 @@ export class Box<
         }
         const s = this.#space(request[0]);
         const so: SelectOptions = request[2] ?? NO_OPTIONS;
+        const raw = flag(so.raw, 'raw', s.label);
         const index = s.index(so.index, s.defaultIndex);
         const keys = keyList(index, request[1]);
         if (keys.length === 0)
           throw boxError('ERR_BOX_ARGUMENT', `${s.label}: selectUnion request ${i} has no keys`);
         this.#writeSelect(s, index, keys, so);
         const { decoder, shape } = this.#spacePlans(s);
-        parts.push({ decoder, shape: so.raw ? undefined : shape });
+        parts.push({ decoder, shape: raw ? undefined : shape });
       });
-      const plan: ReplyPlan = { kind: 'multi', where: `${this.name}: selectUnion`, parts };
+      const plan: ReplyPlan = {
+        kind: 'multi',
+        where: `${this.name}: selectUnion`,
+        parts,
+        maxFields: this.maxReplyFields,
+      };
       return boxRequest(this.client, BoxMsg.SELECT_UNION, w.finish(), withUnpack(plan), o, this.#selectTries);
     }) as never;
   }
 
   /** Closes the client the Box built (requests in flight get their replies first); a given client stays open. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  close(): Promise<void> {
     this.#closed = true;
+    // A second close() waits for the first one's client to finish closing, not just for the flag.
+    this.#closing ??= this.#closeClient();
+    return this.#closing;
+  }
+
+  async #closeClient(): Promise<void> {
     if (this.#ownsClient) await this.client.close();
   }
 
@@ -472,7 +511,13 @@ export class Box<
       const where = `${this.name}: ${OP_DOING[op]} ${s.label}`;
       plan = withUnpack(
         tuples
-          ? { kind: 'tuples', where, decoder: sp.decoder, shape: raw ? undefined : sp.shape }
+          ? {
+              kind: 'tuples',
+              where,
+              decoder: sp.decoder,
+              shape: raw ? undefined : sp.shape,
+              maxFields: this.maxReplyFields,
+            }
           : { kind: 'count', where },
       );
       sp.plans[slot] = plan;

@@ -1,3 +1,4 @@
+import { BOX_DEFAULTS } from './box-options.js';
 import { badReply, type Cursor, readU32, type TupleDecoder, type TupleShape } from './tuple-decoder.js';
 
 /** How to read the success body of one request. */
@@ -10,15 +11,22 @@ export type ReplyPlan =
       readonly where: string;
       readonly decoder: TupleDecoder;
       readonly shape: TupleShape | undefined;
+      /** Most fields the reply may hold (the Box's `maxReplyFields` default when not given). */
+      readonly maxFields?: number;
     }
   /** One tuple set per request of a multi-space SELECT (msg 18), each in its own space's format. */
   | {
       readonly kind: 'multi';
       readonly where: string;
       readonly parts: readonly { readonly decoder: TupleDecoder; readonly shape: TupleShape | undefined }[];
+      /** Most fields the reply may hold, all its parts together. */
+      readonly maxFields?: number;
     }
   /** Ping: the body, if any, is not read. */
   | { readonly kind: 'ping'; readonly where: string };
+
+/** Fields a reply may hold when its plan does not say (the Box's `maxReplyFields` default). */
+export const DEFAULT_MAX_REPLY_FIELDS: number = BOX_DEFAULTS.maxReplyFields;
 
 /** A decoded reply: the value on success, the return code and text on error. */
 export interface DecodedReply {
@@ -34,8 +42,9 @@ export interface DecodedReply {
  * error text. A body shorter than its return code, or bytes left after the answer, is a bad reply.
  */
 export function decodeReply(plan: ReplyPlan, bytes: Buffer, start = 0, end = bytes.length): DecodedReply {
-  const cursor: Cursor = { bytes, pos: start, end, where: plan.where };
   if (plan.kind === 'ping') return { returnCode: 0, value: true, text: '' };
+  const maxFields = plan.kind === 'count' ? 0 : (plan.maxFields ?? DEFAULT_MAX_REPLY_FIELDS);
+  const cursor: Cursor = { bytes, pos: start, end, where: plan.where, maxFields, fieldsLeft: maxFields };
   const returnCode = readU32(cursor, 'the return code');
   if (returnCode !== 0) {
     // A 1.5 server ends its text with a NUL byte; Perl keeps it, we remove it (and anything after it).

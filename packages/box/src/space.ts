@@ -328,7 +328,15 @@ export class Space {
           `${this.label}: no such long field ${describe(field)} in [${describe(i)}, ${describe(field)}]`,
         );
       }
-      return fixed.length + (i as number) * long.length + within;
+      const n = fixed.length + (i as number) * long.length + within;
+      // A large group index makes a field number the request's `L` cannot carry.
+      if (!Number.isSafeInteger(n) || n > 0xffffffff) {
+        throw boxError(
+          'ERR_BOX_ARGUMENT',
+          `${this.label}: long field [${describe(i)}, ${describe(field)}] is field ${n}, beyond 4294967295`,
+        );
+      }
+      return n;
     }
     throw boxError('ERR_BOX_ARGUMENT', `${this.label}: bad field ${describe(ref)}`);
   }

@@ -8,6 +8,9 @@ export interface Cursor {
   readonly end: number;
   /** What the reply answers (`select from users (space 0)`), for messages. */
   readonly where: string;
+  /** The most fields the reply may hold (the Box's `maxReplyFields`), and how many are left. */
+  readonly maxFields: number;
+  fieldsLeft: number;
 }
 
 export function badReply(cursor: Cursor, what: string): never {
@@ -39,16 +42,16 @@ function readBer(bytes: Buffer, pos: number, end: number): number {
   return -1;
 }
 
+/** Every empty `&` field: one object, however many a reply holds. */
+const EMPTY = Buffer.alloc(0);
+
+/** A field's value; for `&`, `bytes` is the tuple's own copy (readTuple), of which it is a view. */
 function decodeField(letter: FieldLetter, bytes: Buffer, start: number, length: number): unknown {
   switch (letter) {
     case '$':
       return bytes.toString('utf8', start, start + length);
-    case '&': {
-      // A copy: a view would keep the whole socket read alive for as long as the caller keeps the field.
-      const out = Buffer.allocUnsafe(length);
-      bytes.copy(out, 0, start, start + length);
-      return out;
-    }
+    case '&':
+      return length === 0 ? EMPTY : bytes.subarray(start, start + length);
     case 'L':
       return bytes.readUInt32LE(start);
     case 'l':
@@ -128,6 +131,18 @@ export class TupleDecoder {
     }
     // Past a fixed format, further fields are read over and left out, as Perl's unpack leaves them.
     const kept = long.length > 0 ? cardinality : fixed.length;
+    // A field may take one byte on the wire and ~100 of heap: the reply's total is capped up front.
+    if (kept > cursor.fieldsLeft) {
+      badReply(
+        cursor,
+        `tuple ${n} brings the reply past maxReplyFields (${cursor.maxFields} fields): it holds ${kept}, ${cursor.fieldsLeft} were left`,
+      );
+    }
+    cursor.fieldsLeft -= kept;
+    // `&` fields are views into one copy of the tuple's bytes from the first of them: one allocation
+    // per tuple, not per field, and no view into the connection's buffer, which it reuses.
+    let copy: Buffer | undefined;
+    let copyStart = 0;
     const fields = shape?.fields;
     // Objects are filled as the fields are read; a long tail goes through an array first.
     const object: Record<string, unknown> | undefined = fields ? {} : undefined;
@@ -161,7 +176,15 @@ export class TupleDecoder {
         if (want >= 0 && length !== want) {
           badReply(cursor, `tuple ${n} field ${f} is ${length} bytes, format '${letter}' takes ${want}`);
         }
-        const value = decodeField(letter, bytes, next, length);
+        let value: unknown;
+        if (letter !== '&') value = decodeField(letter, bytes, next, length);
+        else {
+          if (copy === undefined && length > 0) {
+            copy = Buffer.from(bytes.subarray(next, end));
+            copyStart = next;
+          }
+          value = decodeField(letter, copy ?? EMPTY, next - copyStart, length);
+        }
         if (object === undefined) values![f] = value;
         else if (f < fixed.length) object[fields![f]!] = value;
         else values![f - fixed.length] = value;

@@ -185,7 +185,8 @@ export function writeUpdateOp(w: Writer, space: Space, op: unknown, position: nu
       numeric(UpdateOpCode.AND);
       const value = integerArgument(op[2], what);
       if (INT_SIZE[letter] === 8) writeArith(w, letter, BigInt.asIntN(64, ~value), what);
-      else if (value < -0x8000_0000n || value > 0xffff_ffffn) writeArith(w, letter, value, what); // refused there
+      else if (value < -0x8000_0000n || value > 0xffff_ffffn)
+        writeArith(w, letter, value, what); // refused there
       else writeArith(w, letter, BigInt.asUintN(32, ~value), what);
       return;
     }

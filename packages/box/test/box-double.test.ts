@@ -62,7 +62,12 @@ let box: Box<readonly [typeof USERS, typeof EVENTS, typeof NAMES, typeof COUNTER
 
 async function start(options: Parameters<typeof startBoxDouble>[0] = {}) {
   double = await startBoxDouble({ spaces: DOUBLE_SPACES, ...options });
-  box = new Box({ servers: double.address, spaces: [USERS, EVENTS, NAMES, COUNTERS], retryDelay: 0, timeout: 5000 });
+  box = new Box({
+    servers: double.address,
+    spaces: [USERS, EVENTS, NAMES, COUNTERS],
+    retryDelay: 0,
+    timeout: 5000,
+  });
   return { double, box };
 }
 
@@ -524,5 +529,80 @@ describe('Box against the box double', () => {
       ['x', 'y'],
       ['\u0007\u0000\u0000\u0000', 'seven'],
     ]);
+  });
+
+  it('refuses a wantResult that is not a boolean before sending: the write is not applied and then reported failed', async () => {
+    const { box } = await start();
+    // Perl's `want_result => 1`: the flag was sent, the tuple stored, the reply read as a count.
+    const insert = await failure(box.insert('users', [1, 'a', 1], { wantResult: 1 as never }));
+    expect(insert).toMatchObject({
+      code: 'ERR_BOX_ARGUMENT',
+      message: expect.stringMatching(/wantResult must be a boolean, got 1/),
+    });
+    expect(await box.select('users', 1)).toEqual([]);
+    await box.insert('users', [1, 'a', 1]);
+    expect(
+      (await failure(box.update('users', 1, [['age', 'add', 1]], { wantResult: 'yes' as never }))).code,
+    ).toBe('ERR_BOX_ARGUMENT');
+    expect((await failure(box.delete('users', 1, { wantResult: 1 as never }))).code).toBe('ERR_BOX_ARGUMENT');
+    expect((await failure(box.select('users', 1, { raw: 1 as never }))).code).toBe('ERR_BOX_ARGUMENT');
+    expect((await failure(box.selectUnion([['users', 1, { raw: 1 as never }]]))).code).toBe(
+      'ERR_BOX_ARGUMENT',
+    );
+    expect(await box.select('users', 1, { raw: true })).toEqual([[1, 'a', 1]]);
+    expect(await box.delete('users', 1, { wantResult: true, raw: false })).toEqual({
+      id: 1,
+      name: 'a',
+      age: 1,
+    });
+  });
+
+  it('reads an error reply with no text as its known description, or Unknown error (as Perl falls back to %ERRORS)', async () => {
+    const { box, double } = await start();
+    double.on(13, () => Buffer.from([0x02, 0x37, 0, 0]));
+    const known = await failure(box.insert('users', [1, 'a', 1]));
+    expect(known).toMatchObject({ code: 'ER_TUPLE_FOUND', returnCode: 0x3702, serverMessage: '' });
+    expect(known.message).toMatch(/Error 00003702: Duplicate key exists in unique index$/);
+    double.on(13, () => Buffer.from([0x02, 0x4a, 0, 0, 0]));
+    const unknown = await failure(box.insert('users', [1, 'a', 1]));
+    expect(unknown).toMatchObject({ code: 'ER_UNKNOWN', returnCode: 0x4a02, serverMessage: '' });
+    expect(unknown.message).toMatch(/Error 00004A02: Unknown error$/);
+  });
+
+  it('caps the fields of a reply, all its tuples together, at maxReplyFields, +/- 1', async () => {
+    const { box: unused, double } = await start({
+      // n fields, then one more in a second tuple.
+      procedures: {
+        'box.fields': (args) => [Array.from({ length: Number(String(args[0])) }, () => 'x'), ['y']],
+      },
+    });
+    await unused.close();
+    box = new Box({
+      servers: double.address,
+      spaces: [USERS, EVENTS, NAMES, COUNTERS],
+      retryDelay: 0,
+      maxReplyFields: 5,
+    });
+    expect((await box.call('box.fields', [3])).flat()).toHaveLength(4);
+    expect((await box.call('box.fields', [4])).flat()).toHaveLength(5);
+    const error = await failure(box.call('box.fields', [5]));
+    expect(error.code).toBe('ERR_BOX_REPLY');
+    expect(error.message).toMatch(
+      /tuple 1 brings the reply past maxReplyFields \(5 fields\): it holds 1, 0 were left/,
+    );
+    expect((await failure(box.call('box.fields', [6]))).message).toMatch(
+      /tuple 0 brings the reply past maxReplyFields/,
+    );
+  });
+
+  it('a second close() waits for the first to finish', async () => {
+    const { box, double } = await start();
+    double.faults.add({ type: 'delay', ms: 200 }, { times: 1 });
+    const order: string[] = [];
+    const select = box.select('users', 1).then(() => order.push('select'));
+    const first = box.close().then(() => order.push('close 1'));
+    const second = box.close().then(() => order.push('close 2'));
+    await Promise.all([select, first, second]);
+    expect(order).toEqual(['select', 'close 1', 'close 2']);
   });
 });

@@ -110,6 +110,60 @@ describe('decodeReply', () => {
     expect(String(tuple![1])).toBe('abc');
   });
 
+  it('reads bytes fields as views into one copy of their tuple, empty ones all one Buffer', () => {
+    const big = (byte: number) => Buffer.alloc(5000, byte); // past Buffer's pool: each copy its own memory
+    const reply = okTuples([
+      [f('Q', 1n), big(1), f('L', 1), s(''), f('L', 2), s('')],
+      [f('Q', 2n), big(2), f('L', 3), big(3)],
+    ]);
+    const decoder = new TupleDecoder(parseFormat('Q&(L&)*', 'blobs'));
+    const value = decodeReply({ kind: 'tuples', where: 'x', decoder, shape: undefined }, reply)
+      .value as unknown[][];
+    const [a, b] = value as [Buffer[], Buffer[]];
+    // An empty field costs no object of its own: a reply of 16 M of them was 3 GiB of heap.
+    expect(a[3]).toBe(a[5]);
+    expect(a[3]).toHaveLength(0);
+    expect(b[1]!.buffer).toBe(b[3]!.buffer);
+    expect(b[1]!.buffer).not.toBe(a[1]!.buffer);
+    expect(b[1]!.buffer).not.toBe(reply.buffer);
+    expect([a[1], b[1], b[3]]).toEqual([big(1), big(2), big(3)]);
+  });
+
+  it('reads at most maxFields fields, all tuples together, checked before each tuple is read', () => {
+    const reply = okTuples([
+      [f('Q', 1n), s('a'), f('L', 1), s('b')],
+      [f('Q', 2n), s('c')],
+    ]);
+    const plan = (maxFields: number): ReplyPlan => ({
+      kind: 'tuples',
+      where: 'x',
+      decoder: events,
+      shape: undefined,
+      maxFields,
+    });
+    expect(decodeReply(plan(6), reply).value).toHaveLength(2);
+    badReply(
+      plan(5),
+      reply,
+      /tuple 1 brings the reply past maxReplyFields \(5 fields\): it holds 2, 1 were left/,
+    );
+    badReply(
+      plan(3),
+      reply,
+      /tuple 0 brings the reply past maxReplyFields \(3 fields\): it holds 4, 3 were left/,
+    );
+    // Fields past a fixed format are read over, not kept: they do not count.
+    const extra = okTuples([[f('L', 1), s('a'), f('L', 2), s('dropped'), s('dropped')]]);
+    expect(decodeReply({ ...tuples, maxFields: 3 }, extra).value).toEqual([{ id: 1, name: 'a', age: 2 }]);
+    // And the default, without a plan's own: 1,000,000 fields of 'L&*' in one tuple, and one more.
+    const wide = new TupleDecoder(parseFormat('&*', 'wide'));
+    const header = (n: number) => Buffer.concat([okCount(1).subarray(0, 8), f('L', n), f('L', n)]);
+    const fields = (n: number) => Buffer.concat([header(n), Buffer.alloc(n)]);
+    const call: ReplyPlan = { kind: 'tuples', where: 'call', decoder: wide, shape: undefined };
+    expect((decodeReply(call, fields(1_000_000)).value as unknown[][])[0]).toHaveLength(1_000_000);
+    badReply(call, fields(1_000_001), /past maxReplyFields \(1000000 fields\)/);
+  });
+
   it('answers an error reply with its code and text, the NUL removed', () => {
     expect(decodeReply(tuples, errorReply(0x3702, 'Duplicate key exists in unique index 0'))).toEqual({
       returnCode: 0x3702,

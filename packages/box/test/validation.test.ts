@@ -124,6 +124,32 @@ describe('space declarations', () => {
     refuse({ servers: '127.0.0.1:1', retry: 0 }, /retry must be a positive integer/);
     refuse({ servers: '127.0.0.1:1', timeout: 0 }, /timeout must be a number of ms > 0/);
   });
+
+  it('refuses, with ERR_BOX_SPEC, timers Node cannot keep and a client that cannot send, at the limit +/- 1', () => {
+    const spaces = [base as SpaceSpec];
+    const max = 2 ** 31 - 1;
+    const refuse = (options: object, message: RegExp) =>
+      expect(() => new Box({ servers: '127.0.0.1:1', spaces, ...options } as never)).toThrow(
+        expect.objectContaining({
+          name: 'BoxError',
+          code: 'ERR_BOX_SPEC',
+          message: expect.stringMatching(message),
+        }),
+      );
+    for (const name of ['timeout', 'selectTimeout', 'retryDelay']) {
+      expect(new Box({ servers: '127.0.0.1:1', spaces, [name]: max })).toMatchObject(
+        name === 'retryDelay' ? {} : { [name]: max },
+      );
+      refuse({ [name]: max + 1 }, new RegExp(`${name} must be a number of ms .* 2147483647, got 2147483648`));
+    }
+    expect(new Box({ servers: '127.0.0.1:1', spaces, retryDelay: 0 })).toBeInstanceOf(Box);
+    refuse({ retryDelay: -1 }, /retryDelay must be a number of ms from 0/);
+    refuse({ selectTimeout: 0 }, /selectTimeout must be a number of ms > 0/);
+    refuse({ servers: undefined, client: {} }, /client must be an IProto/);
+    expect(new Box({ servers: '127.0.0.1:1', spaces, maxReplyFields: 1 }).maxReplyFields).toBe(1);
+    refuse({ maxReplyFields: 0 }, /maxReplyFields must be a positive integer, got 0/);
+    refuse({ maxReplyFields: 1.5 }, /maxReplyFields must be a positive integer/);
+  });
 });
 
 describe('calls refused before anything is sent', () => {
@@ -248,6 +274,20 @@ describe('calls refused before anything is sent', () => {
       () => box.update('users', 1, [['age', 'add', 2n ** 33n]] as never),
       /does not fit the operation's argument/,
     );
+  });
+
+  it('refuses a long-field reference whose field number does not fit 32 bits, at the limit +/- 1', async () => {
+    // 'L(L$)*': [i, 'n'] is field 1 + 2i, [i, 's'] field 2 + 2i. The last that fits: [2^31 - 1, 'n'].
+    const last = 2 ** 31 - 1;
+    server.take();
+    expect(await box.update('tail', 1, [[[last, 'n'], 'set', 7]])).toBe(1);
+    // L space, L flags, L key count, w/a* key (5 bytes), L op count, then the op's L field.
+    expect(Buffer.from(server.take()[0]!.body, 'hex').readUInt32LE(21)).toBe(0xffffffff);
+    await argumentError(
+      () => box.update('tail', 1, [[[last, 's'], 'set', 'x']]),
+      /long field \[2147483647, "s"\] is field 4294967296, beyond 4294967295/,
+    );
+    await argumentError(() => box.update('tail', 1, [[[2 ** 52, 'n'], 'set', 1]]), /beyond 4294967295/);
   });
 
   it(`takes at most ${MAX_UPDATE_OPS} update operations (MR::Tarantool::Box's limit)`, async () => {
