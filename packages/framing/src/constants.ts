@@ -22,3 +22,9 @@ export function resolveMaxFrameSize(value: number | undefined, where: string): n
  * out as their own chunk: copying them would cost more than one more `write` entry.
  */
 export const DEFAULT_LARGE_BODY_THRESHOLD = 64 * 1024;
+
+/**
+ * Bytes of a packet `dumpPacket` shows by default (4 KiB): the dump of a 16 MiB frame would take
+ * seconds and GiBs to build, and a debug log is read by people, who stop long before that.
+ */
+export const DEFAULT_DUMP_LIMIT = 4096;

@@ -2,7 +2,10 @@ import type { Frame } from './frame.js';
 
 /** Every `code` of a {@link FrameError}. */
 export const FRAME_ERROR_CODES = [
-  /** A header announces a body larger than `maxFrameSize`. */
+  /**
+   * A header announces a body larger than `maxFrameSize`, or a body to encode is longer than a
+   * header can announce (2^32-1 bytes).
+   */
   'ERR_FRAME_TOO_LARGE',
   /** A stream or capture ends in the middle of a frame. */
   'ERR_FRAME_TRUNCATED',

@@ -1,5 +1,5 @@
 import { DEFAULT_LARGE_BODY_THRESHOLD, HEADER_SIZE } from './constants.js';
-import { checkUint32, writeHeader } from './frame.js';
+import { checkBodyLength, checkUint32, writeHeader } from './frame.js';
 
 /** Options of `new FrameWriter(options)`. */
 export interface FrameWriterOptions {
@@ -65,7 +65,8 @@ export class FrameWriter {
 
   /**
    * Appends one frame. `msg` and `sync` must be integers from 0 to 2^32-1 (else `RangeError`); no
-   * body, or an empty one, makes a header-only frame. A string body is written as UTF-8.
+   * body, or an empty one, makes a header-only frame. A string body is written as UTF-8. A body over
+   * 2^32-1 bytes throws `FrameError` `ERR_FRAME_TOO_LARGE` and adds nothing.
    */
   add(msg: number, sync: number, body?: Uint8Array | string): void {
     checkUint32(msg, 'msg');
@@ -75,6 +76,7 @@ export class FrameWriter {
       return;
     }
     const len = body === undefined ? 0 : body.length;
+    checkBodyLength(len, msg, sync);
     if (len >= this.largeBodyThreshold && len > 0) {
       this.#reserve(HEADER_SIZE);
       writeHeader(this.#buffer, this.#pos, msg, len, sync);
@@ -100,6 +102,7 @@ export class FrameWriter {
 
   #addString(msg: number, sync: number, body: string): void {
     const len = Buffer.byteLength(body, 'utf8');
+    checkBodyLength(len, msg, sync);
     if (len >= this.largeBodyThreshold && len > 0) {
       this.add(msg, sync, Buffer.from(body, 'utf8'));
       return;

@@ -1,4 +1,5 @@
 import { HEADER_SIZE } from './constants.js';
+import { FrameError } from './frame-error.js';
 
 /** One iproto packet: the header's message code and sync, and the body (possibly empty). */
 export interface Frame {
@@ -18,6 +19,23 @@ export interface Header {
 export function checkUint32(value: number, field: string): void {
   if (value >>> 0 !== value) {
     throw new RangeError(`iproto header: ${field} must be an integer from 0 to 4294967295, got ${value}`);
+  }
+}
+
+/** Largest body a header can announce: its `len` is 32 bits. */
+const MAX_BODY_LENGTH = 0xffffffff;
+
+/**
+ * Throws `FrameError` `ERR_FRAME_TOO_LARGE` when a body is longer than a header can announce: its
+ * length would wrap in `len`, and the tail of the body would be read by the peer as frames of its own.
+ */
+export function checkBodyLength(len: number, msg: number, sync: number): void {
+  if (len > MAX_BODY_LENGTH) {
+    throw new FrameError(
+      'ERR_FRAME_TOO_LARGE',
+      `iproto frame: a body of ${len} bytes (msg ${msg}, sync ${sync}) is longer than a header can announce (${MAX_BODY_LENGTH})`,
+      { msg, sync, len, maxFrameSize: MAX_BODY_LENGTH },
+    );
   }
 }
 
@@ -81,19 +99,21 @@ export function decodeHeader(bytes: Uint8Array, offset = 0): Header {
 
 /**
  * Builds one whole frame, header and body, in a single new Buffer. Without a body: the header only.
- * A string body is written as UTF-8.
+ * A string body is written as UTF-8. A body over 2^32-1 bytes throws `FrameError` `ERR_FRAME_TOO_LARGE`.
  */
 export function encodeFrame(msg: number, sync: number, body?: Uint8Array | string): Buffer {
   checkUint32(msg, 'msg');
   checkUint32(sync, 'sync');
   if (typeof body === 'string') {
     const len = Buffer.byteLength(body, 'utf8');
+    checkBodyLength(len, msg, sync);
     const frame = Buffer.allocUnsafe(HEADER_SIZE + len);
     writeHeader(frame, 0, msg, len, sync);
     frame.write(body, HEADER_SIZE, len, 'utf8');
     return frame;
   }
   const len = body === undefined ? 0 : body.length;
+  checkBodyLength(len, msg, sync);
   const frame = Buffer.allocUnsafe(HEADER_SIZE + len);
   writeHeader(frame, 0, msg, len, sync);
   if (len > 0) frame.set(body!, HEADER_SIZE);

@@ -1,6 +1,11 @@
 export type { Capture, CaptureFrame, CaptureOptions } from './capture.js';
 export { iterateCapture, parseCapture, readCapture } from './capture.js';
-export { DEFAULT_LARGE_BODY_THRESHOLD, DEFAULT_MAX_FRAME_SIZE, HEADER_SIZE } from './constants.js';
+export {
+  DEFAULT_DUMP_LIMIT,
+  DEFAULT_LARGE_BODY_THRESHOLD,
+  DEFAULT_MAX_FRAME_SIZE,
+  HEADER_SIZE,
+} from './constants.js';
 export type { DumpPacketOptions } from './dump-packet.js';
 export { dumpPacket } from './dump-packet.js';
 export type { Frame, Header } from './frame.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dumpPacket, encodeFrame } from '../src/index.js';
+import { DEFAULT_DUMP_LIMIT, dumpPacket, encodeFrame } from '../src/index.js';
 import { hex, prng, runPerl } from './support/test-support.js';
 
 // Feeds every case to MR::IProto::Role::Debuggable::_debug_dump itself (a Mouse class consuming the
@@ -61,5 +61,30 @@ describe('dumpPacket', () => {
       expect(dumpPacket(c.bytes, { prefix: c.label })).toBe(lines[2 * i]);
       expect(dumpPacket(c.bytes, { prefix: c.label, ints: false })).toBe(lines[2 * i + 1]);
     });
+  });
+
+  it('cuts a packet over the limit at a whole integer and says how long it was', () => {
+    const bytes = hex('01000000 02000000 03');
+    expect(dumpPacket(bytes, { limit: 9 })).toBe('1 2 > 01 00 00 00 02 00 00 00 03');
+    expect(dumpPacket(bytes, { limit: 8 })).toBe('1 2 > 01 00 00 00 02 00 00 00 … (9 bytes in all)');
+    expect(dumpPacket(bytes, { limit: 7 })).toBe('1 > 01 00 00 00 … (9 bytes in all)');
+    expect(dumpPacket(bytes, { limit: 4, ints: false, prefix: 'p: ' })).toBe(
+      'p: 01 00 00 00 … (9 bytes in all)',
+    );
+    expect(dumpPacket(bytes, { limit: Number.POSITIVE_INFINITY })).toBe(dumpPacket(bytes));
+    expect(() => dumpPacket(bytes, { limit: -1 })).toThrow(RangeError);
+  });
+
+  // Regression: the dump was built with `+=` per byte, so a 16 MiB frame at debug 5 blocked for
+  // seconds and took GiBs (a 64 MiB one ran out of heap). Now it costs the limit, not the packet.
+  it('dumps a 16 MiB packet as its first DEFAULT_DUMP_LIMIT bytes', () => {
+    const big = new Uint8Array(16 * 1024 * 1024 - 1).fill(0xab);
+    const dump = dumpPacket(big, { prefix: 'recv payload: ' });
+    const head = big.subarray(0, DEFAULT_DUMP_LIMIT);
+    expect(dump).toBe(
+      `recv payload: ${dumpPacket(head, { limit: Number.POSITIVE_INFINITY })} … (${big.length} bytes in all)`,
+    );
+    // Its size, and so the work of making it, is bounded by the limit, not by the packet.
+    expect(dump.length).toBeLessThan(DEFAULT_DUMP_LIMIT * 6);
   });
 });

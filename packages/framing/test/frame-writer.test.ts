@@ -1,5 +1,11 @@
-import { describe, expect, it } from 'vitest';
-import { DEFAULT_LARGE_BODY_THRESHOLD, encodeFrame, FrameDecoder, FrameWriter } from '../src/index.js';
+import { describe, expect, it, vi } from 'vitest';
+import {
+  DEFAULT_LARGE_BODY_THRESHOLD,
+  encodeFrame,
+  FrameDecoder,
+  FrameError,
+  FrameWriter,
+} from '../src/index.js';
 import { hex, prng } from './support/test-support.js';
 
 const frame = (msg: number, sync: number, body: Uint8Array): Buffer => encodeFrame(msg, sync, body);
@@ -179,5 +185,32 @@ describe('FrameWriter', () => {
     expect(writer.pendingBytes).toBe(0);
     expect(() => new FrameWriter({ initialSize: 4 })).toThrow(RangeError);
     expect(() => new FrameWriter({ largeBodyThreshold: -1 })).toThrow(RangeError);
+  });
+
+  // Regression: a body of 2^32 bytes or more wrapped the header's len, so the rest of the body was
+  // read by the client as frames of its own. A fake length stands in for a 4 GiB buffer.
+  it('refuses a body longer than a header can announce with ERR_FRAME_TOO_LARGE, adding nothing', () => {
+    const writer = new FrameWriter();
+    writer.add(1, 1, Buffer.from('ok'));
+    const huge = Object.defineProperty(new Uint8Array(16), 'length', { value: 2 ** 32 });
+    let thrown: unknown;
+    try {
+      writer.add(5, 77, huge);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(FrameError);
+    expect(thrown).toMatchObject({ code: 'ERR_FRAME_TOO_LARGE', msg: 5, sync: 77, len: 2 ** 32 });
+    expect(writer.pendingBytes).toBe(14);
+    // The string path: no string reaches 4 GiB of UTF-8 in V8, so its length is faked too.
+    const spy = vi.spyOn(Buffer, 'byteLength').mockReturnValueOnce(2 ** 32);
+    try {
+      expect(() => writer.add(5, 78, 'x')).toThrow(
+        expect.objectContaining({ code: 'ERR_FRAME_TOO_LARGE', len: 2 ** 32 }),
+      );
+    } finally {
+      spy.mockRestore();
+    }
+    expect(writer.pendingBytes).toBe(14);
   });
 });

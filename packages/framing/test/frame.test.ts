@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   DEFAULT_MAX_FRAME_SIZE,
   decodeHeader,
@@ -82,5 +82,19 @@ describe('encodeFrame', () => {
   it('rejects out-of-range msg and sync', () => {
     expect(() => encodeFrame(2 ** 32, 0)).toThrow(RangeError);
     expect(() => encodeFrame(0, -5)).toThrow(/sync/);
+  });
+
+  // Regression: len wrapped at 2^32 (a fake length stands in for a 4 GiB buffer).
+  it('refuses a body longer than a header can announce with FrameError ERR_FRAME_TOO_LARGE', () => {
+    const huge = Object.defineProperty(new Uint8Array(1), 'length', { value: 2 ** 32 + 5 });
+    expect(() => encodeFrame(1, 2, huge)).toThrow(
+      expect.objectContaining({ name: 'FrameError', code: 'ERR_FRAME_TOO_LARGE', len: 2 ** 32 + 5 }),
+    );
+    const spy = vi.spyOn(Buffer, 'byteLength').mockReturnValueOnce(2 ** 32);
+    try {
+      expect(() => encodeFrame(1, 2, 'x')).toThrow(expect.objectContaining({ code: 'ERR_FRAME_TOO_LARGE' }));
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
