@@ -2,13 +2,17 @@ import type { ServerErrorCode } from './server-error.js';
 
 /** What the clock reads of the connection it watches, and how it ends it. */
 export interface ClockedConnection {
-  /** Not reading now (the clock does not run then). */
-  readonly paused: boolean;
+  /** Not reading by the server's own choice (`maxInFlight`, `stopReading()`): the clock does not run. */
+  readonly suspended: boolean;
+  /** Not reading because the client is not taking replies: only `idleTimeout` runs. */
+  readonly writesBlocked: boolean;
   readonly closed: boolean;
   /** Requests whose handlers have not answered: not idleness. */
   readonly inFlight: number;
   /** Bytes of the unfinished frame held, for the message. */
   heldBytes(): number;
+  /** Bytes of replies written and not yet taken by the client; fewer than before is progress. */
+  unsentBytes(): number;
   /** A limit is passed: the connection is to be closed with this code. */
   expire(code: ServerErrorCode, what: string): void;
 }
@@ -17,8 +21,10 @@ export interface ClockedConnection {
  * The time limits of one connection, `frameTimeout` (a frame started and not finished) and
  * `idleTimeout` (nothing received, no request in progress), on one `unref()`ed timer armed for the
  * nearest deadline and re-checked when it fires: reading a chunk only stores a timestamp. The clock
- * runs only while the connection is read; `start()` after a pause begins both periods anew, since
- * bytes the server did not read are not the client's delay.
+ * stops while the server holds reading back by its own choice; `start()` afterwards begins both
+ * periods anew, since bytes the server did not read are not the client's delay. While reading waits
+ * for the client to take replies, `idleTimeout` runs on (the client's replies taken count as activity)
+ * and `frameTimeout` does not: the unfinished frame waits on the server, the idleness on the client.
  */
 export class ConnectionClock {
   private readonly frameTimeout: number;
@@ -30,6 +36,8 @@ export class ConnectionClock {
   private readAt = 0;
   /** When the unfinished frame the decoder holds was started; 0 when it holds none. */
   private frameAt = 0;
+  /** Unsent reply bytes when last looked at while writes were blocked. */
+  private unsent = 0;
 
   constructor(frameTimeout: number, idleTimeout: number, connection: ClockedConnection) {
     this.frameTimeout = frameTimeout;
@@ -67,14 +75,25 @@ export class ConnectionClock {
     if (this.idleTimeout > 0) this.readAt = Date.now();
   }
 
-  /** Reading paused, or the connection closed: no deadline runs. */
+  /**
+   * Reading paused for replies the client has not taken: idle time counts from the last byte read or
+   * reply taken, and is looked at no later than one `idleTimeout` from now.
+   */
+  writesBlocked(): void {
+    if (this.idleTimeout === 0) return;
+    this.unsent = this.connection.unsentBytes();
+    // Suspended by the server too: start() arms the timer when that ends.
+    if (!this.connection.suspended) this.arm(this.readAt + this.idleTimeout, Date.now());
+  }
+
+  /** Reading suspended by the server, or the connection closed: no deadline runs. */
   stop(): void {
     if (this.timer === undefined) return;
     clearTimeout(this.timer);
     this.timer = undefined;
   }
 
-  /** Reading resumes: both periods start over. */
+  /** Reading resumes (or only waits for the client to take replies): both periods start over. */
   start(): void {
     if (!this.enabled) return;
     this.stop();
@@ -98,10 +117,16 @@ export class ConnectionClock {
   private readonly check = (): void => {
     this.timer = undefined;
     const connection = this.connection;
-    if (connection.closed || connection.paused) return;
+    if (connection.closed || connection.suspended) return;
     const now = Date.now();
+    const blocked = connection.writesBlocked;
+    if (blocked) {
+      const unsent = connection.unsentBytes();
+      if (unsent < this.unsent) this.readAt = now;
+      this.unsent = unsent;
+    }
     let due = Number.POSITIVE_INFINITY;
-    if (this.frameAt !== 0) {
+    if (this.frameAt !== 0 && !blocked) {
       due = this.frameAt + this.frameTimeout;
       if (now >= due) {
         connection.expire(
@@ -117,7 +142,9 @@ export class ConnectionClock {
       if (now >= idleDue) {
         connection.expire(
           'ERR_IDLE_TIMEOUT',
-          `nothing received for ${now - this.readAt} ms, idleTimeout is ${this.idleTimeout} ms`,
+          blocked
+            ? `nothing received and no reply taken for ${now - this.readAt} ms (${this.unsent} bytes of replies waiting), idleTimeout is ${this.idleTimeout} ms`
+            : `nothing received for ${now - this.readAt} ms, idleTimeout is ${this.idleTimeout} ms`,
         );
         return;
       }

@@ -9,11 +9,17 @@ export interface ConnectionHooks {
   maxFrameSize?: number;
   /** Requests whose answer is pending (`beginRequest`) at which reading pauses. Default: no limit. */
   maxInFlight?: number;
-  /** Bytes of replies the client may leave untaken before the connection is closed. Default: no limit. */
+  /**
+   * Bytes of replies the client may leave untaken, counting those about to be written, before the
+   * connection is closed; a reply is never refused when none is left untaken. Default: no limit.
+   */
   maxReplyBuffer?: number;
   /** Milliseconds a client has to finish a frame it started; 0 or absent: no limit. */
   frameTimeout?: number;
-  /** Milliseconds without a byte received and no request pending before closing; 0 or absent: no limit. */
+  /**
+   * Milliseconds without a byte received and no request pending before closing, or, while replies
+   * wait for the client to take them, without it taking any; 0 or absent: no limit.
+   */
   idleTimeout?: number;
   /** Milliseconds a pending request may take (see `beginRequest`); 0 or absent: no limit. */
   handlerTimeout?: number;
@@ -52,7 +58,10 @@ const PAUSED_BY_IN_FLIGHT = 4;
  * Reading pauses (the socket stops being read, so the client's own writes back up) while the
  * socket's write buffer is over its high-water mark, while `maxInFlight` requests wait for their
  * handlers, and after `stopReading()`; frames already read wait, in order, until it resumes. The
- * time limits run only while reading: a client is never blamed for bytes the server did not read.
+ * time limits stop while the server holds reading back by its own choice (`maxInFlight`,
+ * `stopReading()`): a client is never blamed for bytes the server did not read. A pause for replies
+ * the client does not take is the client's doing: the idle time runs on then, so a client that never
+ * reads is closed rather than held open forever.
  */
 export class ServerConnection {
   readonly socket: Socket;
@@ -112,8 +121,11 @@ export class ServerConnection {
     if (frameTimeout > 0 || idleTimeout > 0) {
       const self = this;
       this.clock = new ConnectionClock(frameTimeout, idleTimeout, {
-        get paused() {
-          return self.pausedBy !== 0;
+        get suspended() {
+          return (self.pausedBy & ~PAUSED_BY_WRITES) !== 0;
+        },
+        get writesBlocked() {
+          return (self.pausedBy & PAUSED_BY_WRITES) !== 0;
         },
         get closed() {
           return self.closed;
@@ -122,6 +134,7 @@ export class ServerConnection {
           return self.pending;
         },
         heldBytes: () => this.decoder.bufferedBytes,
+        unsentBytes: () => this.socket.writableLength,
         expire: (code, what) => this.limit(code, what),
       });
     }
@@ -143,14 +156,23 @@ export class ServerConnection {
   }
 
   /**
-   * Queues a frame; frames queued in the same tick go out in one write. Returns false (and sends
-   * nothing) when the connection is closing.
+   * Queues a frame; frames queued in the same tick go out in one write, or as soon as they pass the
+   * socket's high-water mark. Returns false (and sends nothing) when the connection is closing or
+   * this frame pushed the replies the client left untaken over `maxReplyBuffer`. A body over
+   * 2^32-1 bytes throws framing's `FrameError` `ERR_FRAME_TOO_LARGE` and queues nothing.
    */
   send(msg: number, sync: number, body?: Uint8Array): boolean {
     if (this.done) return false;
-    (this.writer ??= new FrameWriter()).add(msg, sync, body);
+    const writer = (this.writer ??= new FrameWriter());
+    writer.add(msg, sync, body);
     if (this.onSend !== undefined) this.onSend(msg, sync, body, this);
     if (channels.reply.hasSubscribers) channels.reply.publish({ connection: this, msg, sync, body });
+    // Replies of async handlers all settle in one microtask run, before the end-of-tick flush: the
+    // high-water mark and maxReplyBuffer must see them one by one, not after they have piled up.
+    if (writer.pendingBytes >= this.replyHighWater) {
+      this.flush();
+      return !this.done;
+    }
     this.scheduleFlush();
     return true;
   }
@@ -225,16 +247,19 @@ export class ServerConnection {
   flush(): void {
     this.flushScheduled = false;
     const writer = this.writer;
-    if (writer === undefined || writer.pendingBytes === 0) return;
+    if (writer === undefined) return;
+    const bytes = writer.pendingBytes;
+    if (bytes === 0) return;
     const chunks = writer.take();
     if (this.closed) return;
     const socket = this.socket;
-    // Replies the client has not taken yet (Node's buffer; the kernel's are full by then). Checked
-    // before adding more, so one large reply to a client that reads is never refused.
-    if (socket.writableLength > this.maxReplyBuffer) {
+    // Replies the client has not taken yet (Node's buffer; the kernel's are full by then) and these.
+    // With none untaken anything goes out, so one large reply to a client that reads is never refused.
+    const untaken = socket.writableLength;
+    if (untaken > 0 && untaken + bytes > this.maxReplyBuffer) {
       this.limit(
         'ERR_REPLY_BUFFER_FULL',
-        `${socket.writableLength} bytes of replies not taken by the client, maxReplyBuffer is ${this.maxReplyBuffer}`,
+        `${untaken} bytes of replies not taken by the client and ${bytes} more to send, maxReplyBuffer is ${this.maxReplyBuffer}`,
       );
       return;
     }
@@ -264,6 +289,7 @@ export class ServerConnection {
   private afterWrite(ok: boolean): void {
     if (ok || (this.pausedBy & PAUSED_BY_WRITES) !== 0) return;
     this.pause(PAUSED_BY_WRITES);
+    this.clock?.writesBlocked();
     this.socket.once('drain', this.onDrain);
   }
 
@@ -272,10 +298,9 @@ export class ServerConnection {
   };
 
   private pause(reason: number): void {
-    if (this.pausedBy === 0) {
-      this.socket.pause();
-      this.clock?.stop();
-    }
+    if (this.pausedBy === 0) this.socket.pause();
+    // The server's own reasons suspend the clock; waiting for the client to take replies does not.
+    if (reason !== PAUSED_BY_WRITES && (this.pausedBy & ~PAUSED_BY_WRITES) === 0) this.clock?.stop();
     this.pausedBy |= reason;
   }
 
@@ -283,16 +308,17 @@ export class ServerConnection {
   private unpause(reason: number): void {
     if ((this.pausedBy & reason) === 0) return;
     this.pausedBy &= ~reason;
-    if (this.pausedBy !== 0 || this.done) return;
+    if (this.done) return;
+    // Nothing the server chose holds reading back now: the clock runs from here (a drain is the
+    // client's activity), even if the held frames' replies block writes again at once.
+    if ((this.pausedBy & ~PAUSED_BY_WRITES) === 0) this.clock?.start();
+    if (this.pausedBy !== 0) return;
     const held = this.heldFrames;
     if (held !== undefined) {
       this.heldFrames = undefined;
       this.dispatch(held, this.heldFrom);
     }
-    if (this.pausedBy === 0 && !this.closed) {
-      this.socket.resume();
-      this.clock?.start();
-    }
+    if (this.pausedBy === 0 && !this.closed) this.socket.resume();
   }
 
   private readonly onData = (chunk: Buffer): void => {

@@ -1,4 +1,5 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { DEFAULT_DUMP_LIMIT } from '@iproto/framing';
 import { afterEach, expect, test } from 'vitest';
 import { IProtoServer, type IProtoServerOptions } from '../src/iproto-server.js';
 import { frame, RawClient, waitFor } from './support/test-support.js';
@@ -34,6 +35,26 @@ test('debug 6 logs accept, dumps every packet as MR::IProto::Server::Connection 
     `${who}: send payload: 1684234849 1751606885 > 61 62 63 64 65 66 67 68 21`,
     `${who}: Connection closed by foreign host`,
   ]);
+});
+
+// Regression: dumps were built with `+=` per byte, so one 16 MiB request at debug 5 blocked the
+// process for seconds and took GiBs; a few at once ran it out of heap.
+test('debug 6 dumps of a 16 MiB request and reply stop at DEFAULT_DUMP_LIMIT bytes and say the size', async () => {
+  const lines: string[] = [];
+  const c = await start({
+    debug: 6,
+    debugCb: (line) => lines.push(line),
+    handler: (request) => request.body,
+  });
+  const body = Buffer.alloc(16 * 1024 * 1024 - 1, 0xab);
+  c.write(frame(1, 1, body));
+  await c.bytes(12 + body.length, 20_000);
+  const payloads = lines.filter((line) => / (recv|send) payload: /.test(line));
+  expect(payloads).toHaveLength(2);
+  for (const line of payloads) {
+    expect(line).toMatch(/ > (ab ){4095}ab … \(16777215 bytes in all\)$/);
+    expect(line.length).toBeLessThan(DEFAULT_DUMP_LIMIT * 6);
+  }
 });
 
 test('debug 5 dumps received packets only; dumpNoInts leaves out the integers', async () => {

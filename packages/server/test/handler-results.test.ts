@@ -72,6 +72,20 @@ describe('odd handler results never take the process down', () => {
     expectFailed(await run(() => thenable as never), /failed: then getter threw$/);
   });
 
+  // Regression: a reply of 2^32 bytes or more wrapped the header's len and the rest of the body was
+  // read by the client as frames of its own. A fake length stands in for a 4 GiB buffer.
+  test('a reply longer than a header can announce, sync or async: reported, no reply, the server goes on', async () => {
+    const huge = () => Object.defineProperty(new Uint8Array(16), 'length', { value: 2 ** 32 });
+    for (const odd of [() => huge(), async () => huge()]) {
+      const result = await run(odd);
+      expectFailed(
+        result,
+        /failed: iproto frame: a body of 4294967296 bytes .* longer than a header can announce/,
+      );
+      expect(result.errors[0].cause).toMatchObject({ name: 'FrameError', code: 'ERR_FRAME_TOO_LARGE' });
+    }
+  });
+
   test('a revoked Proxy: reported, no reply, the server goes on', async () => {
     const { proxy, revoke } = Proxy.revocable({}, {});
     revoke();

@@ -242,9 +242,9 @@ describe('maxReplyBuffer', () => {
     return { server, connection, errors, disconnects, ask, c };
   }
 
-  test('replies left unread up to maxReplyBuffer (1000 bytes) are kept; 1 byte more closes the connection at the next reply', async () => {
-    // Exactly at the limit: 1000 bytes wait, the next reply is still written.
-    const at = await corked(1000);
+  test('replies left unread up to maxReplyBuffer (1022 bytes), the next one counted, are kept; 1 byte more closes the connection at that reply', async () => {
+    // Exactly at the limit: 1000 bytes wait and the next reply (22) makes 1022, still written.
+    const at = await corked(1022);
     await at.ask(1, 988);
     expect(at.connection.socket.writableLength).toBe(1000);
     await at.ask(2, 10);
@@ -252,8 +252,8 @@ describe('maxReplyBuffer', () => {
     expect(at.connection.socket.writableLength).toBe(1022);
     expect(at.errors).toEqual([]);
 
-    // The same replies with maxReplyBuffer 999: the second finds 1000 bytes waiting.
-    const over = await corked(999);
+    // The same replies with maxReplyBuffer 1021: the second would make 1022.
+    const over = await corked(1021);
     await over.ask(1, 988);
     await over.ask(2, 10);
     await waitFor(() => over.disconnects.length === 1, 'disconnect');
@@ -261,7 +261,7 @@ describe('maxReplyBuffer', () => {
     expect(over.errors).toHaveLength(1);
     expect(over.errors[0]).toMatchObject({ name: 'ServerError', code: 'ERR_REPLY_BUFFER_FULL' });
     expect(over.errors[0].message).toBe(
-      `${over.connection.address}: 1000 bytes of replies not taken by the client, maxReplyBuffer is 999; connection closed`,
+      `${over.connection.address}: 1000 bytes of replies not taken by the client and 22 more to send, maxReplyBuffer is 1021; connection closed`,
     );
     expect(over.disconnects[0]).toBe(over.errors[0]);
   });
@@ -290,6 +290,31 @@ describe('maxReplyBuffer', () => {
     await waitFor(() => disconnects.length === 1, 'the connection to be closed', 20_000);
     expect(errors.map((e) => e.code)).toEqual(['ERR_REPLY_BUFFER_FULL']);
     expect(disconnects[0]).toBe(errors[0]);
+  });
+
+  // Regression: replies of async handlers settle in one microtask run and were all gathered before
+  // the end-of-tick flush, which checked only what was left from before: 1000 replies of 60 KiB made
+  // 58.6 MiB per connection with maxReplyBuffer at 1 MiB.
+  test('replies of async handlers that settle together are held to maxReplyBuffer and the high-water mark', async () => {
+    const reply = Buffer.alloc(60 * 1024, 7);
+    const { server, port } = await start({ maxReplyBuffer: 1024 * 1024, handler: async () => reply });
+    const { errors, disconnects } = record(server);
+    let peak = 0;
+    server.on('accept', (connection) => {
+      // The most that was ever waiting in Node's buffer, measured just before each write.
+      const write = connection.socket.write.bind(connection.socket) as (chunk: Uint8Array) => boolean;
+      connection.socket.write = ((chunk: Uint8Array) => {
+        peak = Math.max(peak, connection.socket.writableLength + chunk.length);
+        return write(chunk);
+      }) as typeof connection.socket.write;
+    });
+    const c = await client(port);
+    c.socket.pause();
+    c.write(...Array.from({ length: 1000 }, (_, i) => frame(1, i)));
+    await waitFor(() => disconnects.length === 1, 'the connection to be closed');
+    expect(errors.map((e) => e.code)).toEqual(['ERR_REPLY_BUFFER_FULL']);
+    expect(disconnects[0]).toBe(errors[0]);
+    expect(peak).toBeLessThanOrEqual(1024 * 1024);
   });
 });
 
@@ -411,6 +436,80 @@ describe('idleTimeout', () => {
     const answered = Date.now();
     await c.waitClosed();
     expect(Date.now() - answered).toBeGreaterThanOrEqual(150);
+    expect(disconnects[0]).toMatchObject({ code: 'ERR_IDLE_TIMEOUT' });
+  });
+});
+
+describe('idleTimeout and a client that does not read', () => {
+  // Regression: a client whose unread replies paused reading stopped the clock with it, so a client
+  // that sent a burst and never read was never timed out.
+  test('a client that never takes its replies is closed after idleTimeout (ERR_IDLE_TIMEOUT)', async () => {
+    const { server, port } = await start({
+      idleTimeout: 300,
+      frameTimeout: 300,
+      handler: () => Buffer.alloc(1024),
+    });
+    const { errors, disconnects } = record(server);
+    const c = await client(port);
+    c.socket.pause();
+    c.write(...Array.from({ length: 20_000 }, (_, i) => frame(1, i)));
+    await waitFor(
+      () => server.connections.size === 1 && [...server.connections][0].paused,
+      'reading to pause',
+    );
+    await waitFor(() => disconnects.length === 1, 'the connection to be closed', 5000);
+    expect(errors).toEqual([]);
+    expect(disconnects[0]).toMatchObject({ name: 'ServerError', code: 'ERR_IDLE_TIMEOUT' });
+    expect((disconnects[0] as Error).message).toMatch(
+      /: nothing received and no reply taken for \d+ ms \(\d+ bytes of replies waiting\), idleTimeout is 300 ms; connection closed$/,
+    );
+  });
+
+  test('a client that takes its replies slowly is not idle; stopReading() still suspends the clock', async () => {
+    const size = 16 * 1024;
+    const { server, port } = await start({ idleTimeout: 600, handler: () => Buffer.alloc(size) });
+    const { disconnects } = record(server);
+    const c = await client(port);
+    c.socket.pause();
+    const count = 4000;
+    const total = count * (12 + size);
+    c.write(...Array.from({ length: count }, (_, i) => frame(1, i)));
+    await waitFor(
+      () => server.connections.size === 1 && [...server.connections][0].paused,
+      'reading to pause',
+    );
+    // Take 1 MiB every 50 ms: the server sees replies taken (as the kernel's buffers make room) well
+    // within idleTimeout, although its reading is paused most of the time.
+    const take = (bytes: number) =>
+      new Promise<void>((resolve) => {
+        let taken = 0;
+        const onData = (chunk: Buffer) => {
+          taken += chunk.length;
+          if (taken < bytes) return;
+          c.socket.pause();
+          c.socket.off('data', onData);
+          resolve();
+        };
+        c.socket.on('data', onData);
+        c.socket.resume();
+      });
+    const started = Date.now();
+    while (Date.now() - started < 1000 && c.received.length < total / 2) {
+      await take(1024 * 1024);
+      await sleep(50);
+    }
+    expect(disconnects).toEqual([]);
+    c.socket.resume();
+    await c.bytes(total);
+    expect(disconnects).toEqual([]);
+
+    // The server holding reading back is not the client's idleness.
+    const connection = [...server.connections][0];
+    connection.stopReading();
+    await sleep(1000);
+    expect(connection.closed).toBe(false);
+    connection.resumeReading();
+    await c.waitClosed();
     expect(disconnects[0]).toMatchObject({ code: 'ERR_IDLE_TIMEOUT' });
   });
 });
