@@ -182,6 +182,17 @@ describe('iproto send', () => {
     );
   });
 
+  it('dumps a reply over the debug dump limit whole: the user asked for this one', async () => {
+    const echo = await start(true);
+    const payload = Buffer.alloc(6000, 0xab);
+    const r = await runCli(['send', echo, '--msg', '7', '--payload-hex', payload.toString('hex')]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const [head, dump] = r.stdout.trimEnd().split('\n');
+    const sync = Number(/sync=(\d+)/.exec(head)![1]);
+    expect(dump).toBe(dumpPacket(encodeFrame(7, sync, payload), { limit: Number.POSITIVE_INFINITY }));
+    expect(dump).not.toContain('bytes in all');
+  });
+
   it('sends to the server Perl MR::IProto::Cluster picks for --key among several', async () => {
     const boxes = [createServer({ echo: true }), createServer({ echo: true }), createServer({ echo: true })];
     servers.push(...boxes);

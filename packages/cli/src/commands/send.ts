@@ -120,7 +120,11 @@ function printReply(
     reply.msg === options.requestMsg
       ? undefined
       : `reply message code ${formatMsg(reply.msg)} differs from the request's ${formatMsg(options.requestMsg)}`;
-  const dump = dumpPacket(encodeFrame(reply.msg, reply.sync, reply.body), { ints: options.ints });
+  // The whole reply: the user asked for this dump (debug dumps stop at framing's DEFAULT_DUMP_LIMIT).
+  const dump = dumpPacket(encodeFrame(reply.msg, reply.sync, reply.body), {
+    ints: options.ints,
+    limit: Number.POSITIVE_INFINITY,
+  });
 
   if (options.json) {
     io.stdout.write(
