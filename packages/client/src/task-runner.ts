@@ -26,6 +26,7 @@ import type { ReplyFrame, ServerLike } from './types.js';
 
 const EMPTY = new Uint8Array(0);
 const noop = (): void => {};
+const isWaiting = (task: Task): boolean => task.state === ENTRY_WAITING;
 
 /**
  * Runs one client's requests: the one owner of their state on the client's side (the slots in
@@ -40,13 +41,19 @@ export class TaskRunner {
    * request that settles while it waits leaves the count at once and the ring later. A task waits
    * here exactly while its state is WAITING.
    */
-  readonly queue = new LiveQueue<Task>((task) => task.state === ENTRY_WAITING);
+  readonly queue = new LiveQueue<Task>(isWaiting);
   /**
    * The deadlines of the requests in the queue, on one timer, as a connection keeps those of its
    * requests: a request that waits here past its deadline fails then, not when a slot frees. A
    * waiting task's `bucket` is its deadline here; a connection gives it another once it is sent.
    */
   readonly #deadlines = new Deadlines((now) => this.#expireWaiting(now));
+  /**
+   * The queued requests that have a deadline, one FIFO per timeout value: within one, deadlines
+   * fall due in the order the requests were queued, so a timer run finds those due at the fronts
+   * and costs only what falls due (not the whole queue).
+   */
+  readonly #dueOrder = new Map<number, LiveQueue<Task>>();
   /** No new requests: `close()` or `destroy()` was called. */
   closed = false;
   /** A `retry` or `warning` listener is attached: requests then keep their caller's async context. */
@@ -118,7 +125,7 @@ export class TaskRunner {
     } else {
       task.state = ENTRY_WAITING;
       const timeout = this.#deadlineOf(task);
-      if (timeout !== undefined && timeout > 0) this.#deadlines.track(task, tickNow(), timeout);
+      if (timeout !== undefined && timeout > 0) this.#trackWaiting(task, timeout);
       // One abort listener per request: the client's while the request waits here (or for a
       // retry); once dispatched, the connection's (it passes the abort up as an error).
       signal?.addEventListener('abort', task);
@@ -180,23 +187,40 @@ export class TaskRunner {
     return cluster.servers.every((server) => server.timeout === undefined) ? DEFAULT_TIMEOUT : undefined;
   }
 
+  /** Times a request entering the queue. */
+  #trackWaiting(task: Task, timeout: number): void {
+    this.#deadlines.track(task, tickNow(), timeout);
+    let due = this.#dueOrder.get(timeout);
+    if (due === undefined) {
+      due = new LiveQueue<Task>(isWaiting);
+      this.#dueOrder.set(timeout, due);
+    }
+    due.push(task);
+  }
+
+  /** Stops timing a request that has just left the queue (its state is no longer WAITING). */
+  #untrackWaiting(task: Task): void {
+    const bucket = task.bucket;
+    if (bucket === null) return;
+    this.#deadlines.untrack(task);
+    const due = this.#dueOrder.get(bucket.timeout)!;
+    due.forget();
+    if (due.length === 0) this.#dueOrder.delete(bucket.timeout);
+  }
+
   /** The queue's timer: requests whose deadline passed while they waited fail now. */
   #expireWaiting(now: number): void {
-    const deadlines = this.#deadlines;
-    if (deadlines.sweep(now)) {
-      // With one timeout for all, the expired are the oldest: the scan stops at the first one not.
-      const inOrder = deadlines.oneTimeout;
-      const expired: Task[] = [];
-      this.queue.scan((task) => {
-        const bucket = task.bucket;
-        if (bucket === null) return true;
-        if (bucket.expired) expired.push(task);
-        return bucket.expired || !inOrder;
-      });
-      for (const task of expired)
-        this.#finish(task, undefined, this.#queueTimeoutError(task, task.bucket!.timeout));
+    this.#deadlines.sweep(now);
+    for (const due of this.#dueOrder.values()) {
+      // Settling one runs its callback, which may settle others (abort, destroy): each is taken
+      // from the front afresh.
+      let task = due.peek();
+      while (task !== undefined && task.bucket !== null && task.bucket.deadline <= now) {
+        this.#finish(task, undefined, this.#queueTimeoutError(task, task.bucket.timeout));
+        task = due.peek();
+      }
     }
-    deadlines.rearm();
+    if (!this.closed) this.#deadlines.rearm();
   }
 
   #queueTimeoutError(task: Task, timeout: number): Error {
@@ -396,7 +420,7 @@ export class TaskRunner {
     }
     if (task.signal !== undefined) task.signal.removeEventListener('abort', task);
     // A waiting task's bucket is the queue's (at a connection it was the connection's, given back).
-    if (!wasRunning) this.#deadlines.untrack(task);
+    if (!wasRunning) this.#untrackWaiting(task);
     if (wasRunning) this.#startNext();
     else if (this.queue.length > 0) this.queue.forget(); // none after a drain (close)
     this.#report(task, reply, error);
@@ -432,7 +456,7 @@ export class TaskRunner {
       const bucket = next.bucket;
       if (bucket !== null) {
         // The time it waited here counts against its deadline: one deadline per request.
-        this.#deadlines.untrack(next);
+        this.#untrackWaiting(next);
         const left = Math.ceil(bucket.deadline - tickNow());
         if (left <= 0) {
           // Due, but the timer has not fired yet.

@@ -344,14 +344,35 @@ describe('issue 12: one request path', () => {
         code: error.code,
         after: Date.now() - started,
       }));
-    const [long, short] = await Promise.all([at(600), at(100)]);
-    expect(short.code).toBe('ETIMEDOUT');
-    expect(long.code).toBe('ETIMEDOUT');
-    // The shorter one, queued behind the longer, fails at its own deadline, not at the longer's.
-    expect(short.after).toBeLessThan(long.after);
+    // The short one between two of the same longer timeout: the run that finds it due must not
+    // stop at the older, longer one in front of it.
+    const [long, short, again] = await Promise.all([at(600), at(100), at(600)]);
+    expect([long.code, short.code, again.code]).toEqual(['ETIMEDOUT', 'ETIMEDOUT', 'ETIMEDOUT']);
+    expect(short.after).toBeLessThan(450);
     expect(long.after).toBeGreaterThanOrEqual(550);
+    expect(again.after).toBeGreaterThanOrEqual(550);
     client.destroy();
     await first;
+    await silent.close();
+  });
+
+  it('a callback that destroys the client while queued requests time out settles the rest, and nothing throws', async () => {
+    const silent = await silentServer();
+    const client = new IProto({ servers: silent.address, maxParallel: 1, timeout: 0 });
+    client.send({ msg: 7, data: [1], unpack: 'L' }, () => {});
+    const outcomes = await new Promise<string[]>((resolve) => {
+      const seen: string[] = [];
+      const record = (_reply: unknown, error: any) => {
+        seen.push(error?.code);
+        if (seen.length === 1) client.destroy();
+        if (seen.length === 2) resolve(seen);
+      };
+      // Both fall due in the same run of the queue's timer.
+      client.send({ msg: 7, data: [2], unpack: 'L' }, record, { timeout: 100 });
+      client.send({ msg: 7, data: [3], unpack: 'L' }, record, { timeout: 100 });
+    });
+    expect(outcomes).toEqual(['ETIMEDOUT', 'ERR_CLIENT_DESTROYED']);
+    expect(client.queued).toBe(0);
     await silent.close();
   });
 

@@ -47,14 +47,6 @@ export class Deadlines {
     };
   }
 
-  /**
-   * Whether every deadline tracked was given the same timeout: then they fall due in the order they
-   * were tracked.
-   */
-  get oneTimeout(): boolean {
-    return this.#lists.size <= 1;
-  }
-
   /** Starts counting `timeout` ms from `now` for `entry`. */
   track(entry: Timed, now: number, timeout: number): void {
     let list = this.#lastList;

@@ -52,11 +52,6 @@ export class RingQueue<T> {
     for (const k of kept) this.push(k);
   }
 
-  /** Calls `visit` on the items in order, without taking them out, until it returns false. */
-  scan(visit: (item: T) => boolean): void {
-    for (let i = 0; i < this.#length; i++) if (!visit(this.#items[(this.#head + i) & this.#mask]!)) return;
-  }
-
   /** What the queue holds, in order, without taking it out (O(n)). */
   toArray(): T[] {
     const out: T[] = [];
@@ -128,15 +123,6 @@ export class LiveQueue<T> {
   forget(): void {
     this.length--;
     this.#dropDead();
-  }
-
-  /**
-   * Calls `visit` on the live items in order, left in place, until it returns false. `visit` must
-   * not change the queue.
-   */
-  scan(visit: (item: T) => boolean): void {
-    const isLive = this.#isLive;
-    this.#ring.scan((item) => !isLive(item) || visit(item));
   }
 
   /** The live items, in order, left in place (O(n)). */
