@@ -48,6 +48,26 @@ function expire(c: ConnectionState, entry: DispatchEntry, now: number): void {
   if (queued) {
     reject(c, entry, error);
     c.table.forgetQueued(entry);
+    // It waited behind requests on a socket that has said nothing for as long: a silent peer
+    // holding every slot must not keep the queue (a health probe, say) waiting for good.
+    const transport = c.current;
+    const silence = c.timeout > 0 ? c.timeout : timeout;
+    if (
+      transport !== null &&
+      transport.state === OPEN &&
+      transport.held > 0 &&
+      now - transport.lastActivity >= silence
+    ) {
+      retire(
+        c,
+        transport,
+        new IProtoError(
+          'ETIMEDOUT',
+          `${c.address}: read timed out: nothing received for ${silence} ms while msg ${entry.msg} waited in the queue; socket retired`,
+          { address: c.address, errno: errnoOf('ETIMEDOUT') },
+        ),
+      );
+    }
   } else {
     const transport = entry.transport!;
     abandon(c, entry, error, now);

@@ -268,6 +268,25 @@ describe('issue 12 at the connection', () => {
     ]);
   });
 
+  it('#12.2 a request that times out in the queue behind a silent socket holding every slot retires it', async () => {
+    // No deadline on the connection: the request holding the only slot never times out itself.
+    const connection = ledger.connection(
+      { host: server.host, port: server.port },
+      { timeout: 0, maxParallel: 1 },
+    );
+    server.faults.add({ type: 'drop' }, { times: 1, msg: 1 });
+    const stuck = ledger.track(connection.send(1, body('stuck')));
+    const queued = ledger.track(connection.send(2, body('queued'), { timeout: 100 }));
+    const error = await rejection(queued);
+    expect(error.code).toBe('ETIMEDOUT');
+    expect(error.message).toMatch(/waiting in the queue/);
+    // The socket said nothing for as long: later requests go to a fresh one, not behind it.
+    const after = await ledger.track(connection.send(3, body('after'), { timeout: 2000 }));
+    expect(Buffer.from(after.body).toString()).toBe('after');
+    connection.destroy();
+    expect((await rejection(stuck)).code).toBeDefined();
+  });
+
   it("an aborted request's late reply, within its own deadline, is dropped quietly: the socket and the next request are unharmed", async () => {
     const connection = ledger.connection({ host: server.host, port: server.port }, { timeout: 100 });
     server.faults.add({ type: 'delay', ms: 400 }, { times: 1, msg: 1 });
