@@ -177,14 +177,17 @@ export class TaskRunner {
   /**
    * The deadline (ms) of a request from the moment it is sent: its own timeout, else its servers'
    * (their common one, or the connection's default when none has one). Undefined when the servers'
-   * timeouts differ: then only the server picked knows it.
+   * timeouts differ, or a server does not say: then only the server picked knows it.
    */
   #deadlineOf(task: Task): number | undefined {
     if (task.timeout !== undefined) return task.timeout;
     const cluster = this.client.cluster;
     const common = cluster.timeout;
     if (common !== undefined) return common;
-    return cluster.servers.every((server) => server.timeout === undefined) ? DEFAULT_TIMEOUT : undefined;
+    // A server that has no `timeout` at all (a user's own object) has a deadline we cannot know.
+    return cluster.servers.every((server) => 'timeout' in server && server.timeout === undefined)
+      ? DEFAULT_TIMEOUT
+      : undefined;
   }
 
   /** Times a request entering the queue. */

@@ -205,6 +205,42 @@ describe('issue 12: one request path', () => {
     await client.close();
   });
 
+  it("a request queued for a server object of the user's that has no timeout is not held to the connection's default", async () => {
+    const { pack } = await import('@iproto/pack');
+    const sent: { msg: number; timeout: number | undefined }[] = [];
+    const fake = {
+      host: 'fake',
+      port: 1,
+      address: 'fake:1',
+      active: true,
+      send: async (msg: number, _body: Uint8Array, options?: { timeout?: number }) => {
+        sent.push({ msg, timeout: options?.timeout });
+        // The first answer takes longer than the connection's default deadline (2000 ms).
+        if (msg === 7) await sleep(2200);
+        return { msg, sync: 1, body: pack('L', msg) };
+      },
+    };
+    const cluster = {
+      servers: [fake],
+      timeout: undefined,
+      server: () => fake,
+      close: async () => undefined,
+      on: () => cluster,
+      off: () => cluster,
+    };
+    const client = new IProto({ cluster: cluster as never, maxParallel: 1 });
+    const first = client.send({ msg: 7, unpack: 'L' });
+    const queued = client.send({ msg: 8, unpack: 'L' });
+    expect(await first).toEqual([7]);
+    expect(await queued).toEqual([8]);
+    // Its deadline is the server object's business: none is made up for it.
+    expect(sent).toEqual([
+      { msg: 7, timeout: undefined },
+      { msg: 8, timeout: undefined },
+    ]);
+    await client.close();
+  });
+
   it('#12.5 callbacks run in the async context of the caller, not of whoever opened the socket', async () => {
     const [server] = await fixture.startServers(1);
     server.faults.add({ type: 'delay', ms: 50 }, { times: 1 });
