@@ -37,7 +37,7 @@ import { Writer } from './writer.js';
 const DEFAULT_LIMIT = 0x7fffffff;
 const NO_OPTIONS: CallOptions = Object.freeze({});
 
-function tries(value: number | undefined, fallback: number, name: string): number {
+function positiveInteger(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1)
     throw boxError('ERR_BOX_SPEC', `${name} must be a positive integer, got ${describe(value)}`);
@@ -127,10 +127,14 @@ export class Box<
     this.timeout = ms(options.timeout, BOX_DEFAULTS.timeout, 'timeout', false);
     this.selectTimeout = ms(options.selectTimeout, this.timeout, 'selectTimeout', false);
     const retryDelay = ms(options.retryDelay, BOX_DEFAULTS.retryDelay, 'retryDelay', true);
-    this.retry = tries(options.retry, BOX_DEFAULTS.retry, 'retry');
-    this.selectRetry = tries(options.selectRetry, BOX_DEFAULTS.selectRetry, 'selectRetry');
-    this.softRetry = tries(options.softRetry, BOX_DEFAULTS.softRetry, 'softRetry');
-    this.maxReplyFields = tries(options.maxReplyFields, BOX_DEFAULTS.maxReplyFields, 'maxReplyFields');
+    this.retry = positiveInteger(options.retry, BOX_DEFAULTS.retry, 'retry');
+    this.selectRetry = positiveInteger(options.selectRetry, BOX_DEFAULTS.selectRetry, 'selectRetry');
+    this.softRetry = positiveInteger(options.softRetry, BOX_DEFAULTS.softRetry, 'softRetry');
+    this.maxReplyFields = positiveInteger(
+      options.maxReplyFields,
+      BOX_DEFAULTS.maxReplyFields,
+      'maxReplyFields',
+    );
     this.raise = options.raise !== false;
     this.#writeTries = { retry: this.retry, softRetry: this.softRetry, timeout: this.timeout };
     this.#selectTries = { retry: this.selectRetry, softRetry: this.softRetry, timeout: this.selectTimeout };

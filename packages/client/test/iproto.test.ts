@@ -9,7 +9,7 @@ import { NoResponse } from '../src/no-response.js';
 import { Request } from '../src/request.js';
 import { Response } from '../src/response.js';
 import type { ClusterLike, ServerLike } from '../src/types.js';
-import { deferred, Fixture } from './support/test-helpers.js';
+import { deferred, Fixture, oneServerCluster } from './support/test-helpers.js';
 import * as appMessages from './support/test-messages.js';
 
 const ECHO = 1;
@@ -524,14 +524,7 @@ describe('IProto', () => {
           return real.send(msg, body, options);
         },
       };
-      const cluster = {
-        servers: [own],
-        timeout: undefined,
-        server: () => own,
-        close: async () => undefined,
-        on: () => cluster,
-        off: () => cluster,
-      } as unknown as ClusterLike;
+      const cluster = oneServerCluster(own);
       const client = new IProto({ cluster });
       expect(await client.send({ msg: 7, data: [5], unpack: 'L' })).toEqual([5]);
       expect(await client.send({ msg: 8, data: [6], unpack: 'L' })).toEqual([6]);
@@ -774,14 +767,7 @@ describe('IProto', () => {
         active: true,
         send: async (msg, body) => ({ msg, sync: 1, body }),
       };
-      const cluster: ClusterLike = {
-        servers: [fake],
-        timeout: 5,
-        server: () => fake,
-        close: async () => undefined,
-        on: () => cluster as never,
-        off: () => cluster as never,
-      } as unknown as ClusterLike;
+      const cluster = oneServerCluster(fake, 5);
       const debugCb = () => undefined;
       const client = new IProto({
         servers: 'a:1,b:2:3',
@@ -835,14 +821,7 @@ describe('IProto', () => {
         send: async (msg, body) =>
           msg === 9 ? (undefined as never) : { msg, sync: 1, body: replyBody(body) },
       };
-      const cluster = {
-        servers: [fake],
-        timeout: 5,
-        server: () => fake,
-        close: async () => undefined,
-        on: () => cluster,
-        off: () => cluster,
-      } as unknown as ClusterLike;
+      const cluster = oneServerCluster(fake, 5);
       const client = new IProto({ cluster });
       expect(await client.send({ msg: 3, data: [4, 5], pack: 'L2', unpack: 'L2' })).toEqual([4, 5]);
       const seen: unknown[] = [];

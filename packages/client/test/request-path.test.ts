@@ -9,7 +9,7 @@ import { Cluster } from '@iproto/cluster';
 import { DispatchEntry } from '@iproto/connection';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IProto } from '../src/iproto.js';
-import { deferred, Fixture } from './support/test-helpers.js';
+import { deferred, Fixture, oneServerCluster } from './support/test-helpers.js';
 
 const fixture = new Fixture();
 afterEach(() => fixture.cleanup());
@@ -188,15 +188,8 @@ describe('issue 12: one request path', () => {
         throw new Error('not used');
       },
     };
-    const cluster = {
-      servers: [fake],
-      timeout: 100,
-      server: () => fake,
-      close: async () => undefined,
-      on: () => cluster,
-      off: () => cluster,
-    };
-    const client = new IProto({ cluster: cluster as never, maxParallel: 1 });
+    const cluster = oneServerCluster(fake, 100);
+    const client = new IProto({ cluster, maxParallel: 1 });
     const first = client.send({ msg: 7, unpack: 'L', retry: false });
     const queued = client.send({ msg: 8, unpack: 'L', retry: false });
     expect(await errorOf(first)).toBe(boom);
@@ -220,15 +213,8 @@ describe('issue 12: one request path', () => {
         return { msg, sync: 1, body: pack('L', msg) };
       },
     };
-    const cluster = {
-      servers: [fake],
-      timeout: undefined,
-      server: () => fake,
-      close: async () => undefined,
-      on: () => cluster,
-      off: () => cluster,
-    };
-    const client = new IProto({ cluster: cluster as never, maxParallel: 1 });
+    const cluster = oneServerCluster(fake);
+    const client = new IProto({ cluster, maxParallel: 1 });
     const first = client.send({ msg: 7, unpack: 'L' });
     const queued = client.send({ msg: 8, unpack: 'L' });
     expect(await first).toEqual([7]);

@@ -26,9 +26,9 @@ export interface Timed {
 }
 
 /**
- * Every deadline of one connection (or of `@iproto/client`'s queue), on one timer armed for the earliest. Requests tracked in the
- * same tick with the same timeout share a bucket, so tracking a request is a counter increment and
- * the timer is re-armed once per bucket, not once per request.
+ * Every deadline of one connection (or of `@iproto/client`'s queue), on one timer armed for the
+ * earliest. Requests tracked in the same tick with the same timeout share a bucket, so tracking a
+ * request is a counter increment and the timer is re-armed once per bucket, not once per request.
  * @internal
  */
 export class Deadlines {

@@ -9,7 +9,7 @@ import { ABANDONED, type DispatchEntry, QUEUED } from './entry.js';
 import { errnoOf, IProtoError } from './errors.js';
 import { abandon, reject, release } from './settling.js';
 import { dropTransport, retire } from './sockets.js';
-import { OPEN, RETIRED } from './transport.js';
+import { OPEN, RETIRED, type Transport } from './transport.js';
 
 /** The deadline timer fired: every request past its deadline expires, earliest first. */
 export function onTimer(c: ConnectionState, now: number): void {
@@ -51,44 +51,44 @@ function expire(c: ConnectionState, entry: DispatchEntry, now: number): void {
     // It waited behind requests on a socket that has said nothing for as long: a silent peer
     // holding every slot must not keep the queue (a health probe, say) waiting for good.
     const transport = c.current;
-    const silence = c.timeout > 0 ? c.timeout : timeout;
-    if (
-      transport !== null &&
-      transport.state === OPEN &&
-      transport.held > 0 &&
-      now - transport.lastActivity >= silence
-    ) {
-      retire(
-        c,
-        transport,
-        new IProtoError(
-          'ETIMEDOUT',
-          `${c.address}: read timed out: nothing received for ${silence} ms while msg ${entry.msg} waited in the queue; socket retired`,
-          { address: c.address, errno: errnoOf('ETIMEDOUT') },
-        ),
-      );
+    if (transport !== null && transport.held > 0) {
+      retireIfSilent(c, transport, now, timeout, `msg ${entry.msg} waited in the queue`);
     }
   } else {
     const transport = entry.transport!;
     abandon(c, entry, error, now);
-    // Perl (MR::IProto::Connection::Async, `on_timeout`) kills a handle silent for `timeout` while
-    // callbacks wait. We retire it instead: new requests go to a fresh socket, and those still
-    // within their own deadlines keep waiting on this one.
-    const silence = c.timeout > 0 ? c.timeout : timeout;
-    if (transport === c.current && transport.state === OPEN && now - transport.lastActivity >= silence) {
-      retire(
-        c,
-        transport,
-        new IProtoError(
-          'ETIMEDOUT',
-          `${c.address}: read timed out: nothing received for ${silence} ms while msg ${entry.msg} sync ${sync} waited; socket retired`,
-          { address: c.address, errno: errnoOf('ETIMEDOUT') },
-        ),
-      );
-    } else if (transport.state === RETIRED && transport.live === 0) dropTransport(c, transport);
+    if (transport === c.current)
+      retireIfSilent(c, transport, now, timeout, `msg ${entry.msg} sync ${sync} waited`);
+    else if (transport.state === RETIRED && transport.live === 0) dropTransport(c, transport);
   }
   if (c.connection.listenerCount('timeout') !== 0) c.connection.emit('timeout', { msg: entry.msg, sync });
   if (channels.timeout.hasSubscribers)
     channels.timeout.publish({ connection: c.connection, msg: entry.msg, sync });
   if (c.closing) maybeFinishClose(c);
+}
+
+/**
+ * Perl (MR::IProto::Connection::Async, `on_timeout`) kills a handle silent for `timeout` while
+ * callbacks wait. We retire it instead: new requests go to a fresh socket, and those still within
+ * their own deadlines keep waiting on this one. The silence is the connection's `timeout`, else the
+ * timeout of the request that expired.
+ */
+function retireIfSilent(
+  c: ConnectionState,
+  transport: Transport,
+  now: number,
+  timeout: number,
+  what: string,
+): void {
+  const silence = c.timeout > 0 ? c.timeout : timeout;
+  if (transport.state !== OPEN || now - transport.lastActivity < silence) return;
+  retire(
+    c,
+    transport,
+    new IProtoError(
+      'ETIMEDOUT',
+      `${c.address}: read timed out: nothing received for ${silence} ms while ${what}; socket retired`,
+      { address: c.address, errno: errnoOf('ETIMEDOUT') },
+    ),
+  );
 }

@@ -212,5 +212,15 @@ describe('FrameWriter', () => {
       spy.mockRestore();
     }
     expect(writer.pendingBytes).toBe(14);
+    // At the limit itself, the header announces it whole (a Buffer faking its length goes out as
+    // its own chunk, uncopied).
+    const largest = Object.defineProperty(Buffer.alloc(16), 'length', { value: 2 ** 32 - 1 });
+    writer.add(6, 79, largest);
+    const header = Buffer.concat(writer.take().slice(0, 1)).subarray(14, 26);
+    expect([header.readUInt32LE(0), header.readUInt32LE(4), header.readUInt32LE(8)]).toEqual([
+      6,
+      2 ** 32 - 1,
+      79,
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 import { startTestServer, type TestServer } from '@iproto/server/testing';
 import { IProto, type IProtoOptions } from '../../src/iproto.js';
+import type { ClusterLike, ServerLike } from '../../src/types.js';
 
 /** Test servers and clients started by a test, closed by `cleanup()` in `afterEach`. */
 export class Fixture {
@@ -31,4 +32,20 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
     resolve = r;
   });
   return { promise, resolve };
+}
+
+/**
+ * A cluster of one server object of the test's own (the part of `@iproto/cluster` the client uses):
+ * every pick is `server`; its events are never emitted.
+ */
+export function oneServerCluster(server: ServerLike, timeout?: number): ClusterLike {
+  const cluster = {
+    servers: [server],
+    timeout,
+    server: () => server,
+    close: async () => undefined,
+    on: () => cluster,
+    off: () => cluster,
+  };
+  return cluster as unknown as ClusterLike;
 }
