@@ -52,14 +52,28 @@ function expire(c: ConnectionState, entry: DispatchEntry, now: number): void {
     // holding every slot must not keep the queue (a health probe, say) waiting for good.
     const transport = c.current;
     if (transport !== null && transport.held > 0) {
-      retireIfSilent(c, transport, now, timeout, `msg ${entry.msg} waited in the queue`);
+      retireIfSilent(
+        c,
+        transport,
+        now,
+        timeout,
+        (silence) =>
+          `${c.address}: read timed out: nothing received for ${silence} ms while msg ${entry.msg} waited in the queue; socket retired`,
+      );
     }
   } else {
     const transport = entry.transport!;
     abandon(c, entry, error, now);
-    if (transport === c.current)
-      retireIfSilent(c, transport, now, timeout, `msg ${entry.msg} sync ${sync} waited`);
-    else if (transport.state === RETIRED && transport.live === 0) dropTransport(c, transport);
+    if (transport === c.current) {
+      retireIfSilent(
+        c,
+        transport,
+        now,
+        timeout,
+        (silence) =>
+          `${c.address}: read timed out: nothing received for ${silence} ms while msg ${entry.msg} sync ${sync} waited; socket retired`,
+      );
+    } else if (transport.state === RETIRED && transport.live === 0) dropTransport(c, transport);
   }
   if (c.connection.listenerCount('timeout') !== 0) c.connection.emit('timeout', { msg: entry.msg, sync });
   if (channels.timeout.hasSubscribers)
@@ -78,17 +92,13 @@ function retireIfSilent(
   transport: Transport,
   now: number,
   timeout: number,
-  what: string,
+  message: (silence: number) => string,
 ): void {
   const silence = c.timeout > 0 ? c.timeout : timeout;
   if (transport.state !== OPEN || now - transport.lastActivity < silence) return;
   retire(
     c,
     transport,
-    new IProtoError(
-      'ETIMEDOUT',
-      `${c.address}: read timed out: nothing received for ${silence} ms while ${what}; socket retired`,
-      { address: c.address, errno: errnoOf('ETIMEDOUT') },
-    ),
+    new IProtoError('ETIMEDOUT', message(silence), { address: c.address, errno: errnoOf('ETIMEDOUT') }),
   );
 }
